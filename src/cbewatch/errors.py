@@ -1,0 +1,89 @@
+"""The one error tree. Every error a user can see is a CbewatchError whose str() is one
+plain sentence naming the culprit (a file and line, a URL, a source, a recipient).
+
+    CbewatchError
+    ├── ConfigError          sources.yaml is wrong: file, line, key
+    ├── StoreError           the database cannot be opened or upgraded
+    ├── ParseError           a fetched body could not be read as its kind: url, reason
+    └── FetchError           a URL could not be had: url, reason
+        ├── BlockedURL       scheme or address not allowed (private, loopback, file:, …)
+        ├── TooLarge         body over the byte cap
+        ├── FetchTimeout     connect/read timeout or the wall-clock deadline
+        ├── TooManyRedirects redirect cap hit or a loop
+        └── HTTPStatusError  the server answered 4xx/5xx: status, retry_after
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+class CbewatchError(Exception):
+    """Root of every error cbewatch reports to a user."""
+
+
+@dataclass(frozen=True)
+class ConfigProblem:
+    file: str
+    line: int
+    key: str
+    message: str
+
+    def __str__(self) -> str:
+        where = f"{self.file}:{self.line}" if self.line else self.file
+        return f"{where}: {self.key}: {self.message}" if self.key else f"{where}: {self.message}"
+
+
+class ConfigError(CbewatchError):
+    """One or more problems in the config file; str() gives one line per problem."""
+
+    def __init__(self, problems: list[ConfigProblem]) -> None:
+        self.problems = problems
+        super().__init__("\n".join(str(p) for p in problems))
+
+
+class StoreError(CbewatchError):
+    """The database cannot be opened, locked or upgraded."""
+
+
+class ParseError(CbewatchError):
+    """A fetched body could not be read as a feed, list page or sitemap."""
+
+    def __init__(self, url: str, reason: str) -> None:
+        self.url = url
+        self.reason = reason
+        super().__init__(f"{url}: {reason}")
+
+
+class FetchError(CbewatchError):
+    """A URL could not be fetched; `reason` is a plain sentence fragment."""
+
+    def __init__(self, url: str, reason: str) -> None:
+        self.url = url
+        self.reason = reason
+        super().__init__(f"{url}: {reason}")
+
+
+class BlockedURL(FetchError):
+    """The URL's scheme or resolved address is not allowed."""
+
+
+class TooLarge(FetchError):
+    """The body went over the byte cap."""
+
+
+class FetchTimeout(FetchError):
+    """A timeout or the per-request wall-clock deadline was hit."""
+
+
+class TooManyRedirects(FetchError):
+    """More redirects than allowed, or a loop."""
+
+
+class HTTPStatusError(FetchError):
+    """The server answered with an error status."""
+
+    def __init__(self, url: str, status: int, retry_after: float | None = None) -> None:
+        self.status = status
+        self.retry_after = retry_after
+        super().__init__(url, f"HTTP {status}")
