@@ -1,0 +1,245 @@
+"""The command line: parse options, call a stage, print. No logic of its own.
+
+Exit codes: 0 done (some sources may have failed: `cbewatch sources` shows them),
+1 the command failed, 2 bad usage or config.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import click
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from .config import Settings, default_config_path, load_config
+from .errors import CbewatchError, ConfigError
+from .pipeline import FetchSummary, SourceReport, run_fetch
+from .store import ITEM_STATUSES, Store, to_iso
+
+err_console = Console(stderr=True)
+
+
+class _Group(click.Group):
+    """Turns every CbewatchError into one plain sentence and the design's exit code."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except ConfigError as exc:
+            for problem in exc.problems:
+                click.echo(str(problem), err=True)
+            ctx.exit(2)
+        except CbewatchError as exc:
+            click.echo(f"error: {exc}", err=True)
+            ctx.exit(1)
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="The config file (default ./sources.yaml, or $CBEWATCH_CONFIG).",
+)
+@click.version_option(package_name="cbewatch")
+@click.pass_context
+def cli(ctx: click.Context, config_path: Path | None) -> None:
+    """cbewatch gathers what the competency-based education field publishes and helps
+    curators turn it into a monthly newsletter."""
+    ctx.obj = config_path or default_config_path()
+
+
+def _settings(ctx: click.Context) -> Settings:
+    return load_config(ctx.obj)
+
+
+@cli.command("check-config")
+@click.pass_context
+def check_config(ctx: click.Context) -> None:
+    """Validate the config; exit 2 naming file, line and key on a problem."""
+    settings = _settings(ctx)
+    click.echo(
+        f"{settings.path}: ok ({len(settings.sources)} sources, {len(settings.topics)} topics)"
+    )
+
+
+@cli.command()
+@click.option("--source", "names", multiple=True, metavar="NAME", help="Poll this source (again).")
+@click.option("--all", "poll_all", is_flag=True, help="Poll every source, due or not.")
+@click.pass_context
+def fetch(ctx: click.Context, names: tuple[str, ...], poll_all: bool) -> None:
+    """Poll due sources and store new items (all with --all, some with --source)."""
+    settings = _settings(ctx)
+    unknown = [n for n in names if settings.source(n) is None]
+    if unknown:
+        raise click.BadParameter(f"no source named {unknown[0]!r} in {settings.path}")
+    with Store(settings.db_path) as store:
+        summary = fetch_with_progress(settings, store, names, poll_all)
+    click.echo(summary.line())
+
+
+def fetch_with_progress(
+    settings: Settings, store: Store, names: tuple[str, ...] = (), poll_all: bool = False
+) -> FetchSummary:
+    """run_fetch with a progress bar when stderr is a terminal."""
+    if not err_console.is_terminal:
+        return run_fetch(settings, store, names, poll_all)
+    columns = (
+        TextColumn("polling"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TextColumn("{task.description}"),
+    )
+    with Progress(*columns, console=err_console, transient=True) as progress:
+        task = progress.add_task("", total=None)
+
+        def done(report: SourceReport) -> None:
+            progress.update(task, advance=1, description=report.name)
+
+        return run_fetch(
+            settings,
+            store,
+            names,
+            poll_all,
+            on_source_done=done,
+            on_start=lambda n: progress.update(task, total=n),
+        )
+
+
+@cli.command()
+@click.option("--json", "as_json", is_flag=True, help="One JSON object a line.")
+@click.pass_context
+def sources(ctx: click.Context, as_json: bool) -> None:
+    """Sources with their health: last success, failures, next poll, last error."""
+    settings = _settings(ctx)
+    with Store(settings.db_path) as store:
+        store.sync_sources((s.name, s.url, s.kind) for s in settings.sources)
+        states = store.source_states()
+        counts = store.source_item_counts()
+    rows = []
+    for source in settings.sources:
+        state = states[source.name]
+        rows.append(
+            {
+                "name": source.name,
+                "url": source.url,
+                "kind": source.kind,
+                "health": _health(state.retired, state.consecutive_failures, state.last_polled),
+                "last_polled": to_iso(state.last_polled),
+                "last_success": to_iso(state.last_success),
+                "consecutive_failures": state.consecutive_failures,
+                "last_status": state.last_status,
+                "last_error": state.last_error,
+                "next_poll": to_iso(state.next_poll),
+                "retired": state.retired,
+                "items": counts.get(source.name, 0),
+            }
+        )
+    if as_json:
+        for row in rows:
+            click.echo(json.dumps(row, ensure_ascii=False))
+        return
+    table = Table("source", "kind", "health", "last success", "fails", "next poll", "items", "note")
+    for row in rows:
+        table.add_row(
+            row["name"],
+            row["kind"],
+            row["health"],
+            _short_time(row["last_success"]),
+            str(row["consecutive_failures"]),
+            _short_time(row["next_poll"]),
+            str(row["items"]),
+            row["last_error"] or "",
+        )
+    Console().print(table)
+    failing = sum(1 for r in rows if r["health"] in ("failing", "retired"))
+    click.echo(f"{len(rows)} sources, {failing} failing or retired")
+
+
+def _health(retired: bool, failures: int, last_polled: datetime | None) -> str:
+    if retired:
+        return "retired"
+    if last_polled is None:
+        return "never polled"
+    return "failing" if failures else "ok"
+
+
+def _short_time(iso: str | None) -> str:
+    return iso[:16].replace("T", " ") if iso else "—"
+
+
+def _parse_date(_ctx: click.Context, _param: click.Parameter, value: str | None) -> Any:
+    if value is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not a date like 2026-11-01") from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _check_month(_ctx: click.Context, _param: click.Parameter, value: str | None) -> Any:
+    if value is not None:
+        try:
+            datetime.strptime(value, "%Y-%m")
+        except ValueError:
+            raise click.BadParameter(f"{value!r} is not a month like 2026-11") from None
+    return value
+
+
+@cli.command()
+@click.option("--status", type=click.Choice(ITEM_STATUSES), help="Only items with this status.")
+@click.option("--source", metavar="NAME", help="Only items from this source.")
+@click.option("--since", callback=_parse_date, metavar="DATE", help="Published on or after.")
+@click.option("--month", callback=_check_month, metavar="YYYY-MM", help="Published that month.")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object a line (stable fields).")
+@click.pass_context
+def items(
+    ctx: click.Context,
+    status: str | None,
+    source: str | None,
+    since: datetime | None,
+    month: str | None,
+    as_json: bool,
+) -> None:
+    """Items, newest first."""
+    settings = _settings(ctx)
+    with Store(settings.db_path) as store:
+        found = store.items(status=status, source=source, since=since, month=month)
+    if as_json:
+        out = sys.stdout
+        for item in found:
+            out.write(json.dumps(item, ensure_ascii=False) + "\n")
+        return
+    table = Table("id", "published", "source", "status", "title")
+    for item in found:
+        table.add_row(
+            str(item["id"]),
+            (item["published"] or "")[:10],
+            item["source"],
+            item["status"],
+            item["title"] or item["url"],
+        )
+    Console().print(table)
+    click.echo(f"{len(found)} items")
+
+
+@cli.command()
+@click.option("--port", type=int, default=0, help="Port for the fixture sites (default: any free).")
+def demo(port: int) -> None:
+    """The whole pipeline on bundled fictional sites served on loopback (offline)."""
+    from .demo import run_demo
+
+    run_demo(port=port, echo=click.echo, fetch=fetch_with_progress)
+
+
+def main() -> None:
+    cli(prog_name="cbewatch")

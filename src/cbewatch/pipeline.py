@@ -1,0 +1,130 @@
+"""The fetch pipeline: poll the chosen sources concurrently and store what they found.
+
+Each source's results commit in their own transaction as soon as its poll ends, so a
+crash loses only the sources still in flight. The CLI, the demo and the scheduler all
+call `run_fetch`; it never prints (a callback reports progress).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field, replace
+
+from .config import Settings, Source
+from .http import HttpClient
+from .sources.health import is_due, next_state
+from .sources.poll import PollResult, poll_source
+from .store import SourceState, Store, utc_now
+
+
+@dataclass
+class SourceReport:
+    name: str
+    outcome: str  # ok | not_modified | failed | gone
+    new_items: int = 0
+    error: str | None = None
+
+
+@dataclass
+class FetchSummary:
+    reports: list[SourceReport] = field(default_factory=list)
+
+    @property
+    def polled(self) -> int:
+        return len(self.reports)
+
+    @property
+    def new_items(self) -> int:
+        return sum(r.new_items for r in self.reports)
+
+    def count(self, *outcomes: str) -> int:
+        return sum(1 for r in self.reports if r.outcome in outcomes)
+
+    def line(self) -> str:
+        """The one summary line a command prints."""
+        sources = "source" if self.polled == 1 else "sources"
+        items = "item" if self.new_items == 1 else "items"
+        text = (
+            f"polled {self.polled} {sources}: {self.new_items} new {items}, "
+            f"{self.count('not_modified')} not modified, {self.count('failed', 'gone')} failed"
+        )
+        if self.count("failed", "gone"):
+            text += " (see cbewatch sources)"
+        return text
+
+
+ProgressCallback = Callable[[SourceReport], None]
+
+
+def choose_sources(
+    settings: Settings, store: Store, names: Iterable[str] = (), poll_all: bool = False
+) -> list[Source]:
+    """Named sources (even retired ones: naming one is asking to try it again), all
+    active sources, or the ones that are due."""
+    names = list(names)
+    if names:
+        return [s for s in settings.sources if s.name in names]
+    states = store.source_states()
+    now = utc_now()
+    return [
+        source
+        for source in settings.sources
+        if (poll_all and not _retired(states.get(source.name)))
+        or (not poll_all and is_due(states.get(source.name), now))
+    ]
+
+
+def _retired(state: SourceState | None) -> bool:
+    return state is not None and state.retired
+
+
+def run_fetch(
+    settings: Settings,
+    store: Store,
+    names: Iterable[str] = (),
+    poll_all: bool = False,
+    on_source_done: ProgressCallback | None = None,
+    on_start: Callable[[int], None] | None = None,
+) -> FetchSummary:
+    """Poll the chosen sources and store their entries; returns what happened."""
+    store.sync_sources((s.name, s.url, s.kind) for s in settings.sources)
+    sources = choose_sources(settings, store, names, poll_all)
+    if on_start:
+        on_start(len(sources))
+    return asyncio.run(_poll_all(settings, store, sources, on_source_done))
+
+
+async def _poll_all(
+    settings: Settings,
+    store: Store,
+    sources: list[Source],
+    on_source_done: ProgressCallback | None,
+) -> FetchSummary:
+    summary = FetchSummary()
+    states = store.source_states()
+    allow = settings.network.allow_hosts
+    async with HttpClient(settings.network, settings.user_agent) as client:
+        polls = [poll_source(client, s, states[s.name], allow) for s in sources]
+        by_name = {s.name: s for s in sources}
+        for finished in asyncio.as_completed(polls):
+            result = await finished
+            source = by_name[result.name]
+            report = _store_result(store, source, states[source.name], result)
+            summary.reports.append(report)
+            if on_source_done:
+                on_source_done(report)
+    return summary
+
+
+def _store_result(
+    store: Store, source: Source, state: SourceState, result: PollResult
+) -> SourceReport:
+    now = utc_now()
+    new_state = next_state(state, result.outcome, source.every, now)
+    if result.problem and result.outcome.kind == "ok":
+        # Read in part: the poll succeeded, but health keeps the reason it was partial.
+        new_state = replace(new_state, last_error=result.problem)
+    new_items = store.record_poll(new_state, result.entries, now)
+    return SourceReport(source.name, result.outcome.kind, new_items, result.outcome.error)
+

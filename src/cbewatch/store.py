@@ -1,0 +1,392 @@
+"""The SQLite store: schema, numbered migrations, and every query. The only module with SQL.
+
+One file (`data_dir/cbewatch.db`) in WAL mode. Writers take `BEGIN IMMEDIATE`; what
+belongs together (a source's poll: its health and its new items) commits as one
+transaction, so a crash loses only the work in flight, never half of it.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, fields, replace
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import sqlite_utils
+
+from .errors import StoreError
+from .sources.model import Entry
+from .urls import canonical_url
+
+BUSY_TIMEOUT_MS = 15_000
+ITEM_STATUSES = ("new", "accepted", "rejected", "duplicate")
+
+# The fields `items --json` prints, in order (the design's stable list).
+ITEM_FIELDS = (
+    "id",
+    "url",
+    "canonical_url",
+    "title",
+    "summary",
+    "summary_text",
+    "text",
+    "html",
+    "published",
+    "first_seen",
+    "author",
+    "source",
+    "language",
+    "image",
+    "extracted_from",
+    "status",
+    "topic",
+    "suggested_topic",
+    "score",
+    "why",
+    "blurb",
+    "duplicate_of",
+    "also_at",
+)
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC).replace(microsecond=0)
+
+
+def to_iso(moment: datetime | None) -> str | None:
+    if moment is None:
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+
+
+def from_iso(text: str | None) -> datetime | None:
+    if not text:
+        return None
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
+@dataclass(frozen=True)
+class SourceState:
+    """A source's polling state and health, as stored."""
+
+    name: str
+    url: str
+    kind: str
+    etag: str | None = None
+    last_modified: str | None = None
+    body_hash: str | None = None
+    last_polled: datetime | None = None
+    last_success: datetime | None = None
+    consecutive_failures: int = 0
+    last_error: str | None = None
+    last_status: int | None = None
+    next_poll: datetime | None = None
+    retired_at: datetime | None = None
+    items_found: int = 0
+
+    @property
+    def retired(self) -> bool:
+        return self.retired_at is not None
+
+
+_STATE_TIMES = ("last_polled", "last_success", "next_poll", "retired_at")
+
+
+def _state_to_row(state: SourceState) -> dict[str, Any]:
+    row = asdict(state)
+    for name in _STATE_TIMES:
+        row[name] = to_iso(row[name])
+    return row
+
+
+def _state_from_row(row: dict[str, Any]) -> SourceState:
+    known = {f.name for f in fields(SourceState)}
+    values = {k: v for k, v in row.items() if k in known}
+    for name in _STATE_TIMES:
+        values[name] = from_iso(values.get(name))
+    return SourceState(**values)
+
+
+# ---------------------------------------------------------------------------------------
+# Migrations: MIGRATIONS[n] upgrades a database from version n to n + 1.
+
+
+def _migrate_0_to_1(db: sqlite_utils.Database) -> None:
+    db["sources"].create(
+        {
+            "name": str,
+            "url": str,
+            "kind": str,
+            "etag": str,
+            "last_modified": str,
+            "body_hash": str,
+            "last_polled": str,
+            "last_success": str,
+            "consecutive_failures": int,
+            "last_error": str,
+            "last_status": int,
+            "next_poll": str,
+            "retired_at": str,
+            "items_found": int,
+        },
+        pk="name",
+        not_null={"url", "kind", "consecutive_failures", "items_found"},
+        defaults={"consecutive_failures": 0, "items_found": 0},
+    )
+    db["items"].create(
+        {
+            "id": int,
+            "url": str,
+            "canonical_url": str,
+            "title": str,
+            "summary": str,
+            "summary_text": str,
+            "text": str,
+            "html": str,
+            "published": str,
+            "first_seen": str,
+            "author": str,
+            "source": str,
+            "language": str,
+            "image": str,
+            "extracted_from": str,
+            "status": str,
+            "topic": str,
+            "suggested_topic": str,
+            "score": float,
+            "why": str,
+            "blurb": str,
+            "duplicate_of": int,
+            "content_hash": str,
+            "version": int,
+        },
+        pk="id",
+        not_null={"url", "canonical_url", "source", "status", "first_seen", "version"},
+        defaults={"status": "new", "version": 1},
+    )
+    db["items"].create_index(["canonical_url"], unique=True)
+    db["items"].create_index(["status", "published"])
+    db["items"].create_index(["source"])
+    db["items"].create_index(["published"])
+    # Every place an item was seen: the primary URL and source, and every other copy.
+    db["sightings"].create(
+        {"item_id": int, "url": str, "source": str, "first_seen": str},
+        pk=("item_id", "url", "source"),
+        foreign_keys=[("item_id", "items", "id")],
+    )
+
+
+MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_migrate_0_to_1]
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+class Store:
+    """The database. Open with `Store(path)`; it is upgraded to SCHEMA_VERSION on open."""
+
+    def __init__(self, path: Path | str) -> None:
+        self.path = Path(path)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            conn = sqlite3.connect(
+                self.path, timeout=BUSY_TIMEOUT_MS / 1000, check_same_thread=False
+            )
+            self.db = sqlite_utils.Database(conn)
+            self.db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            self.db.execute("PRAGMA journal_mode = WAL")
+            self.db.execute("PRAGMA synchronous = NORMAL")
+            self.db.execute("PRAGMA foreign_keys = ON")
+            self._migrate()
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(f"{self.path}: cannot open the database ({exc})") from None
+
+    def close(self) -> None:
+        self.db.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite_utils.Database]:
+        """A write transaction taken up front (BEGIN IMMEDIATE), committed as a whole."""
+        conn = self.db.conn
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield self.db
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
+
+    @property
+    def schema_version(self) -> int:
+        return self.db.execute("PRAGMA user_version").fetchone()[0]
+
+    def _migrate(self) -> None:
+        version = self.schema_version
+        if version > SCHEMA_VERSION:
+            raise StoreError(
+                f"{self.path} was written by a newer cbewatch (schema {version}, this one "
+                f"knows {SCHEMA_VERSION}); upgrade cbewatch"
+            )
+        if version == SCHEMA_VERSION:
+            return
+        with self.transaction() as db:
+            for step in MIGRATIONS[version:]:
+                step(db)
+            db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+
+    # -- sources ---------------------------------------------------------------------
+
+    def sync_sources(self, configured: Iterable[tuple[str, str, str]]) -> None:
+        """Make the sources table match the config's (name, url, kind) triples.
+
+        A source whose URL or kind changed starts afresh (validators, health, retirement);
+        sources gone from the config keep their row so their items keep their name.
+        """
+        with self.transaction() as db:
+            existing = {row["name"]: row for row in db["sources"].rows}
+            for name, url, kind in configured:
+                row = existing.get(name)
+                if row is None:
+                    db["sources"].insert(_state_to_row(SourceState(name, url, kind)))
+                elif (row["url"], row["kind"]) != (url, kind):
+                    fresh = SourceState(name, url, kind, items_found=row["items_found"])
+                    db["sources"].update(name, _state_to_row(fresh))
+
+    def source_states(self) -> dict[str, SourceState]:
+        return {row["name"]: _state_from_row(row) for row in self.db["sources"].rows}
+
+    def source_state(self, name: str) -> SourceState | None:
+        rows = list(self.db["sources"].rows_where("name = ?", [name]))
+        return _state_from_row(rows[0]) if rows else None
+
+    def source_item_counts(self) -> dict[str, int]:
+        sql = "SELECT source, count(*) FROM items GROUP BY source"
+        return dict(self.db.execute(sql).fetchall())
+
+    def record_poll(self, state: SourceState, entries: Iterable[Entry], now: datetime) -> int:
+        """Store a source's new health and what its poll found, in one transaction.
+
+        Returns how many new items were stored; a URL already known (by canonical URL)
+        adds a sighting to its item instead.
+        """
+        with self.transaction() as db:
+            new_items = self._add_entries(db, state.name, entries, now)
+            state = replace(state, items_found=state.items_found + new_items)
+            db["sources"].upsert(_state_to_row(state), pk="name")
+        return new_items
+
+    def _add_entries(
+        self, db: sqlite_utils.Database, source: str, entries: Iterable[Entry], now: datetime
+    ) -> int:
+        seen_at = to_iso(now)
+        new_items = 0
+        for entry in entries:
+            key = canonical_url(entry.url)
+            row = db.execute("SELECT id FROM items WHERE canonical_url = ?", [key]).fetchone()
+            if row is None:
+                item_id = db["items"].insert(_item_row(entry, key, source, seen_at)).last_pk
+                new_items += 1
+            else:
+                item_id = row[0]
+            db.execute(
+                "INSERT OR IGNORE INTO sightings (item_id, url, source, first_seen) "
+                "VALUES (?, ?, ?, ?)",
+                [item_id, entry.url, source, seen_at],
+            )
+        return new_items
+
+    # -- items -----------------------------------------------------------------------
+
+    def items(
+        self,
+        *,
+        status: str | None = None,
+        source: str | None = None,
+        since: datetime | None = None,
+        month: str | None = None,
+        limit: int | None = None,
+    ) -> list[dict[str, Any]]:
+        """Items newest first, as dicts with the ITEM_FIELDS (also_at resolved)."""
+        where, params = [], []
+        if status:
+            where.append("status = ?")
+            params.append(status)
+        if source:
+            where.append("source = ?")
+            params.append(source)
+        if since:
+            where.append("published >= ?")
+            params.append(to_iso(since))
+        if month:
+            where.append("substr(published, 1, 7) = ?")
+            params.append(month)
+        sql = "SELECT * FROM items"
+        if where:
+            sql += " WHERE " + " AND ".join(where)
+        sql += " ORDER BY published DESC, id DESC"
+        if limit:
+            sql += f" LIMIT {int(limit)}"
+        rows = list(self.db.query(sql, params))
+        also_at = self._also_at([row["id"] for row in rows])
+        return [_public_item(row, also_at.get(row["id"], [])) for row in rows]
+
+    def item(self, item_id: int) -> dict[str, Any] | None:
+        rows = list(self.db.query("SELECT * FROM items WHERE id = ?", [item_id]))
+        if not rows:
+            return None
+        return _public_item(rows[0], self._also_at([item_id]).get(item_id, []))
+
+    def count_items(self) -> int:
+        return self.db["items"].count
+
+    def _also_at(self, ids: list[int]) -> dict[int, list[dict[str, str]]]:
+        """Other places each item was seen: every sighting but its own URL and source."""
+        found: dict[int, list[dict[str, str]]] = {}
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            sql = (
+                "SELECT s.item_id, s.url, s.source FROM sightings s JOIN items i "
+                "ON i.id = s.item_id WHERE s.item_id IN (" + marks + ") "
+                "AND NOT (s.url = i.url AND s.source = i.source) "
+                "ORDER BY s.first_seen, s.source, s.url"
+            )
+            for item_id, url, source in self.db.execute(sql, chunk).fetchall():
+                found.setdefault(item_id, []).append({"url": url, "source": source})
+        return found
+
+
+def _item_row(entry: Entry, key: str, source: str, seen_at: str | None) -> dict[str, Any]:
+    return {
+        "url": entry.url,
+        "canonical_url": key,
+        "title": entry.title,
+        "summary": entry.summary,
+        "summary_text": entry.summary_text,
+        "published": to_iso(entry.published) or seen_at,
+        "first_seen": seen_at,
+        "author": entry.author,
+        "source": source,
+        "status": "new",
+    }
+
+
+def _public_item(row: dict[str, Any], also_at: list[dict[str, str]]) -> dict[str, Any]:
+    item = {name: row.get(name) for name in ITEM_FIELDS}
+    item["also_at"] = also_at
+    return item
+
+
+def item_json(item: dict[str, Any]) -> str:
+    return json.dumps(item, ensure_ascii=False, sort_keys=False)

@@ -1,0 +1,112 @@
+"""Canonical URLs: one key per article however a feed decorates its link.
+
+Pure functions only. The canonical form is an identity key for deduplication; the item
+keeps the URL it was found at for display and fetching.
+"""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit, urlunsplit
+
+# Query parameters that only track the reader, never select the content.
+TRACKING_PARAMS = frozenset(
+    {
+        "fbclid",
+        "gclid",
+        "dclid",
+        "gbraid",
+        "wbraid",
+        "msclkid",
+        "yclid",
+        "twclid",
+        "igshid",
+        "mc_cid",
+        "mc_eid",
+        "mkt_tok",
+        "_hsenc",
+        "_hsmi",
+        "hsctatracking",
+        "_ga",
+        "_gl",
+        "oly_anon_id",
+        "oly_enc_id",
+        "vero_id",
+        "vero_conv",
+        "wt.mc_id",
+        "wt_mc",
+        "s_cid",
+        "cmpid",
+        "ref_src",
+        "ref_url",
+        "sc_cid",
+        "ito",
+        "ocid",
+        "__s",
+        "ss_source",
+        "ss_campaign_id",
+        "trk",
+    }
+)
+TRACKING_PREFIXES = ("utm_", "pk_", "mtm_", "hsa_")
+_AMP_SUFFIX = re.compile(r"(/amp)+/?$", re.IGNORECASE)
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+# Characters that may stay unescaped in a path; everything else is percent-encoded once.
+_PATH_SAFE = "/:@!$&'()*+,;=-._~"
+
+
+def canonical_url(url: str) -> str:
+    """Map the variants of one article's URL to a single key.
+
+    Scheme and host case, default ports, fragments, tracking parameters, parameter order,
+    AMP variants and a trailing slash do not make a different article. http and https
+    collapse to https.
+    """
+    parts = urlsplit(url.strip())
+    scheme = parts.scheme.lower()
+    if scheme not in ("http", "https"):
+        return url.strip()
+    host = _host(parts.hostname or "")
+    port = parts.port if parts.port not in (None, _DEFAULT_PORTS.get(scheme)) else None
+    netloc = f"{host}:{port}" if port else host
+    path = _path(parts.path)
+    query = _query(parts.query)
+    return urlunsplit(("https", netloc, path, query, ""))
+
+
+def _host(host: str) -> str:
+    host = host.lower().rstrip(".")
+    try:
+        return host.encode("idna").decode("ascii")
+    except UnicodeError:
+        return host
+
+
+def _path(path: str) -> str:
+    path = quote(unquote(path), safe=_PATH_SAFE) or "/"
+    path = re.sub(r"/{2,}", "/", path)
+    path = _AMP_SUFFIX.sub("/", path)
+    if len(path) > 1:
+        path = path.rstrip("/")
+    return path
+
+
+def _query(query: str) -> str:
+    kept = [
+        (key, value)
+        for key, value in parse_qsl(query, keep_blank_values=True)
+        if not _is_tracking(key) and not _is_amp(key, value)
+    ]
+    return urlencode(sorted(kept))
+
+
+def _is_tracking(key: str) -> bool:
+    key = key.lower()
+    return key in TRACKING_PARAMS or key.startswith(TRACKING_PREFIXES)
+
+
+def _is_amp(key: str, value: str) -> bool:
+    key = key.lower()
+    if key == "amp":
+        return value.lower() in ("", "1", "true", "yes")
+    return key == "outputtype" and value.lower() == "amp"

@@ -1,0 +1,135 @@
+"""The store on a real SQLite file: schema, migrations, one transaction per poll."""
+
+import sqlite3
+from dataclasses import replace
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from cbewatch.errors import StoreError
+from cbewatch.sources.model import Entry
+from cbewatch.store import SCHEMA_VERSION, Store
+
+NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
+
+
+def entry(url: str, title: str = "A post", **kw: object) -> Entry:
+    return Entry(url=url, title=title, **kw)  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Store:
+    s = Store(tmp_path / "var" / "cbewatch.db")
+    s.sync_sources([("Alder", "https://alder.example.org/feed", "feed")])
+    s.sync_sources([("Bramble", "https://bramble.example.org/feed", "feed")])
+    return s
+
+
+def test_new_database_is_wal_with_current_schema(tmp_path: Path) -> None:
+    path = tmp_path / "var" / "cbewatch.db"
+    Store(path).close()
+    conn = sqlite3.connect(path)
+    assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+    tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+    assert {"sources", "items", "sightings"} <= tables
+
+
+def test_reopening_keeps_data(tmp_path: Path) -> None:
+    path = tmp_path / "cbewatch.db"
+    with Store(path) as s:
+        s.sync_sources([("Alder", "https://alder.example.org/feed", "feed")])
+        s.record_poll(s.source_state("Alder"), [entry("https://alder.example.org/a")], NOW)
+    with Store(path) as s:
+        assert s.count_items() == 1
+
+
+def test_a_newer_database_is_refused_plainly(tmp_path: Path) -> None:
+    path = tmp_path / "cbewatch.db"
+    Store(path).close()
+    conn = sqlite3.connect(path)
+    conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
+    conn.commit()
+    conn.close()
+    with pytest.raises(StoreError, match="newer cbewatch"):
+        Store(path)
+
+
+def test_not_a_database_is_a_plain_error(tmp_path: Path) -> None:
+    path = tmp_path / "cbewatch.db"
+    path.write_bytes(b"this is not sqlite" * 100)
+    with pytest.raises(StoreError, match="cannot open the database"):
+        Store(path)
+
+
+def test_same_canonical_url_is_one_item_with_also_at(store: Store) -> None:
+    alder = store.source_state("Alder")
+    bramble = store.source_state("Bramble")
+    url = "https://alder.example.org/news/grading-pilot"
+    assert store.record_poll(alder, [entry(url), entry(url + "/?utm_source=rss")], NOW) == 1
+    assert store.record_poll(bramble, [entry(url + "?utm_medium=feed#top")], NOW) == 0
+    [item] = store.items()
+    assert item["url"] == url and item["source"] == "Alder"
+    assert item["also_at"] == [
+        {"url": url + "/?utm_source=rss", "source": "Alder"},
+        {"url": url + "?utm_medium=feed#top", "source": "Bramble"},
+    ]
+
+
+def test_seeing_the_same_url_again_adds_nothing(store: Store) -> None:
+    alder = store.source_state("Alder")
+    url = "https://alder.example.org/news/a"
+    store.record_poll(alder, [entry(url)], NOW)
+    assert store.record_poll(alder, [entry(url)], NOW) == 0
+    [item] = store.items()
+    assert item["also_at"] == []
+
+
+def test_a_poll_commits_whole_or_not_at_all(store: Store) -> None:
+    """A failure half-way through storing a poll leaves no item and no health change."""
+    alder = store.source_state("Alder")
+    poisoned = [entry("https://alder.example.org/ok"), "not an entry"]  # the second one breaks
+    with pytest.raises(AttributeError):
+        store.record_poll(replace(alder, etag='"x"'), poisoned, NOW)  # type: ignore[arg-type]
+    assert store.count_items() == 0
+    assert store.source_state("Alder").etag is None
+
+
+def test_published_falls_back_to_first_seen(store: Store) -> None:
+    alder = store.source_state("Alder")
+    published = datetime(2026, 11, 2, 8, 30, tzinfo=UTC)
+    store.record_poll(
+        alder,
+        [entry("https://alder.example.org/a"), entry("https://alder.example.org/b", published=published)],
+        NOW,
+    )
+    by_url = {i["url"]: i for i in store.items()}
+    assert by_url["https://alder.example.org/a"]["published"] == "2026-11-23T12:00:00Z"
+    assert by_url["https://alder.example.org/b"]["published"] == "2026-11-02T08:30:00Z"
+    assert by_url["https://alder.example.org/b"]["first_seen"] == "2026-11-23T12:00:00Z"
+
+
+def test_item_filters(store: Store) -> None:
+    store.record_poll(
+        store.source_state("Alder"),
+        [entry("https://alder.example.org/oct", published=datetime(2026, 10, 5, tzinfo=UTC))],
+        NOW,
+    )
+    store.record_poll(
+        store.source_state("Bramble"),
+        [entry("https://bramble.example.org/nov", published=datetime(2026, 11, 5, tzinfo=UTC))],
+        NOW,
+    )
+    assert [i["source"] for i in store.items(source="Bramble")] == ["Bramble"]
+    assert [i["url"][-3:] for i in store.items(month="2026-10")] == ["oct"]
+    assert [i["url"][-3:] for i in store.items(since=datetime(2026, 11, 1, tzinfo=UTC))] == ["nov"]
+    assert len(store.items(status="new")) == 2 and store.items(status="accepted") == []
+
+
+def test_changing_a_source_url_starts_it_afresh(store: Store) -> None:
+    alder = store.source_state("Alder")
+    store.record_poll(replace(alder, etag='"v1"'), [], NOW)
+    store.sync_sources([("Alder", "https://alder.example.org/new-feed", "feed")])
+    fresh = store.source_state("Alder")
+    assert fresh.url.endswith("new-feed") and fresh.etag is None
