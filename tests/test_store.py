@@ -101,7 +101,10 @@ def test_published_falls_back_to_first_seen(store: Store) -> None:
     published = datetime(2026, 11, 2, 8, 30, tzinfo=UTC)
     store.record_poll(
         alder,
-        [entry("https://alder.example.org/a"), entry("https://alder.example.org/b", published=published)],
+        [
+            entry("https://alder.example.org/a"),
+            entry("https://alder.example.org/b", published=published),
+        ],
         NOW,
     )
     by_url = {i["url"]: i for i in store.items()}

@@ -121,7 +121,8 @@ def parse_config(text: str, path: Path) -> Settings:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark else 0
         problem = getattr(exc, "problem", None) or str(exc)
-        raise ConfigError([ConfigProblem(str(path), line, "", f"not valid YAML: {problem}")])
+        problems = [ConfigProblem(str(path), line, "", f"not valid YAML: {problem}")]
+        raise ConfigError(problems) from None
     if root is None:
         root = yaml.MappingNode("tag:yaml.org,2002:map", [])
     settings = checker.settings(root, path)
@@ -227,7 +228,9 @@ class _Checker:
 
     def strings(self, node: yaml.Node, key: str) -> tuple[str, ...] | None:
         if isinstance(node, yaml.ScalarNode) and node.value:
-            node = yaml.SequenceNode("tag:yaml.org,2002:seq", [node])  # a lone word is a list of one
+            node = yaml.SequenceNode(
+                "tag:yaml.org,2002:seq", [node]
+            )  # a lone word is a list of one
         if not isinstance(node, yaml.SequenceNode):
             self.problem(node, key, "must be a list of words or phrases")
             return None
@@ -386,7 +389,9 @@ class _Checker:
             try:
                 _valid_host_port(host)
             except ValueError as exc:
-                item = hosts_node.value[i] if isinstance(hosts_node, yaml.SequenceNode) else hosts_node
+                item = (
+                    hosts_node.value[i] if isinstance(hosts_node, yaml.SequenceNode) else hosts_node
+                )
                 self.problem(item, f"network.allow_hosts[{i}]", str(exc))
         return Network(**values)
 

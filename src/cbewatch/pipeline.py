@@ -127,4 +127,3 @@ def _store_result(
         new_state = replace(new_state, last_error=result.problem)
     new_items = store.record_poll(new_state, result.entries, now)
     return SourceReport(source.name, result.outcome.kind, new_items, result.outcome.error)
-

@@ -283,7 +283,7 @@ class Store:
         with self.transaction() as db:
             new_items = self._add_entries(db, state.name, entries, now)
             state = replace(state, items_found=state.items_found + new_items)
-            db["sources"].upsert(_state_to_row(state), pk="name")
+            _insert(db, "sources", _state_to_row(state), replace=True)
         return new_items
 
     def _add_entries(
@@ -295,7 +295,7 @@ class Store:
             key = canonical_url(entry.url)
             row = db.execute("SELECT id FROM items WHERE canonical_url = ?", [key]).fetchone()
             if row is None:
-                item_id = db["items"].insert(_item_row(entry, key, source, seen_at)).last_pk
+                item_id = _insert(db, "items", _item_row(entry, key, source, seen_at))
                 new_items += 1
             else:
                 item_id = row[0]
@@ -365,6 +365,18 @@ class Store:
             for item_id, url, source in self.db.execute(sql, chunk).fetchall():
                 found.setdefault(item_id, []).append({"url": url, "source": source})
         return found
+
+
+def _insert(
+    db: sqlite_utils.Database, table: str, row: dict[str, Any], replace: bool = False
+) -> int:
+    """A plain INSERT: sqlite-utils' insert() inspects the table on every call, which
+    costs more than the write itself on the polling path."""
+    verb = "INSERT OR REPLACE" if replace else "INSERT"
+    names = ", ".join(row)
+    marks = ", ".join("?" * len(row))
+    cursor = db.execute(f"{verb} INTO {table} ({names}) VALUES ({marks})", list(row.values()))
+    return cursor.lastrowid or 0
 
 
 def _item_row(entry: Entry, key: str, source: str, seen_at: str | None) -> dict[str, Any]:

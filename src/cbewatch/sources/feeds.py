@@ -1,0 +1,302 @@
+"""Read RSS 0.9x/1.0/2.0, Atom (feedparser) and JSON Feed bodies into a ParsedPage.
+
+Pure: bytes in, sanitized entries out, never any I/O (feedparser only ever gets bytes).
+Also home of `decode_markup`, the charset repair every source parser shares.
+"""
+
+from __future__ import annotations
+
+import calendar
+import codecs
+import html
+import io
+import json
+import re
+from collections.abc import Iterable, Mapping
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import urljoin, urlsplit
+
+import feedparser
+
+from cbewatch.errors import ParseError
+from cbewatch.sanitize import clean_html, clean_title, html_to_text
+from cbewatch.sources.model import Entry, ParsedPage
+
+NOT_A_FEED = "not an RSS, Atom or JSON feed"
+JSON_TYPES = ("application/feed+json", "application/json")
+# Declared charsets that real feeds get wrong by mixing in UTF-8 or cp1252 bytes.
+WESTERN_CHARSETS = {"utf-8", "ascii", "latin-1", "iso8859-1", "cp1252", "iso8859-15"}
+
+_BOMS = (
+    (codecs.BOM_UTF32_LE, "utf-32"),
+    (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF8, "utf-8-sig"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)
+_XML_DECL = re.compile(rb"^\s*<\?xml[^>]*?encoding\s*=\s*[\"']([\w.:-]+)[\"']", re.I)
+_XML_DECL_ENCODING = re.compile(r"(^\s*<\?xml[^>]*?encoding\s*=\s*)[\"'][\w.:-]+[\"']", re.I)
+_META_CHARSET = re.compile(rb"<meta[^>]+charset\s*=\s*[\"']?\s*([\w.:-]+)", re.I)
+# An internal DTD subset is how entity bombs get in; feeds have no honest use for one.
+_DOCTYPE_SUBSET = re.compile(r"<!DOCTYPE[^\[>]*\[.*?\]\s*>", re.S | re.I)
+_SAX_ERROR = re.compile(r".*?:(?P<line>\d+):\d+: (?:not well-formed \()?(?P<reason>[^)]+)")
+_EMAIL = re.compile(r"[^\s@<>()]+@[^\s@<>()]+")
+_EMAIL_THEN_NAME = re.compile(r"\s*[^\s@<>()]+@[^\s@<>()]+\s*\((?P<name>[^()]+)\)\s*")
+_NAME_THEN_EMAIL = re.compile(r"\s*(?P<name>[^<>@]+?)\s*<[^\s@<>]+@[^\s@<>]+>\s*")
+_XML_INVALID_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
+def _cp1252_fallback(error: UnicodeError) -> tuple[str, int]:
+    """Decode each byte UTF-8 rejected as cp1252 (0x92 → ’), the usual culprit."""
+    if not isinstance(error, UnicodeDecodeError):
+        raise error
+    chunk = error.object[error.start : error.end]
+    return chunk.decode("cp1252", errors="replace"), error.end
+
+
+codecs.register_error("cbewatch-cp1252", _cp1252_fallback)
+
+
+def parse_feed(
+    body: bytes, url: str, content_type: str | None = None, charset: str | None = None
+) -> ParsedPage:
+    """Parse a feed body fetched from `url`; raise ParseError when it is not a feed."""
+    text = decode_markup(body, [charset, xml_declared_charset(body)])
+    if _looks_like_json(text, content_type):
+        return _parse_json_feed(text, url)
+    return _parse_xml_feed(text, url)
+
+
+def decode_markup(body: bytes, declared: Iterable[str | None]) -> str:
+    """Decode `body` trusting its bytes over its declarations.
+
+    Order: a BOM; bytes that are valid UTF-8 (whatever was declared); a declared
+    non-western charset; else UTF-8 with a per-byte cp1252 fallback for stray bytes.
+    """
+    for bom, encoding in _BOMS:
+        if body.startswith(bom):
+            return body.decode(encoding, errors="replace")
+    names = [name for name in map(_codec_name, declared) if name]
+    wide = next((n for n in names if n.startswith(("utf-16", "utf-32"))), None)
+    if wide:
+        return body.decode(wide, errors="replace")
+    try:
+        return body.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    other = next((n for n in names if n not in WESTERN_CHARSETS), None)
+    if other:
+        return body.decode(other, errors="replace")
+    return body.decode("utf-8", errors="cbewatch-cp1252")
+
+
+def html_declared_charset(body: bytes) -> str | None:
+    """The charset a `<meta>` tag near the top of an HTML page declares, if any."""
+    match = _META_CHARSET.search(body[:4096])
+    return match.group(1).decode("ascii") if match else None
+
+
+def xml_declared_charset(body: bytes) -> str | None:
+    """The encoding an XML declaration names, if any."""
+    match = _XML_DECL.match(body[:1024])
+    return match.group(1).decode("ascii") if match else None
+
+
+def _codec_name(label: str | None) -> str | None:
+    if not label:
+        return None
+    try:
+        name = codecs.lookup(label.strip().strip("\"'")).name
+    except LookupError:
+        return None
+    return {"iso8859-1": "latin-1", "us-ascii": "ascii"}.get(name, name)
+
+
+def _looks_like_json(text: str, content_type: str | None) -> bool:
+    start = text.lstrip()[:1]
+    if start == "{":
+        return True
+    media = (content_type or "").split(";")[0].strip().lower()
+    return media in JSON_TYPES and start != "<"
+
+
+def _parse_xml_feed(text: str, url: str) -> ParsedPage:
+    result = feedparser.parse(
+        io.BytesIO(defuse_xml(text).encode("utf-8")),
+        response_headers={
+            "content-type": "application/xml; charset=utf-8",
+            "content-location": url,
+        },
+        # nh3 does both jobs properly; feedparser's versions turn an entity-encoded
+        # javascript: href into a relative link and unsafe links into self-links.
+        sanitize_html=False,
+        resolve_relative_uris=False,
+    )
+    if not result.get("version"):
+        raise ParseError(url, NOT_A_FEED)
+    entries = [entry for item in result.entries if (entry := _feedparser_entry(item, url))]
+    return ParsedPage(
+        entries=entries,
+        next_url=_next_link(result.feed.get("links", []), url),
+        problem=_bozo_problem(result, len(entries)),
+    )
+
+
+def defuse_xml(text: str) -> str:
+    """Make decoded XML say what it now is (UTF-8) and drop what only attackers need:
+    the internal DTD subset (entity bombs) and characters XML forbids."""
+    text = _XML_DECL_ENCODING.sub(r'\1"utf-8"', text, count=1)
+    doctype = _DOCTYPE_SUBSET.search(text)
+    if doctype and not re.search(r"<[A-Za-z]", text[: doctype.start()]):
+        text = text[: doctype.start()] + text[doctype.end() :]
+    return _XML_INVALID_CHARS.sub("", text)
+
+
+def _bozo_problem(result: Mapping[str, Any], count: int) -> str | None:
+    if not result.get("bozo"):
+        return None
+    match = _SAX_ERROR.match(str(result.get("bozo_exception") or ""))
+    detail = f" ({match['reason']} on line {match['line']})" if match else ""
+    read = "1 entry was" if count == 1 else f"{count} entries were"
+    return f"The feed is not well-formed XML{detail}; {read} read leniently."
+
+
+def _feedparser_entry(item: dict[str, Any], feed_url: str) -> Entry | None:
+    link = _http_url(item.get("link"), feed_url) or _http_url(item.get("id"), feed_url, True)
+    if not link:
+        return None
+    raw, base = _feedparser_content(item, feed_url)
+    return Entry(
+        url=link,
+        title=clean_title(item.get("title", "")),
+        summary=clean_html(raw, base or link),
+        summary_text=html_to_text(raw),
+        published=_feedparser_date(item),
+        author=_feedparser_author(item),
+    )
+
+
+def _feedparser_content(item: dict[str, Any], feed_url: str) -> tuple[str, str | None]:
+    """The richest body (full content over summary) and its xml:base, if one was set.
+
+    Plain text is escaped so that a literal "<b>" stays text.
+    """
+    for detail in [*item.get("content", []), item.get("summary_detail") or {}]:
+        value = detail.get("value") or ""
+        if value.strip():
+            base = detail.get("base") if detail.get("base") != feed_url else None
+            return (html.escape(value) if detail.get("type") == "text/plain" else value), base
+    return "", None
+
+
+def _feedparser_author(item: dict[str, Any]) -> str | None:
+    """The author's name; feedparser's own split of "email (Name)" breaks on long TLDs."""
+    raw = item.get("author") or ""
+    match = _EMAIL_THEN_NAME.fullmatch(raw) or _NAME_THEN_EMAIL.fullmatch(raw)
+    if match:
+        return clean_title(match["name"]) or None
+    name = item.get("author_detail", {}).get("name") or raw
+    return None if _EMAIL.fullmatch(name.strip()) else clean_title(name) or None
+
+
+def _feedparser_date(item: dict[str, Any]) -> datetime | None:
+    """published, else updated; plain dict lookups because FeedParserDict.get maps
+    `updated_parsed` back to `published_parsed` (with a DeprecationWarning)."""
+    value = dict.get(item, "published_parsed") or dict.get(item, "updated_parsed")
+    if not value:
+        return None
+    try:
+        return datetime.fromtimestamp(calendar.timegm(value), UTC)
+    except (TypeError, ValueError, OverflowError, OSError):
+        return None
+
+
+def _next_link(links: Iterable[Mapping[str, Any]], feed_url: str) -> str | None:
+    """RFC 5005 rel=next, unless it points back at this very page (a loop)."""
+    hrefs = [link.get("href") for link in links if link.get("rel") == "next"]
+    return _next_page(hrefs[0] if hrefs else None, feed_url)
+
+
+def _next_page(href: Any, feed_url: str) -> str | None:
+    found = _http_url(href, feed_url)
+    return found if found and found != feed_url else None
+
+
+def _http_url(value: Any, base: str, absolute_only: bool = False) -> str | None:
+    """`value` as an absolute http(s) URL, or None (file:, javascript:, tag: ids, …)."""
+    if not isinstance(value, str) or not value.strip():
+        return None
+    value = value.strip()
+    if absolute_only and urlsplit(value).scheme.lower() not in ("http", "https"):
+        return None
+    absolute = urljoin(base, value)
+    parts = urlsplit(absolute)
+    return absolute if parts.scheme.lower() in ("http", "https") and parts.netloc else None
+
+
+def _parse_json_feed(text: str, url: str) -> ParsedPage:
+    try:
+        document = json.loads(text)
+    except (ValueError, RecursionError) as error:
+        raise ParseError(url, NOT_A_FEED) from error
+    version = document.get("version") if isinstance(document, dict) else None
+    items = document.get("items") if isinstance(document, dict) else None
+    if not (isinstance(version, str) and "jsonfeed.org/version/" in version):
+        raise ParseError(url, NOT_A_FEED)
+    if not isinstance(items, list):
+        raise ParseError(url, "a JSON Feed without an items list")
+    entries = [entry for item in items if (entry := _json_entry(item, url))]
+    return ParsedPage(entries=entries, next_url=_next_page(document.get("next_url"), url))
+
+
+def _json_entry(item: Any, feed_url: str) -> Entry | None:
+    if not isinstance(item, dict):
+        return None
+    link = _http_url(item.get("url"), feed_url) or _http_url(item.get("id"), feed_url, True)
+    if not link:
+        return None
+    raw = _json_content(item)
+    return Entry(
+        url=link,
+        title=clean_title(_text(item.get("title"))),
+        summary=clean_html(raw, link),
+        summary_text=html_to_text(raw),
+        published=iso_datetime(item.get("date_published") or item.get("date_modified")),
+        author=_json_author(item),
+    )
+
+
+def _json_content(item: Mapping[str, Any]) -> str:
+    if _text(item.get("content_html")).strip():
+        return _text(item.get("content_html"))
+    plain = _text(item.get("content_text")) or _text(item.get("summary"))
+    paragraphs = [p.strip() for p in re.split(r"\n\s*\n", plain) if p.strip()]
+    return "".join(f"<p>{html.escape(p)}</p>" for p in paragraphs)
+
+
+def _json_author(item: Mapping[str, Any]) -> str | None:
+    """JSON Feed 1.1 `authors` list, else 1.0 `author` object."""
+    authors = item.get("authors")
+    candidates = authors if isinstance(authors, list) else [item.get("author")]
+    for author in candidates:
+        if isinstance(author, dict) and _text(author.get("name")).strip():
+            return clean_title(_text(author.get("name"))) or None
+    return None
+
+
+def iso_datetime(value: Any) -> datetime | None:
+    """An ISO 8601 string as aware UTC (no zone means UTC); None when unreadable."""
+    if not isinstance(value, str):
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.strip())
+    except ValueError:
+        return None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)
+    return parsed.astimezone(UTC)
+
+
+def _text(value: Any) -> str:
+    return value if isinstance(value, str) else ""
