@@ -77,6 +77,16 @@ def test_same_canonical_url_is_one_item_with_also_at(store: Store) -> None:
     ]
 
 
+def test_the_plain_url_wins_over_a_tracking_link_seen_first(store: Store) -> None:
+    url = "https://alder.example.org/news/toolkit"
+    tracked = url + "?utm_source=bramble&utm_medium=rss"
+    store.record_poll(store.source_state("Bramble"), [entry(tracked)], NOW)
+    store.record_poll(store.source_state("Alder"), [entry(url)], NOW)
+    [item] = store.items()
+    assert (item["url"], item["source"]) == (url, "Alder")
+    assert item["also_at"] == [{"url": tracked, "source": "Bramble"}]
+
+
 def test_seeing_the_same_url_again_adds_nothing(store: Store) -> None:
     alder = store.source_state("Alder")
     url = "https://alder.example.org/news/a"

@@ -2,7 +2,7 @@
 
 import pytest
 
-from cbewatch.urls import canonical_url
+from cbewatch.urls import canonical_url, url_noise
 
 SAME = [
     ("https://example.org/news/grading-pilot", "https://example.org/news/grading-pilot"),
@@ -63,3 +63,17 @@ def test_canonical_url_is_idempotent() -> None:
     for url, _ in SAME:
         once = canonical_url(url)
         assert canonical_url(once) == once
+
+
+@pytest.mark.parametrize(
+    ("url", "noise"),
+    [
+        ("https://example.org/a", 0),
+        ("https://example.org/a?id=3", 0),
+        ("https://example.org/a?utm_source=x&utm_medium=rss", 2),
+        ("https://example.org/a#top", 1),
+        ("https://example.org/a/amp/?amp=1", 2),
+    ],
+)
+def test_url_noise(url: str, noise: int) -> None:
+    assert url_noise(url) == noise

@@ -234,11 +234,14 @@ def items(
 
 @cli.command()
 @click.option("--port", type=int, default=0, help="Port for the fixture sites (default: any free).")
-def demo(port: int) -> None:
-    """The whole pipeline on bundled fictional sites served on loopback (offline)."""
+@click.pass_context
+def demo(ctx: click.Context, port: int) -> None:
+    """The whole pipeline on bundled fictional sites served on loopback (offline).
+
+    The demo uses your config's topics and keeps its own data under data_dir/demo/."""
     from .demo import run_demo
 
-    run_demo(port=port, echo=click.echo, fetch=fetch_with_progress)
+    run_demo(ctx.obj, port=port, echo=click.echo, fetch=fetch_with_progress)
 
 
 def main() -> None:

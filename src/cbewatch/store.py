@@ -11,7 +11,7 @@ import json
 import sqlite3
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, fields, replace
+from dataclasses import asdict, dataclass, fields
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -20,7 +20,7 @@ import sqlite_utils
 
 from .errors import StoreError
 from .sources.model import Entry
-from .urls import canonical_url
+from .urls import canonical_url, url_noise
 
 BUSY_TIMEOUT_MS = 15_000
 ITEM_STATUSES = ("new", "accepted", "rejected", "duplicate")
@@ -88,7 +88,6 @@ class SourceState:
     last_status: int | None = None
     next_poll: datetime | None = None
     retired_at: datetime | None = None
-    items_found: int = 0
 
     @property
     def retired(self) -> bool:
@@ -133,11 +132,10 @@ def _migrate_0_to_1(db: sqlite_utils.Database) -> None:
             "last_status": int,
             "next_poll": str,
             "retired_at": str,
-            "items_found": int,
         },
         pk="name",
-        not_null={"url", "kind", "consecutive_failures", "items_found"},
-        defaults={"consecutive_failures": 0, "items_found": 0},
+        not_null={"url", "kind", "consecutive_failures"},
+        defaults={"consecutive_failures": 0},
     )
     db["items"].create(
         {
@@ -260,8 +258,7 @@ class Store:
                 if row is None:
                     db["sources"].insert(_state_to_row(SourceState(name, url, kind)))
                 elif (row["url"], row["kind"]) != (url, kind):
-                    fresh = SourceState(name, url, kind, items_found=row["items_found"])
-                    db["sources"].update(name, _state_to_row(fresh))
+                    db["sources"].update(name, _state_to_row(SourceState(name, url, kind)))
 
     def source_states(self) -> dict[str, SourceState]:
         return {row["name"]: _state_from_row(row) for row in self.db["sources"].rows}
@@ -271,7 +268,8 @@ class Store:
         return _state_from_row(rows[0]) if rows else None
 
     def source_item_counts(self) -> dict[str, int]:
-        sql = "SELECT source, count(*) FROM items GROUP BY source"
+        """How many items each source has yielded, copies of other sources' items included."""
+        sql = "SELECT source, count(DISTINCT item_id) FROM sightings GROUP BY source"
         return dict(self.db.execute(sql).fetchall())
 
     def record_poll(self, state: SourceState, entries: Iterable[Entry], now: datetime) -> int:
@@ -282,7 +280,6 @@ class Store:
         """
         with self.transaction() as db:
             new_items = self._add_entries(db, state.name, entries, now)
-            state = replace(state, items_found=state.items_found + new_items)
             _insert(db, "sources", _state_to_row(state), replace=True)
         return new_items
 
@@ -293,12 +290,19 @@ class Store:
         new_items = 0
         for entry in entries:
             key = canonical_url(entry.url)
-            row = db.execute("SELECT id FROM items WHERE canonical_url = ?", [key]).fetchone()
+            sql = "SELECT id, url FROM items WHERE canonical_url = ?"
+            row = db.execute(sql, [key]).fetchone()
             if row is None:
                 item_id = _insert(db, "items", _item_row(entry, key, source, seen_at))
                 new_items += 1
             else:
-                item_id = row[0]
+                item_id, shown_url = row
+                if url_noise(entry.url) < url_noise(shown_url):
+                    # A republisher's tracking link was seen first; show the plain one.
+                    db.execute(
+                        "UPDATE items SET url = ?, source = ? WHERE id = ?",
+                        [entry.url, source, item_id],
+                    )
             db.execute(
                 "INSERT OR IGNORE INTO sightings (item_id, url, source, first_seen) "
                 "VALUES (?, ?, ?, ?)",

@@ -74,6 +74,15 @@ def canonical_url(url: str) -> str:
     return urlunsplit(("https", netloc, path, query, ""))
 
 
+def url_noise(url: str) -> int:
+    """How much decoration a URL carries: tracking and AMP parameters, a fragment, an
+    /amp/ suffix. Of two URLs of one article, the one with less noise is the one to show."""
+    parts = urlsplit(url.strip())
+    params = parse_qsl(parts.query, keep_blank_values=True)
+    noise = sum(1 for key, value in params if _is_tracking(key) or _is_amp(key, value))
+    return noise + bool(parts.fragment) + bool(_AMP_SUFFIX.search(parts.path))
+
+
 def _host(host: str) -> str:
     host = host.lower().rstrip(".")
     try:

@@ -1,0 +1,53 @@
+"""The offline demo: five fictional organizations' sites served on loopback, and the
+whole pipeline run on them. It never reaches beyond 127.0.0.1.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+from ..config import Settings, load_config
+from ..pipeline import FetchSummary
+from ..store import Store
+from .demo_sources import demo_sources_yaml
+from .server import SiteServer
+
+SITES = Path(__file__).parent / "sites"
+
+Fetch = Callable[..., FetchSummary]
+
+
+def topics_yaml(settings: Settings) -> str:
+    """The operator's sections as a `topics:` block, so the demo shows their newsletter."""
+    lines = ["topics:"]
+    for topic in settings.topics:
+        lines.append(f"  - name: {json.dumps(topic.name)}")
+        lines.append(f"    keywords: {json.dumps(list(topic.keywords))}")
+    return "\n".join(lines) + "\n"
+
+
+def prepare_demo(settings: Settings, base_url: str) -> Path:
+    """Write the demo's config under data_dir/demo/ with a fresh database; return its path."""
+    folder = settings.data_dir / "demo"
+    folder.mkdir(parents=True, exist_ok=True)
+    for stale in folder.glob("cbewatch.db*"):
+        stale.unlink()  # the fixture server's port changes between runs: start afresh
+    config = folder / "sources.yaml"
+    config.write_text(demo_sources_yaml(base_url, str(folder), topics_yaml(settings)))
+    return config
+
+
+def run_demo(config_path: Path, port: int, echo: Callable[[str], None], fetch: Fetch) -> None:
+    """Serve the fixture sites, fetch everything from them, and say where to look."""
+    settings = load_config(config_path)
+    with SiteServer(port=port) as server:
+        server.add_directory(SITES)
+        demo_config = prepare_demo(settings, server.base_url)
+        demo = load_config(demo_config)
+        echo(f"Demo sites of {len(demo.sources)} fictional organizations at {server.base_url}/")
+        with Store(demo.db_path) as store:
+            summary = fetch(demo, store, poll_all=True)
+        echo(summary.line())
+    echo(f"See them: .venv/bin/cbewatch --config {demo_config} items")

@@ -1,0 +1,71 @@
+"""The offline demo and the default sources.yaml an operator starts from."""
+
+import json
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from cbewatch.cli import cli
+from cbewatch.config import load_config
+
+ROOT = Path(__file__).parent.parent
+FIELD_TOPICS = [
+    "Personalized Learning",
+    "Earning Credit for Anytime Anywhere Learning",
+    "Equity",
+    "Learner-Centered Leadership",
+    "Policy",
+    "Research and Reports",
+    "Grading and Assessment",
+    "Innovative Practices",
+    "Teacher Resources",
+    "News and Blogs",
+]
+NEWS_OUTLETS = ["The 74", "Education Week", "Edutopia", "The Hechinger Report", "Chalkbeat"]
+
+
+def test_default_config_lists_the_field() -> None:
+    settings = load_config(ROOT / "sources.yaml")
+    assert [t.name for t in settings.topics] == FIELD_TOPICS
+    assert all(t.keywords for t in settings.topics)
+    assert len(settings.sources) >= 25
+    names = {s.name for s in settings.sources}
+    for org in ("Clayton Christensen Institute", "KnowledgeWorks", "Getting Smart", "XQ Institute"):
+        assert org in names
+    for outlet in NEWS_OUTLETS:
+        source = next(s for s in settings.sources if s.name.startswith(outlet))
+        assert source.include, f"{outlet} needs include keywords"
+    assert settings.network.allow_hosts == ()
+    assert "cbewatch sources" in (ROOT / "sources.yaml").read_text()
+
+
+def test_demo_fetches_every_kind_offline(tmp_path: Path) -> None:
+    topics = (ROOT / "sources.yaml").read_text().split("\ntopics:", 1)[1].split("\nsources:")[0]
+    config = tmp_path / "sources.yaml"
+    config.write_text(f"data_dir: {tmp_path / 'var'}\ntopics:{topics}\nsources: []\n")
+    runner = CliRunner()
+    result = runner.invoke(cli, ["--config", str(config), "demo"], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    assert "polled 5 sources:" in result.output and "0 failed" in result.output
+    demo_config = tmp_path / "var" / "demo" / "sources.yaml"
+    assert [t.name for t in load_config(demo_config).topics] == FIELD_TOPICS
+    listed = runner.invoke(cli, ["--config", str(demo_config), "items", "--json"])
+    items = [json.loads(line) for line in listed.output.splitlines()]
+    by_source: dict[str, list[dict]] = {}
+    for item in items:
+        by_source.setdefault(item["source"], []).append(item)
+    assert set(by_source) == {
+        "Alder Institute",
+        "Bramble Learning Network",
+        "Cedar Foundation",
+        "Dogwood District Alliance",
+        "Elm Policy Center",
+    }
+    urls = {i["url"] for i in items}
+    assert len(by_source["Dogwood District Alliance"]) > 6  # the "Next" page was followed
+    assert any(u.endswith(".pdf") for u in urls)
+    assert not any("summer-policy-institute-recap" in u for u in urls)  # lastmod too old
+    [republished] = [i for i in items if i["also_at"]]
+    assert republished["source"] == "Alder Institute"
+    assert republished["also_at"][0]["source"] == "Cedar Foundation"
+    assert "utm_source" in republished["also_at"][0]["url"]
