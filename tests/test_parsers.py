@@ -14,6 +14,8 @@ from typing import Any
 import pytest
 
 from cbewatch.errors import ParseError
+from cbewatch.sources import feeds
+from cbewatch.sources.fastfeed import read_simple_feed
 from cbewatch.sources.feeds import decode_markup, parse_feed
 from cbewatch.sources.model import Entry, ParsedPage
 from cbewatch.sources.pages import parse_list_page
@@ -268,3 +270,32 @@ def test_a_feed_whose_next_page_is_itself_has_no_next_page() -> None:
         b'<link rel="next" href="https://example.org/feed.atom"/></feed>'
     )
     assert parse_feed(body, "https://example.org/feed.atom").next_url is None
+
+
+def xml_feed_bodies() -> list[Any]:
+    demo = Path(__file__).parent.parent / "src" / "cbewatch" / "demo" / "sites"
+    bodies = [*(FIXTURES / "feeds").glob("*.xml"), *(FIXTURES / "feeds").glob("*.rdf")]
+    bodies += [*(FIXTURES / "feeds-agreement").glob("*.xml")]
+    bodies += [*demo.glob("*/*.xml"), *demo.glob("*/*.atom")]
+    return [pytest.param(p, id=p.name) for p in sorted(bodies) if "sitemap" not in p.name]
+
+
+@pytest.mark.parametrize("body", xml_feed_bodies())
+def test_fast_reader_agrees_with_feedparser(body: Path) -> None:
+    """The lxml reader for well-formed RSS 2.0 and Atom gives what feedparser gives."""
+    url = "https://feeds.example.org/feed"
+    text = feeds.defuse_xml(decode_markup(body.read_bytes(), []))
+    if read_simple_feed(text, url) is None:
+        pytest.skip("left to feedparser")
+    fast, slow = feeds._parse_xml_feed(text, url), feeds._parse_with_feedparser(text, url)
+    assert fast.entries == slow.entries
+    assert fast.next_url == slow.next_url
+
+
+def test_fast_reader_takes_the_common_feeds_and_leaves_the_rest() -> None:
+    def simple(name: str) -> bool:
+        text = feeds.defuse_xml(decode_markup((FIXTURES / "feeds" / name).read_bytes(), []))
+        return read_simple_feed(text, "https://feeds.example.org/feed") is not None
+
+    assert simple("rss2.xml") and simple("atom-paged.xml") and simple("hostile.xml")
+    assert not simple("ill-formed.xml") and not simple("rss1.rdf")

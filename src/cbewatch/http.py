@@ -267,6 +267,10 @@ class _GuardedBackend(httpcore.AsyncNetworkBackend):
 
 
 async def _resolve(host: str, port: int, timeout: float | None) -> list[IPAddress]:
+    try:
+        return [ipaddress.ip_address(host)]  # a literal address needs no resolver thread
+    except ValueError:
+        pass
     loop = asyncio.get_running_loop()
     try:
         async with asyncio.timeout(timeout):

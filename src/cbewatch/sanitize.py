@@ -65,6 +65,8 @@ def clean_html(html: str, base_url: str | None = None) -> str:
 
 def html_to_text(html: str) -> str:
     """Plain text of an HTML fragment: paragraphs split by blank lines, entities decoded."""
+    if "<" not in html and "&" not in html:  # already plain: skip the parser (hot path)
+        return _SPACES.sub(" ", _CONTROL_CHARS.sub("", html).replace("\n", " ")).strip()
     collector = _TextCollector()
     collector.feed(_CONTROL_CHARS.sub("", html))
     collector.close()

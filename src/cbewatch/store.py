@@ -286,29 +286,39 @@ class Store:
     def _add_entries(
         self, db: sqlite_utils.Database, source: str, entries: Iterable[Entry], now: datetime
     ) -> int:
+        """Insert unknown articles and record every sighting, in a few batched statements."""
         seen_at = to_iso(now)
-        new_items = 0
+        by_key: dict[str, list[Entry]] = {}
         for entry in entries:
-            key = canonical_url(entry.url)
-            sql = "SELECT id, url FROM items WHERE canonical_url = ?"
-            row = db.execute(sql, [key]).fetchone()
-            if row is None:
-                item_id = _insert(db, "items", _item_row(entry, key, source, seen_at))
-                new_items += 1
-            else:
-                item_id, shown_url = row
-                if url_noise(entry.url) < url_noise(shown_url):
-                    # A republisher's tracking link was seen first; show the plain one.
-                    db.execute(
-                        "UPDATE items SET url = ?, source = ? WHERE id = ?",
-                        [entry.url, source, item_id],
-                    )
-            db.execute(
-                "INSERT OR IGNORE INTO sightings (item_id, url, source, first_seen) "
-                "VALUES (?, ?, ?, ?)",
-                [item_id, entry.url, source, seen_at],
-            )
-        return new_items
+            by_key.setdefault(canonical_url(entry.url), []).append(entry)
+        known = _items_by_key(db, list(by_key))
+        fresh = {key: _plainest(found) for key, found in by_key.items() if key not in known}
+        rows = [_item_row(entry, key, source, seen_at) for key, entry in fresh.items()]
+        if rows:
+            columns = ", ".join(rows[0])
+            marks = ", ".join("?" * len(rows[0]))
+            sql = f"INSERT INTO items ({columns}) VALUES ({marks})"
+            db.conn.executemany(sql, [list(row.values()) for row in rows])
+            known.update(_items_by_key(db, list(fresh)))
+        for key, found in by_key.items():
+            if key in fresh:
+                continue
+            item_id, shown_url = known[key]
+            plainest = _plainest(found)
+            if url_noise(plainest.url) < url_noise(shown_url):
+                # A republisher's tracking link was seen first; show the plain one.
+                sql = "UPDATE items SET url = ?, source = ? WHERE id = ?"
+                db.execute(sql, [plainest.url, source, item_id])
+        db.conn.executemany(
+            "INSERT OR IGNORE INTO sightings (item_id, url, source, first_seen) "
+            "VALUES (?, ?, ?, ?)",
+            [
+                (known[key][0], e.url, source, seen_at)
+                for key, found in by_key.items()
+                for e in found
+            ],
+        )
+        return len(rows)
 
     # -- items -----------------------------------------------------------------------
 
@@ -359,16 +369,36 @@ class Store:
         found: dict[int, list[dict[str, str]]] = {}
         for start in range(0, len(ids), 500):
             chunk = ids[start : start + 500]
-            marks = ",".join("?" * len(chunk))
             sql = (
                 "SELECT s.item_id, s.url, s.source FROM sightings s JOIN items i "
-                "ON i.id = s.item_id WHERE s.item_id IN (" + marks + ") "
+                f"ON i.id = s.item_id WHERE s.item_id IN ({_marks(chunk)}) "
                 "AND NOT (s.url = i.url AND s.source = i.source) "
                 "ORDER BY s.first_seen, s.source, s.url"
             )
             for item_id, url, source in self.db.execute(sql, chunk).fetchall():
                 found.setdefault(item_id, []).append({"url": url, "source": source})
         return found
+
+
+def _items_by_key(db: sqlite_utils.Database, keys: list[str]) -> dict[str, tuple[int, str]]:
+    """canonical_url → (id, url) of the items already stored under those keys."""
+    found: dict[str, tuple[int, str]] = {}
+    for start in range(0, len(keys), 500):
+        chunk = keys[start : start + 500]
+        sql = f"SELECT canonical_url, id, url FROM items WHERE canonical_url IN ({_marks(chunk)})"
+        for key, item_id, url in db.execute(sql, chunk).fetchall():
+            found[key] = (item_id, url)
+    return found
+
+
+def _plainest(entries: list[Entry]) -> Entry:
+    if len(entries) == 1:
+        return entries[0]
+    return min(entries, key=lambda entry: url_noise(entry.url))  # first of equals wins
+
+
+def _marks(values: list[Any]) -> str:
+    return ",".join("?" * len(values))
 
 
 def _insert(

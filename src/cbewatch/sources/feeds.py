@@ -21,6 +21,7 @@ import feedparser
 
 from cbewatch.errors import ParseError
 from cbewatch.sanitize import clean_html, clean_title, html_to_text
+from cbewatch.sources.fastfeed import RawEntry, read_simple_feed
 from cbewatch.sources.model import Entry, ParsedPage
 
 NOT_A_FEED = "not an RSS, Atom or JSON feed"
@@ -122,8 +123,17 @@ def _looks_like_json(text: str, content_type: str | None) -> bool:
 
 
 def _parse_xml_feed(text: str, url: str) -> ParsedPage:
+    text = defuse_xml(text)
+    simple = read_simple_feed(text, url)
+    if simple is not None:
+        entries = [e for raw in simple.entries if (e := _entry(raw, url))]
+        return ParsedPage(entries=entries, next_url=_next_page(simple.next_href, url))
+    return _parse_with_feedparser(text, url)
+
+
+def _parse_with_feedparser(text: str, url: str) -> ParsedPage:
     result = feedparser.parse(
-        io.BytesIO(defuse_xml(text).encode("utf-8")),
+        io.BytesIO(text.encode("utf-8")),
         response_headers={
             "content-type": "application/xml; charset=utf-8",
             "content-location": url,
@@ -135,7 +145,8 @@ def _parse_xml_feed(text: str, url: str) -> ParsedPage:
     )
     if not result.get("version"):
         raise ParseError(url, NOT_A_FEED)
-    entries = [entry for item in result.entries if (entry := _feedparser_entry(item, url))]
+    raws = [_feedparser_raw(item, url) for item in result.entries]
+    entries = [entry for raw in raws if (entry := _entry(raw, url))]
     return ParsedPage(
         entries=entries,
         next_url=_next_link(result.feed.get("links", []), url),
@@ -162,18 +173,34 @@ def _bozo_problem(result: Mapping[str, Any], count: int) -> str | None:
     return f"The feed is not well-formed XML{detail}; {read} read leniently."
 
 
-def _feedparser_entry(item: dict[str, Any], feed_url: str) -> Entry | None:
-    link = _http_url(item.get("link"), feed_url) or _http_url(item.get("id"), feed_url, True)
+def _entry(raw: RawEntry, feed_url: str) -> Entry | None:
+    """Clean an entry's raw fields; None when it has no http(s) link."""
+    link = _http_url(raw.link, feed_url) or _http_url(raw.id, feed_url, True)
     if not link:
         return None
-    raw, base = _feedparser_content(item, feed_url)
     return Entry(
         url=link,
-        title=clean_title(item.get("title", "")),
-        summary=clean_html(raw, base or link),
-        summary_text=html_to_text(raw),
+        title=clean_title(raw.title),
+        summary=clean_html(raw.content, raw.base or link),
+        summary_text=html_to_text(raw.content),
+        published=raw.published,
+        author=author_name(raw.author),
+    )
+
+
+def _feedparser_raw(item: dict[str, Any], feed_url: str) -> RawEntry:
+    content, base = _feedparser_content(item, feed_url)
+    author = item.get("author") or ""
+    if not (_EMAIL_THEN_NAME.fullmatch(author) or _NAME_THEN_EMAIL.fullmatch(author)):
+        author = item.get("author_detail", {}).get("name") or author  # "Name (email)" → Name
+    return RawEntry(
+        link=item.get("link"),
+        id=item.get("id"),
+        title=item.get("title", ""),
+        content=content,
+        base=base,
         published=_feedparser_date(item),
-        author=_feedparser_author(item),
+        author=author,
     )
 
 
@@ -190,14 +217,13 @@ def _feedparser_content(item: dict[str, Any], feed_url: str) -> tuple[str, str |
     return "", None
 
 
-def _feedparser_author(item: dict[str, Any]) -> str | None:
-    """The author's name; feedparser's own split of "email (Name)" breaks on long TLDs."""
-    raw = item.get("author") or ""
+def author_name(raw: str) -> str | None:
+    """The name in "Name", "email (Name)" or "Name <email>"; None for a bare email.
+    (feedparser's own split of "email (Name)" breaks on long top-level domains.)"""
     match = _EMAIL_THEN_NAME.fullmatch(raw) or _NAME_THEN_EMAIL.fullmatch(raw)
     if match:
         return clean_title(match["name"]) or None
-    name = item.get("author_detail", {}).get("name") or raw
-    return None if _EMAIL.fullmatch(name.strip()) else clean_title(name) or None
+    return None if _EMAIL.fullmatch(raw.strip()) else clean_title(raw) or None
 
 
 def _feedparser_date(item: dict[str, Any]) -> datetime | None:
