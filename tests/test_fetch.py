@@ -398,3 +398,34 @@ def test_a_crash_mid_fetch_keeps_finished_sources_whole(tmp_path: Path, site: Si
 def test_help_is_available(argv: list[str]) -> None:
     result = CliRunner().invoke(cli, argv)
     assert result.exit_code == 0 and "Usage:" in result.output
+
+
+def test_progress_bar_on_a_terminal_only(tmp_path: Path, site: SiteServer) -> None:
+    """With stderr on a terminal, fetch draws a progress bar; the summary is on stdout."""
+    import pty
+
+    site.add("/a.xml", Route(rss([post(site, "a")]), content_type=RSS))
+    config = write_config(tmp_path, sources_yaml(("A", site.url("/a.xml"))), [site.host_port])
+    leader, follower = pty.openpty()
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).parent.parent), "COLUMNS": "100"}
+    proc = subprocess.run(
+        [sys.executable, "-m", "cbewatch", "--config", str(config), "fetch"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=follower,
+        timeout=60,
+        check=True,
+    )
+    os.close(follower)
+    drawn = b""
+    while True:
+        try:
+            chunk = os.read(leader, 4096)
+        except OSError:
+            break
+        if not chunk:
+            break
+        drawn += chunk
+    os.close(leader)
+    assert b"polling" in drawn
+    assert proc.stdout.decode().strip() == "polled 1 source: 1 new item, 0 not modified, 0 failed"

@@ -41,6 +41,9 @@ class ConfigError(CbewatchError):
         self.problems = problems
         super().__init__("\n".join(str(p) for p in problems))
 
+    def __reduce__(self) -> tuple:
+        return type(self), (self.problems,)
+
 
 class StoreError(CbewatchError):
     """The database cannot be opened, locked or upgraded."""
@@ -54,6 +57,9 @@ class ParseError(CbewatchError):
         self.reason = reason
         super().__init__(f"{url}: {reason}")
 
+    def __reduce__(self) -> tuple:  # parsers run in worker processes: errors travel back
+        return type(self), (self.url, self.reason)
+
 
 class FetchError(CbewatchError):
     """A URL could not be fetched; `reason` is a plain sentence fragment."""
@@ -62,6 +68,9 @@ class FetchError(CbewatchError):
         self.url = url
         self.reason = reason
         super().__init__(f"{url}: {reason}")
+
+    def __reduce__(self) -> tuple:
+        return type(self), (self.url, self.reason)
 
 
 class BlockedURL(FetchError):
@@ -87,3 +96,6 @@ class HTTPStatusError(FetchError):
         self.status = status
         self.retry_after = retry_after
         super().__init__(url, f"HTTP {status}")
+
+    def __reduce__(self) -> tuple:
+        return type(self), (self.url, self.status, self.retry_after)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import errno
+import functools
 import ipaddress
 import re
 import socket
@@ -506,8 +507,14 @@ class HttpClient:
         return FetchError(url, f"request failed ({type(exc).__name__})")
 
 
+@functools.cache
+def _ssl_context() -> ssl.SSLContext:
+    """One per process: loading the CA bundle costs ~40 ms, too much for every run."""
+    return httpx.create_ssl_context(trust_env=False)
+
+
 def _guarded_transport(network: Network) -> httpx.AsyncHTTPTransport:
-    ssl_context = httpx.create_ssl_context(trust_env=False)  # loading CAs costs ~50 ms: once
+    ssl_context = _ssl_context()
     transport = httpx.AsyncHTTPTransport(verify=ssl_context, trust_env=False)
     # httpx has no public way to pass a network backend, so we swap in a pool built
     # the same way plus the guard. tests/test_http.py proves the guard is in place.

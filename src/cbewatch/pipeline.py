@@ -16,6 +16,7 @@ from .http import HttpClient
 from .sources.health import is_due, next_state
 from .sources.poll import PollResult, poll_source
 from .store import SourceState, Store, utc_now
+from .workers import WorkerPool
 
 
 @dataclass
@@ -104,16 +105,17 @@ async def _poll_all(
     summary = FetchSummary()
     states = store.source_states()
     allow = settings.network.allow_hosts
-    async with HttpClient(settings.network, settings.user_agent) as client:
-        polls = [poll_source(client, s, states[s.name], allow) for s in sources]
-        by_name = {s.name: s for s in sources}
-        for finished in asyncio.as_completed(polls):
-            result = await finished
-            source = by_name[result.name]
-            report = _store_result(store, source, states[source.name], result)
-            summary.reports.append(report)
-            if on_source_done:
-                on_source_done(report)
+    with WorkerPool() as pool:
+        async with HttpClient(settings.network, settings.user_agent) as client:
+            polls = [poll_source(client, s, states[s.name], allow, pool.read) for s in sources]
+            by_name = {s.name: s for s in sources}
+            for finished in asyncio.as_completed(polls):
+                result = await finished
+                source = by_name[result.name]
+                report = _store_result(store, source, states[source.name], result)
+                summary.reports.append(report)
+                if on_source_done:
+                    on_source_done(report)
     return summary
 
 

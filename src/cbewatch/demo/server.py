@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -14,6 +15,7 @@ from dataclasses import dataclass, field
 from email.utils import formatdate
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 
 BASE_TOKEN = "__BASE__"  # replaced by the server's own base URL in files served from a folder
 
@@ -71,7 +73,7 @@ class SiteServer:
         self.routes: dict[str, Route | Handler] = dict(routes or {})
         self.hits: list[Hit] = []
         self._lock = threading.Lock()
-        self._httpd = ThreadingHTTPServer((host, port), _make_handler(self))
+        self._httpd = _QuietServer((host, port), _make_handler(self))
         self._httpd.daemon_threads = True
         self._thread: threading.Thread | None = None
 
@@ -138,6 +140,13 @@ class SiteServer:
         self.stop()
 
 
+class _QuietServer(ThreadingHTTPServer):
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # Clients that hang up (timeouts, closed keep-alive connections) are normal here.
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)
+
+
 def _make_handler(server: SiteServer) -> type[BaseHTTPRequestHandler]:
     class _Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
@@ -161,7 +170,7 @@ def _make_handler(server: SiteServer) -> type[BaseHTTPRequestHandler]:
             if route is None:
                 route = Route("not found", status=404, content_type="text/plain")
             # The client may give up mid-answer (deadline tests do it on purpose).
-            with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+            with contextlib.suppress(ConnectionError):
                 self._answer(route, hit)
 
         def _answer(self, route: Route, hit: Hit) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import re
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -47,8 +48,20 @@ class PollResult:
     problem: str | None = None  # read in part: a plain sentence, recorded but not a failure
 
 
+Reader = Callable[[Source, Fetched], Awaitable[ParsedPage]]
+
+
+async def read_here(source: Source, fetched: Fetched) -> ParsedPage:
+    """Read a body in this process (the pipeline passes a process pool's reader instead)."""
+    return read_body(source, fetched)
+
+
 async def poll_source(
-    client: HttpClient, source: Source, state: SourceState, allow_hosts: tuple[str, ...]
+    client: HttpClient,
+    source: Source,
+    state: SourceState,
+    allow_hosts: tuple[str, ...],
+    read: Reader = read_here,
 ) -> PollResult:
     """Fetch and read one source; a failure becomes the result's outcome."""
     try:
@@ -72,11 +85,11 @@ async def poll_source(
     if body_hash == state.body_hash:  # a server without validators sent the same bytes
         return PollResult(source.name, Outcome("not_modified", **validators))
     try:
-        first = read_body(source, fetched)
+        first = await read(source, fetched)
     except ParseError as exc:
         error = f"{_capital(exc.reason)} ({fetched.url})."
         return PollResult(source.name, Outcome("failed", error=error, status=fetched.status))
-    pages, problem = await _follow(client, source, state, first)
+    pages, problem = await _follow(client, source, state, first, read)
     entries = select_entries(source, pages, allow_hosts)
     problem = problem or next((page.problem for page in pages if page.problem), None)
     return PollResult(source.name, Outcome("ok", **validators), entries, problem)
@@ -94,7 +107,7 @@ def read_body(source: Source, fetched: Fetched) -> ParsedPage:
 
 
 async def _follow(
-    client: HttpClient, source: Source, state: SourceState, first: ParsedPage
+    client: HttpClient, source: Source, state: SourceState, first: ParsedPage, read: Reader
 ) -> tuple[list[ParsedPage], str | None]:
     """More documents to read: a sitemap index's children, and on a source's first
     poll its "next" pages (up to max_pages in all). A failing extra page ends the walk
@@ -102,16 +115,16 @@ async def _follow(
     pages = [first]
     seen = {source.url}
 
-    async def read(url: str) -> ParsedPage:
+    async def fetch_and_read(url: str) -> ParsedPage:
         seen.add(url)
-        return read_body(source, await client.get(url, accept=ACCEPT[source.kind]))
+        return await read(source, await client.get(url, accept=ACCEPT[source.kind]))
 
     try:
         for url in first.children[:MAX_SITEMAP_CHILDREN]:
-            pages.append(await read(url))
+            pages.append(await fetch_and_read(url))
         next_url = first.next_url if state.last_success is None else None
         while next_url and next_url not in seen and len(pages) < source.max_pages:
-            pages.append(await read(next_url))
+            pages.append(await fetch_and_read(next_url))
             next_url = pages[-1].next_url
     except (FetchError, ParseError) as exc:
         return pages, f"Stopped reading at {exc.url}: {exc.reason}."

@@ -1,0 +1,72 @@
+"""CPU-bound work in a pool of worker processes, one per core: reading feeds and pages
+(later, extracting articles) runs beside the downloads instead of between them, and a
+parser that crashes on a hostile body takes down a worker, never the run.
+
+Workers come from a fork server started once per process with the parsers preloaded,
+so a pool costs milliseconds per run and never forks a threaded daemon directly.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import multiprocessing
+import os
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from typing import Any, TypeVar
+
+from .config import Source
+from .errors import ParseError
+from .http import Fetched
+from .sources.model import ParsedPage
+from .sources.poll import read_body
+
+T = TypeVar("T")
+
+_CONTEXT = multiprocessing.get_context("forkserver")
+_CONTEXT.set_forkserver_preload(["cbewatch.sources.poll"])
+
+
+class WorkerCrashed(Exception):
+    """A task killed its worker process twice, in two fresh pools."""
+
+
+class WorkerPool:
+    """A process pool for one run; use as a context manager."""
+
+    def __init__(self, workers: int | None = None) -> None:
+        self.workers = workers or os.cpu_count() or 1
+        self._executor = self._new_executor()
+
+    def _new_executor(self) -> ProcessPoolExecutor:
+        return ProcessPoolExecutor(max_workers=self.workers, mp_context=_CONTEXT)
+
+    def __enter__(self) -> WorkerPool:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._executor.shutdown(wait=True, cancel_futures=True)
+
+    async def run(self, task: Callable[..., T], *args: Any) -> T:
+        """Run `task(*args)` in a worker; a crashed pool is replaced and the task tried
+        once more, so one poisonous input fails alone."""
+        loop = asyncio.get_running_loop()
+        for attempt in range(2):
+            executor = self._executor
+            try:
+                return await loop.run_in_executor(executor, task, *args)
+            except BrokenProcessPool:
+                if self._executor is executor:  # the first task to notice replaces it
+                    executor.shutdown(wait=False, cancel_futures=True)
+                    self._executor = self._new_executor()
+                if attempt:
+                    break
+        raise WorkerCrashed(getattr(task, "__name__", "task"))
+
+    async def read(self, source: Source, fetched: Fetched) -> ParsedPage:
+        """`read_body` in a worker: a sources.poll.Reader."""
+        try:
+            return await self.run(read_body, source, fetched)
+        except WorkerCrashed:
+            raise ParseError(fetched.url, "reading it crashed the parser") from None

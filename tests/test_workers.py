@@ -1,0 +1,55 @@
+"""The worker pool: real processes; a crashing task fails alone, errors travel back."""
+
+import asyncio
+import os
+
+import pytest
+
+from cbewatch.config import Source
+from cbewatch.errors import HTTPStatusError, ParseError
+from cbewatch.http import Fetched
+from cbewatch.workers import WorkerCrashed, WorkerPool
+
+
+def test_tasks_run_in_other_processes() -> None:
+    async def go() -> list[int]:
+        with WorkerPool(workers=2) as pool:
+            return await asyncio.gather(*(pool.run(os.getpid) for _ in range(4)))
+
+    pids = asyncio.run(go())
+    assert os.getpid() not in pids
+
+
+def test_a_task_that_kills_its_worker_fails_alone() -> None:
+    async def go() -> tuple[BaseException | None, int]:
+        with WorkerPool(workers=2) as pool:
+            crashed = None
+            try:
+                await pool.run(os._exit, 3)
+            except WorkerCrashed as exc:
+                crashed = exc
+            return crashed, await pool.run(abs, -7)  # the pool was replaced and still works
+
+    crashed, value = asyncio.run(go())
+    assert isinstance(crashed, WorkerCrashed) and value == 7
+
+
+def test_parse_errors_come_back_whole() -> None:
+    source = Source(name="Alder", url="https://alder.example.org/feed")
+    fetched = Fetched("https://alder.example.org/feed", 200, {}, b"<html>not a feed</html>")
+
+    async def go() -> None:
+        with WorkerPool(workers=1) as pool:
+            await pool.read(source, fetched)
+
+    with pytest.raises(ParseError) as info:
+        asyncio.run(go())
+    assert info.value.url == "https://alder.example.org/feed"
+    assert info.value.reason == "not an RSS, Atom or JSON feed"
+
+
+def test_errors_survive_pickling() -> None:
+    import pickle
+
+    error = pickle.loads(pickle.dumps(HTTPStatusError("https://a.example/", 429, 30.0)))
+    assert (error.url, error.status, error.retry_after) == ("https://a.example/", 429, 30.0)
