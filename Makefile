@@ -1,5 +1,5 @@
 # The README's quick start: `make demo` and `make test`. Nothing here needs more than
-# Python 3.11 and make; the test target installs Debian's Chromium when it is missing.
+# Python 3.11 and make.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin

@@ -8,7 +8,7 @@ import pytest
 from cbewatch.config import Source
 from cbewatch.errors import HTTPStatusError, ParseError
 from cbewatch.http import Fetched
-from cbewatch.workers import WorkerCrashed, WorkerPool
+from cbewatch.workers import WorkerCrashed, WorkerPool, WorkerTimeout
 
 
 def test_tasks_run_in_other_processes() -> None:
@@ -53,3 +53,25 @@ def test_errors_survive_pickling() -> None:
 
     error = pickle.loads(pickle.dumps(HTTPStatusError("https://a.example/", 429, 30.0)))
     assert (error.url, error.status, error.retry_after) == ("https://a.example/", 429, 30.0)
+
+
+def test_a_task_past_the_deadline_is_killed_and_the_pool_goes_on() -> None:
+    import time
+
+    async def go() -> tuple[bool, int, float]:
+        with WorkerPool(workers=2, deadline=1.0) as pool:
+            start = time.monotonic()
+            slow = asyncio.ensure_future(pool.run(time.sleep, 60))
+            fast = await pool.run(abs, -5)
+            try:
+                await slow
+            except WorkerTimeout:
+                timed_out = True
+            else:
+                timed_out = False
+            after = await pool.run(abs, -9)  # a fresh pool took over
+            return timed_out, fast + after, time.monotonic() - start
+
+    timed_out, total, elapsed = asyncio.run(go())
+    assert timed_out and total == 14
+    assert elapsed < 30  # the 60 s sleep was cut, not waited for

@@ -14,12 +14,12 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 import soupsieve
 import yaml
 
 from .errors import ConfigError, ConfigProblem
+from .urls import absolute_http_url
 
 CONFIG_ENV = "CBEWATCH_CONFIG"
 DEFAULT_CONFIG = "sources.yaml"
@@ -150,8 +150,7 @@ def parse_duration(text: str) -> timedelta:
 
 
 def _valid_url(text: str) -> str:
-    parts = urlsplit(text)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
+    if absolute_http_url(text) != text.strip():
         raise ValueError(f"{text!r} is not an http(s) URL")
     return text
 
@@ -207,9 +206,14 @@ class _Checker:
         if not isinstance(node, yaml.ScalarNode):
             self.problem(node, key, f"must be {_type_name(kind)}")
             return None
-        value = yaml.constructor.SafeConstructor().construct_object(node)
-        if kind is str and isinstance(value, int | float) and not isinstance(value, bool):
-            value = str(node.value)
+        if kind is str:  # text as written: a name like 2024 or 1.0 stays text
+            value = "" if node.tag == "tag:yaml.org,2002:null" else node.value
+        else:
+            try:
+                value = yaml.constructor.SafeConstructor().construct_object(node)
+            except (ValueError, yaml.YAMLError):  # e.g. a date that does not exist
+                self.problem(node, key, f"must be {_type_name(kind)} (got {node.value!r})")
+                return None
         if kind is float and isinstance(value, int) and not isinstance(value, bool):
             value = float(value)
         if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):

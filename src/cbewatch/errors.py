@@ -4,13 +4,14 @@ plain sentence naming the culprit (a file and line, a URL, a source, a recipient
     CbewatchError
     ├── ConfigError          sources.yaml is wrong: file, line, key
     ├── StoreError           the database cannot be opened or upgraded
-    ├── ParseError           a fetched body could not be read as its kind: url, reason
-    └── FetchError           a URL could not be had: url, reason
-        ├── BlockedURL       scheme or address not allowed (private, loopback, file:, …)
-        ├── TooLarge         body over the byte cap
-        ├── FetchTimeout     connect/read timeout or the wall-clock deadline
-        ├── TooManyRedirects redirect cap hit or a loop
-        └── HTTPStatusError  the server answered 4xx/5xx: status, retry_after
+    └── SourceError          one URL went wrong: url, reason
+        ├── ParseError       a fetched body could not be read as its kind
+        └── FetchError       a URL could not be had
+            ├── BlockedURL       scheme or address not allowed (private, loopback, file:, …)
+            ├── TooLarge         body over the byte cap
+            ├── FetchTimeout     connect/read timeout or the wall-clock deadline
+            ├── TooManyRedirects redirect cap hit or a loop
+            └── HTTPStatusError  the server answered 4xx/5xx: status, retry_after
 """
 
 from __future__ import annotations
@@ -49,8 +50,8 @@ class StoreError(CbewatchError):
     """The database cannot be opened, locked or upgraded."""
 
 
-class ParseError(CbewatchError):
-    """A fetched body could not be read as a feed, list page or sitemap."""
+class SourceError(CbewatchError):
+    """Something about one URL went wrong; `reason` is a plain sentence fragment."""
 
     def __init__(self, url: str, reason: str) -> None:
         self.url = url
@@ -61,16 +62,12 @@ class ParseError(CbewatchError):
         return type(self), (self.url, self.reason)
 
 
-class FetchError(CbewatchError):
-    """A URL could not be fetched; `reason` is a plain sentence fragment."""
+class ParseError(SourceError):
+    """A fetched body could not be read as a feed, list page or sitemap."""
 
-    def __init__(self, url: str, reason: str) -> None:
-        self.url = url
-        self.reason = reason
-        super().__init__(f"{url}: {reason}")
 
-    def __reduce__(self) -> tuple:
-        return type(self), (self.url, self.reason)
+class FetchError(SourceError):
+    """A URL could not be fetched."""
 
 
 class BlockedURL(FetchError):

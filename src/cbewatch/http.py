@@ -70,15 +70,23 @@ class Fetched:
 
     @property
     def etag(self) -> str | None:
-        return self.headers.get("etag")
+        return _header_value(self.headers.get("etag"))
 
     @property
     def last_modified(self) -> str | None:
-        return self.headers.get("last-modified")
+        return _header_value(self.headers.get("last-modified"))
 
     @property
     def not_modified(self) -> bool:
         return self.status == 304
+
+
+def _header_value(value: str | None) -> str | None:
+    """A validator worth storing and sending back: printable ASCII only (anything else
+    could not be sent in a request header)."""
+    if value and value.isascii() and value.isprintable():
+        return value
+    return None
 
 
 # ---------------------------------------------------------------------------------------
@@ -440,6 +448,8 @@ class HttpClient:
                 raise FetchError(url, exc.reason) from None
             except (httpx.HTTPError, httpx.InvalidURL, httpx.StreamError) as exc:
                 raise self._translate(url, exc) from exc
+            except (UnicodeError, ValueError) as exc:  # a header or URL httpx cannot send
+                raise FetchError(url, f"the request could not be made ({exc})") from None
 
     def _host_slot(self, url: str) -> asyncio.Semaphore:
         host = (urlsplit(url).hostname or "").rstrip(".")
@@ -531,10 +541,10 @@ def _request_headers(
     etag: str | None, last_modified: str | None, accept: str | None
 ) -> dict[str, str]:
     headers: dict[str, str] = {}
-    if etag:
-        headers["If-None-Match"] = etag
-    if last_modified:
-        headers["If-Modified-Since"] = last_modified
+    if tag := _header_value(etag):
+        headers["If-None-Match"] = tag
+    if stamp := _header_value(last_modified):
+        headers["If-Modified-Since"] = stamp
     if accept:
         headers["Accept"] = accept
     return headers

@@ -112,20 +112,22 @@ async def _poll_all(
             for finished in asyncio.as_completed(polls):
                 result = await finished
                 source = by_name[result.name]
-                report = _store_result(store, source, states[source.name], result)
+                report = _store_result(store, source, result)
                 summary.reports.append(report)
                 if on_source_done:
                     on_source_done(report)
     return summary
 
 
-def _store_result(
-    store: Store, source: Source, state: SourceState, result: PollResult
-) -> SourceReport:
+def _store_result(store: Store, source: Source, result: PollResult) -> SourceReport:
     now = utc_now()
-    new_state = next_state(state, result.outcome, source.every, now)
-    if result.problem and result.outcome.kind == "ok":
-        # Read in part: the poll succeeded, but health keeps the reason it was partial.
-        new_state = replace(new_state, last_error=result.problem)
-    new_items = store.record_poll(new_state, result.entries, now)
+
+    def after_poll(state: SourceState) -> SourceState:
+        new_state = next_state(state, result.outcome, source.every, now)
+        if result.problem and result.outcome.kind == "ok":
+            # Read in part: the poll succeeded, but health keeps the reason it was partial.
+            new_state = replace(new_state, last_error=result.problem)
+        return new_state
+
+    new_items = store.record_poll(source.name, result.entries, now, after_poll)
     return SourceReport(source.name, result.outcome.kind, new_items, result.outcome.error)

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import re
 from html.parser import HTMLParser
-from urllib.parse import urlsplit
 
 import nh3
+
+from .urls import absolute_http_url
 
 TITLE_MAX = 300
 
@@ -48,8 +49,9 @@ def clean_html(html: str, base_url: str | None = None) -> str:
     otherwise point at our own site once shown there.
     """
     relative: str | tuple[str, str] = "deny"
-    if base_url and urlsplit(base_url).scheme in ("http", "https"):
-        relative = ("rewrite_with_base", base_url)
+    base = absolute_http_url(base_url)
+    if base:
+        relative = ("rewrite_with_base", base)
     cleaned = nh3.clean(
         _CONTROL_CHARS.sub("", html),
         tags=ALLOWED_TAGS,
@@ -75,14 +77,26 @@ def html_to_text(html: str) -> str:
     return text.strip()
 
 
+def plain_text(html: str) -> str:
+    """`html_to_text` with no tag-like text left in it: markup escaped twice comes out of
+    one pass as "<svg onload=…>" text, which no consumer should ever be handed."""
+    return _without_tags(html_to_text(html))
+
+
+def _without_tags(text: str) -> str:
+    if not _TAG_LIKE.search(text):
+        return text
+    return _SPACES.sub(" ", _TAG_LIKE.sub("", text)).strip()
+
+
 def clean_title(text: str) -> str:
     """One line of plain text, at most 300 characters, cut on a word boundary with "…"."""
     title = " ".join(html_to_text(text).split())
-    # Double-escaped or broken markup leaves tags as text after one pass.
-    for _ in range(2):
-        if not _TAG_LIKE.search(title):
-            break
+    # Titles escaped twice ("&lt;em&gt;" inside type="html") are still markup after one
+    # pass: read them once more, then drop whatever still looks like a tag.
+    if _TAG_LIKE.search(title):
         title = " ".join(html_to_text(title).split())
+    title = _without_tags(title)
     if len(title) <= TITLE_MAX:
         return title
     cut = title[: TITLE_MAX - 1]

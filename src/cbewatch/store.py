@@ -7,7 +7,6 @@ transaction, so a crash loses only the work in flight, never half of it.
 
 from __future__ import annotations
 
-import json
 import sqlite3
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
@@ -272,14 +271,26 @@ class Store:
         sql = "SELECT source, count(DISTINCT item_id) FROM sightings GROUP BY source"
         return dict(self.db.execute(sql).fetchall())
 
-    def record_poll(self, state: SourceState, entries: Iterable[Entry], now: datetime) -> int:
-        """Store a source's new health and what its poll found, in one transaction.
+    def record_poll(
+        self,
+        name: str,
+        entries: Iterable[Entry],
+        now: datetime,
+        update: Callable[[SourceState], SourceState] = lambda state: state,
+    ) -> int:
+        """Store what a source's poll found and its new health, in one transaction.
 
-        Returns how many new items were stored; a URL already known (by canonical URL)
-        adds a sighting to its item instead.
+        `update` turns the source's current state into the new one; it is applied to the
+        row as read inside the transaction, so two runs polling at once never overwrite
+        each other's health. Returns how many new items were stored; a URL already known
+        (by canonical URL) adds a sighting to its item instead.
         """
         with self.transaction() as db:
-            new_items = self._add_entries(db, state.name, entries, now)
+            rows = list(db.query("SELECT * FROM sources WHERE name = ?", [name]))
+            if not rows:
+                raise StoreError(f"source {name!r} is not in the database")
+            state = update(_state_from_row(rows[0]))
+            new_items = self._add_entries(db, name, entries, now)
             _insert(db, "sources", _state_to_row(state), replace=True)
         return new_items
 
@@ -403,14 +414,13 @@ def _marks(values: list[Any]) -> str:
 
 def _insert(
     db: sqlite_utils.Database, table: str, row: dict[str, Any], replace: bool = False
-) -> int:
+) -> None:
     """A plain INSERT: sqlite-utils' insert() inspects the table on every call, which
     costs more than the write itself on the polling path."""
     verb = "INSERT OR REPLACE" if replace else "INSERT"
     names = ", ".join(row)
     marks = ", ".join("?" * len(row))
-    cursor = db.execute(f"{verb} INTO {table} ({names}) VALUES ({marks})", list(row.values()))
-    return cursor.lastrowid or 0
+    db.execute(f"{verb} INTO {table} ({names}) VALUES ({marks})", list(row.values()))
 
 
 def _item_row(entry: Entry, key: str, source: str, seen_at: str | None) -> dict[str, Any]:
@@ -432,7 +442,3 @@ def _public_item(row: dict[str, Any], also_at: list[dict[str, str]]) -> dict[str
     item = {name: row.get(name) for name in ITEM_FIELDS}
     item["also_at"] = also_at
     return item
-
-
-def item_json(item: dict[str, Any]) -> str:
-    return json.dumps(item, ensure_ascii=False, sort_keys=False)

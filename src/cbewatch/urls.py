@@ -7,7 +7,7 @@ keeps the URL it was found at for display and fetching.
 from __future__ import annotations
 
 import re
-from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, quote, unquote, urlencode, urljoin, urlsplit, urlunsplit
 
 # Query parameters that only track the reader, never select the content.
 TRACKING_PARAMS = frozenset(
@@ -53,6 +53,22 @@ _AMP_SUFFIX = re.compile(r"(/amp)+/?$", re.IGNORECASE)
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 # Characters that may stay unescaped in a path; everything else is percent-encoded once.
 _PATH_SAFE = "/:@!$&'()*+,;=-._~"
+
+
+def absolute_http_url(value: object, base: str = "") -> str | None:
+    """`value` resolved against `base` as an absolute http(s) URL with a valid host and
+    port; None for anything else (file:, javascript:, tag: ids, malformed or empty)."""
+    if not isinstance(value, str) or not value.strip():
+        return None
+    try:
+        absolute = urljoin(base, value.strip())
+        parts = urlsplit(absolute)
+        parts.port  # noqa: B018 - raises ValueError for a port out of range
+    except ValueError:
+        return None
+    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+        return None
+    return absolute
 
 
 def canonical_url(url: str) -> str:

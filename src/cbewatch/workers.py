@@ -28,41 +28,50 @@ _CONTEXT = multiprocessing.get_context("forkserver")
 _CONTEXT.set_forkserver_preload(["cbewatch.sources.poll"])
 
 
+TASK_DEADLINE = 30.0  # seconds; reading one body never takes this long unless attacked
+
+
 class WorkerCrashed(Exception):
     """A task killed its worker process twice, in two fresh pools."""
 
 
+class WorkerTimeout(Exception):
+    """A task ran past the deadline; its worker was killed."""
+
+
 class WorkerPool:
-    """A process pool for one run; use as a context manager."""
+    """A process pool for one run; use as a context manager. Workers start on first use."""
 
-    def __init__(self, workers: int | None = None) -> None:
+    def __init__(self, workers: int | None = None, deadline: float = TASK_DEADLINE) -> None:
         self.workers = workers or os.cpu_count() or 1
-        self._executor = self._new_executor()
-
-    def _new_executor(self) -> ProcessPoolExecutor:
-        return ProcessPoolExecutor(max_workers=self.workers, mp_context=_CONTEXT)
+        self.deadline = deadline
+        self._executor: ProcessPoolExecutor | None = None
 
     def __enter__(self) -> WorkerPool:
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self._executor.shutdown(wait=True, cancel_futures=True)
+        if self._executor is not None:
+            self._executor.shutdown(wait=True, cancel_futures=True)
 
     async def run(self, task: Callable[..., T], *args: Any) -> T:
-        """Run `task(*args)` in a worker; a crashed pool is replaced and the task tried
-        once more, so one poisonous input fails alone."""
+        """Run `task(*args)` in a worker. A crashed pool is replaced and the task tried
+        once more, so one poisonous input fails alone; a task past the deadline has its
+        worker killed (tasks that shared that pool are retried in a fresh one)."""
         loop = asyncio.get_running_loop()
         for attempt in range(2):
-            executor = self._executor
+            executor = self._current()
             try:
-                return await loop.run_in_executor(executor, task, *args)
+                future = loop.run_in_executor(executor, task, *args)
+                return await asyncio.wait_for(future, self.deadline)
+            except TimeoutError:
+                self._replace(executor, kill=True)
+                raise WorkerTimeout(f"{_name(task)} ran past {self.deadline:g} s") from None
             except BrokenProcessPool:
-                if self._executor is executor:  # the first task to notice replaces it
-                    executor.shutdown(wait=False, cancel_futures=True)
-                    self._executor = self._new_executor()
+                self._replace(executor)
                 if attempt:
                     break
-        raise WorkerCrashed(getattr(task, "__name__", "task"))
+        raise WorkerCrashed(_name(task))
 
     async def read(self, source: Source, fetched: Fetched) -> ParsedPage:
         """`read_body` in a worker: a sources.poll.Reader."""
@@ -70,3 +79,25 @@ class WorkerPool:
             return await self.run(read_body, source, fetched)
         except WorkerCrashed:
             raise ParseError(fetched.url, "reading it crashed the parser") from None
+        except WorkerTimeout:
+            reason = f"reading it took longer than {self.deadline:g} s"
+            raise ParseError(fetched.url, reason) from None
+
+    def _current(self) -> ProcessPoolExecutor:
+        if self._executor is None:
+            self._executor = ProcessPoolExecutor(max_workers=self.workers, mp_context=_CONTEXT)
+        return self._executor
+
+    def _replace(self, executor: ProcessPoolExecutor, kill: bool = False) -> None:
+        if self._executor is not executor:
+            return  # another task already replaced it
+        if kill:
+            # The executor has no public way to stop a running task; its processes do.
+            for process in list(getattr(executor, "_processes", {}).values()):
+                process.kill()
+        executor.shutdown(wait=False, cancel_futures=True)
+        self._executor = None
+
+
+def _name(task: Callable[..., Any]) -> str:
+    return getattr(task, "__name__", "task")

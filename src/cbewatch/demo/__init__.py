@@ -1,5 +1,5 @@
 """The offline demo: five fictional organizations' sites served on loopback, and the
-whole pipeline run on them. It never reaches beyond 127.0.0.1.
+pipeline's stages run on them. It never reaches beyond 127.0.0.1.
 """
 
 from __future__ import annotations

@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import html
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from email.utils import parsedate_to_datetime
 from urllib.parse import urljoin
 
 from lxml import etree
+
+from .dates import as_utc, iso_datetime
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 CONTENT_ENCODED = "{http://purl.org/rss/1.0/modules/content/}encoded"
@@ -161,20 +163,12 @@ def _rss_date(item: etree._Element) -> datetime | None:
             moment = parsedate_to_datetime(text)
         except (TypeError, ValueError):
             raise _NotSure from None  # feedparser knows many more broken date formats
-        return _utc(moment)
+        return as_utc(moment)
     return _iso(_text(item, f"{DC}date"))
 
 
 def _iso(text: str) -> datetime | None:
-    if not text:
-        return None
-    try:
-        return _utc(datetime.fromisoformat(text))
-    except ValueError:
-        raise _NotSure from None
-
-
-def _utc(moment: datetime) -> datetime:
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC)
+    moment = iso_datetime(text)
+    if text and moment is None:
+        raise _NotSure  # let feedparser try its many date formats
+    return moment

@@ -15,14 +15,15 @@ import re
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import urljoin, urlsplit
 
 import feedparser
 
 from cbewatch.errors import ParseError
-from cbewatch.sanitize import clean_html, clean_title, html_to_text
+from cbewatch.sanitize import clean_html, clean_title, plain_text
+from cbewatch.sources.dates import iso_datetime
 from cbewatch.sources.fastfeed import RawEntry, read_simple_feed
 from cbewatch.sources.model import Entry, ParsedPage
+from cbewatch.urls import absolute_http_url
 
 NOT_A_FEED = "not an RSS, Atom or JSON feed"
 JSON_TYPES = ("application/feed+json", "application/json")
@@ -39,12 +40,12 @@ _BOMS = (
 _XML_DECL = re.compile(rb"^\s*<\?xml[^>]*?encoding\s*=\s*[\"']([\w.:-]+)[\"']", re.I)
 _XML_DECL_ENCODING = re.compile(r"(^\s*<\?xml[^>]*?encoding\s*=\s*)[\"'][\w.:-]+[\"']", re.I)
 _META_CHARSET = re.compile(rb"<meta[^>]+charset\s*=\s*[\"']?\s*([\w.:-]+)", re.I)
-# An internal DTD subset is how entity bombs get in; feeds have no honest use for one.
-_DOCTYPE_SUBSET = re.compile(r"<!DOCTYPE[^\[>]*\[.*?\]\s*>", re.S | re.I)
+_FIRST_ELEMENT = re.compile(r"<[A-Za-z]")
 _SAX_ERROR = re.compile(r".*?:(?P<line>\d+):\d+: (?:not well-formed \()?(?P<reason>[^)]+)")
 _EMAIL = re.compile(r"[^\s@<>()]+@[^\s@<>()]+")
 _EMAIL_THEN_NAME = re.compile(r"\s*[^\s@<>()]+@[^\s@<>()]+\s*\((?P<name>[^()]+)\)\s*")
 _NAME_THEN_EMAIL = re.compile(r"\s*(?P<name>[^<>@]+?)\s*<[^\s@<>]+@[^\s@<>]+>\s*")
+MAX_AUTHOR = 200  # longer is not a name; also keeps the author patterns cheap
 _XML_INVALID_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 
@@ -158,10 +159,23 @@ def defuse_xml(text: str) -> str:
     """Make decoded XML say what it now is (UTF-8) and drop what only attackers need:
     the internal DTD subset (entity bombs) and characters XML forbids."""
     text = _XML_DECL_ENCODING.sub(r'\1"utf-8"', text, count=1)
-    doctype = _DOCTYPE_SUBSET.search(text)
-    if doctype and not re.search(r"<[A-Za-z]", text[: doctype.start()]):
-        text = text[: doctype.start()] + text[doctype.end() :]
-    return _XML_INVALID_CHARS.sub("", text)
+    return _XML_INVALID_CHARS.sub("", _without_internal_subset(text))
+
+
+def _without_internal_subset(text: str) -> str:
+    """Drop a DOCTYPE's internal subset (`[...]`): it is how entity bombs get in, and
+    feeds have no honest use for one. A plain scan, linear on any input."""
+    root = _FIRST_ELEMENT.search(text)
+    prolog_end = root.start() if root else len(text)
+    start = text[:prolog_end].upper().find("<!DOCTYPE")
+    if start < 0:
+        return text
+    bracket, tag_end = text.find("[", start, prolog_end), text.find(">", start, prolog_end)
+    if bracket < 0 or 0 <= tag_end < bracket:
+        return text  # a DOCTYPE without an internal subset is harmless
+    close = text.find("]", bracket, prolog_end)
+    after = text.find(">", close, prolog_end) if close >= 0 else -1
+    return text[:start] + (text[after + 1 :] if after >= 0 else text[prolog_end:])
 
 
 def _bozo_problem(result: Mapping[str, Any], count: int) -> str | None:
@@ -182,7 +196,7 @@ def _entry(raw: RawEntry, feed_url: str) -> Entry | None:
         url=link,
         title=clean_title(raw.title),
         summary=clean_html(raw.content, raw.base or link),
-        summary_text=html_to_text(raw.content),
+        summary_text=plain_text(raw.content),
         published=raw.published,
         author=author_name(raw.author),
     )
@@ -190,7 +204,7 @@ def _entry(raw: RawEntry, feed_url: str) -> Entry | None:
 
 def _feedparser_raw(item: dict[str, Any], feed_url: str) -> RawEntry:
     content, base = _feedparser_content(item, feed_url)
-    author = item.get("author") or ""
+    author = (item.get("author") or "")[:MAX_AUTHOR]
     if not (_EMAIL_THEN_NAME.fullmatch(author) or _NAME_THEN_EMAIL.fullmatch(author)):
         author = item.get("author_detail", {}).get("name") or author  # "Name (email)" → Name
     return RawEntry(
@@ -220,6 +234,7 @@ def _feedparser_content(item: dict[str, Any], feed_url: str) -> tuple[str, str |
 def author_name(raw: str) -> str | None:
     """The name in "Name", "email (Name)" or "Name <email>"; None for a bare email.
     (feedparser's own split of "email (Name)" breaks on long top-level domains.)"""
+    raw = raw[:MAX_AUTHOR]
     match = _EMAIL_THEN_NAME.fullmatch(raw) or _NAME_THEN_EMAIL.fullmatch(raw)
     if match:
         return clean_title(match["name"]) or None
@@ -250,15 +265,10 @@ def _next_page(href: Any, feed_url: str) -> str | None:
 
 
 def _http_url(value: Any, base: str, absolute_only: bool = False) -> str | None:
-    """`value` as an absolute http(s) URL, or None (file:, javascript:, tag: ids, …)."""
-    if not isinstance(value, str) or not value.strip():
+    """`value` as an absolute http(s) URL, or None; ids must be absolute already."""
+    if absolute_only and absolute_http_url(value) is None:
         return None
-    value = value.strip()
-    if absolute_only and urlsplit(value).scheme.lower() not in ("http", "https"):
-        return None
-    absolute = urljoin(base, value)
-    parts = urlsplit(absolute)
-    return absolute if parts.scheme.lower() in ("http", "https") and parts.netloc else None
+    return absolute_http_url(value, base)
 
 
 def _parse_json_feed(text: str, url: str) -> ParsedPage:
@@ -287,7 +297,7 @@ def _json_entry(item: Any, feed_url: str) -> Entry | None:
         url=link,
         title=clean_title(_text(item.get("title"))),
         summary=clean_html(raw, link),
-        summary_text=html_to_text(raw),
+        summary_text=plain_text(raw),
         published=iso_datetime(item.get("date_published") or item.get("date_modified")),
         author=_json_author(item),
     )
@@ -309,19 +319,6 @@ def _json_author(item: Mapping[str, Any]) -> str | None:
         if isinstance(author, dict) and _text(author.get("name")).strip():
             return clean_title(_text(author.get("name"))) or None
     return None
-
-
-def iso_datetime(value: Any) -> datetime | None:
-    """An ISO 8601 string as aware UTC (no zone means UTC); None when unreadable."""
-    if not isinstance(value, str):
-        return None
-    try:
-        parsed = datetime.fromisoformat(value.strip())
-    except ValueError:
-        return None
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=UTC)
-    return parsed.astimezone(UTC)
 
 
 def _text(value: Any) -> str:

@@ -80,6 +80,7 @@ def next_state(
     if outcome.kind == "gone":
         return replace(failed, retired_at=now, next_poll=None)
     if outcome.retry_after is not None:
-        wait = min(timedelta(seconds=max(outcome.retry_after, 0)), MAX_RETRY_AFTER)
+        seconds = min(max(outcome.retry_after, 0.0), MAX_RETRY_AFTER.total_seconds())
+        wait = timedelta(seconds=seconds)
         return replace(failed, next_poll=now + wait)
     return replace(failed, next_poll=now + backoff(failures, every, rng))

@@ -7,15 +7,17 @@ here; titles are plain text; the page's own chrome (nav, footer) is the selector
 from __future__ import annotations
 
 from datetime import datetime
-from urllib.parse import urldefrag, urljoin, urlsplit
+from urllib.parse import urldefrag
 
 from bs4 import BeautifulSoup, Tag
 from soupsieve import SelectorSyntaxError
 
 from cbewatch.errors import ParseError
 from cbewatch.sanitize import clean_title
-from cbewatch.sources.feeds import decode_markup, html_declared_charset, iso_datetime
+from cbewatch.sources.dates import iso_datetime
+from cbewatch.sources.feeds import decode_markup, html_declared_charset
 from cbewatch.sources.model import Entry, ParsedPage
+from cbewatch.urls import absolute_http_url
 
 NEXT_TEXTS = {"next", "next page", "older posts", "older entries", "›", "»"}
 SKIPPED_SCHEMES = ("javascript:", "mailto:", "tel:", "data:", "vbscript:")
@@ -71,10 +73,10 @@ def _page_link(href: str, base: str, page_url: str) -> str | None:
     href = href.strip()
     if not href or href.startswith("#") or href.lower().startswith(SKIPPED_SCHEMES):
         return None
-    target = urldefrag(urljoin(base, href)).url
-    parts = urlsplit(target)
-    if parts.scheme not in ("http", "https") or not parts.netloc:
+    target = absolute_http_url(href, base)
+    if target is None:
         return None
+    target = urldefrag(target).url
     return None if target == urldefrag(page_url).url else target
 
 

@@ -65,6 +65,20 @@ async def poll_source(
 ) -> PollResult:
     """Fetch and read one source; a failure becomes the result's outcome."""
     try:
+        return await _poll(client, source, state, allow_hosts, read)
+    except Exception as exc:  # a bug met by odd input must cost one source, not the run
+        error = f"Could not be read: unexpected {type(exc).__name__} ({exc})."
+        return PollResult(source.name, Outcome("failed", error=error))
+
+
+async def _poll(
+    client: HttpClient,
+    source: Source,
+    state: SourceState,
+    allow_hosts: tuple[str, ...],
+    read: Reader,
+) -> PollResult:
+    try:
         fetched = await client.get(
             source.url,
             etag=state.etag,

@@ -9,14 +9,16 @@ from __future__ import annotations
 import re
 import zlib
 from datetime import UTC, datetime, timedelta
-from urllib.parse import unquote, urljoin, urlsplit
+from urllib.parse import unquote, urlsplit
 
 from lxml import etree
 
 from cbewatch.errors import ParseError
 from cbewatch.sanitize import clean_title
-from cbewatch.sources.feeds import decode_markup, defuse_xml, iso_datetime, xml_declared_charset
+from cbewatch.sources.dates import iso_datetime
+from cbewatch.sources.feeds import decode_markup, defuse_xml, xml_declared_charset
 from cbewatch.sources.model import Entry, ParsedPage
+from cbewatch.urls import absolute_http_url
 
 MAX_INFLATED = 20 * 1024 * 1024
 NOT_A_SITEMAP = "not a sitemap (urlset or sitemapindex)"
@@ -108,8 +110,8 @@ def _locations(root: etree._Element, item: str, base: str) -> list[tuple[str, da
     for element in root:
         if not isinstance(element.tag, str) or etree.QName(element).localname != item:
             continue
-        loc = urljoin(base, _child_text(element, "loc"))
-        if urlsplit(loc).scheme in ("http", "https") and urlsplit(loc).netloc:
+        loc = absolute_http_url(_child_text(element, "loc"), base)
+        if loc is not None:
             found.append((loc, w3c_datetime(_child_text(element, "lastmod"))))
     return found
 
