@@ -140,3 +140,23 @@ def test_changing_a_source_url_starts_it_afresh(store: Store) -> None:
     store.sync_sources([("Alder", "https://alder.example.org/new-feed", "feed")])
     fresh = store.source_state("Alder")
     assert fresh.url.endswith("new-feed") and fresh.etag is None
+
+
+@pytest.mark.parametrize(
+    "fixture", sorted((Path(__file__).parent / "fixtures" / "db").glob("v*.db"))
+)
+def test_every_older_database_opens_and_upgrades(tmp_path: Path, fixture: Path) -> None:
+    """A database written by each earlier schema opens with this one, data intact."""
+    path = tmp_path / "cbewatch.db"
+    path.write_bytes(fixture.read_bytes())
+    with Store(path) as store:
+        assert store.schema_version == SCHEMA_VERSION
+        found = {item["title"]: item for item in store.items()}
+    assert set(found) == {"Grading pilot, year one", "Learner profile toolkit"}
+    assert found["Grading pilot, year one"]["author"] == "Rosa Lind"
+    assert found["Learner profile toolkit"]["also_at"] == [
+        {
+            "url": "https://alder.example.org/posts/toolkit?utm_source=cedar",
+            "source": "Cedar Foundation",
+        }
+    ]
