@@ -6,10 +6,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+import sqlite_utils
 
 from cbewatch.errors import StoreError
 from cbewatch.sources.model import Entry
-from cbewatch.store import SCHEMA_VERSION, Store
+from cbewatch.store import MIGRATIONS, SCHEMA_VERSION, Store
 
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 
@@ -146,3 +147,18 @@ def test_changing_a_source_url_starts_it_afresh(store: Store) -> None:
     store.sync_sources([("Alder", "https://alder.example.org/new-feed", "feed")])
     fresh = store.source_state("Alder")
     assert fresh.url.endswith("new-feed") and fresh.etag is None
+
+
+def test_a_version_1_database_gains_the_decision_log(tmp_path: Path) -> None:
+    path = tmp_path / "cbewatch.db"
+    old = sqlite_utils.Database(path)
+    MIGRATIONS[0](old)
+    old.execute("PRAGMA user_version = 1")
+    old["items"].insert(
+        {"url": "u", "canonical_url": "u", "source": "A", "first_seen": "2026-11-01T00:00:00Z"}
+    )
+    old.close()
+    with Store(path) as s:
+        assert s.schema_version == SCHEMA_VERSION and s.count_items() == 1
+        s.record_decision(1, "accepted", "Policy", None, "cli", NOW)
+        assert [d["status"] for d in s.decision_log(1)] == ["accepted"]

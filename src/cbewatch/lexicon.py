@@ -300,7 +300,7 @@ UNAMBIGUOUS_WORDS = frozenset(
 
 def stems(text: str) -> list[str]:
     """Lowercased words (hyphens and punctuation split words), stemmed."""
-    return [stem(w) for w in _WORD.findall(text.lower())]
+    return list(map(stem, _WORD.findall(text.lower())))
 
 
 def phrase_key(phrase: str) -> tuple[str, ...]:
@@ -319,18 +319,18 @@ def variants(phrase: str) -> set[tuple[str, ...]]:
 class Match:
     key: tuple[str, ...]  # the matched phrase, as stems
     phrase: str  # as written in the lexicon or the config
-    start: int  # word position
 
 
 class PhraseIndex:
-    """Finds every listed phrase in a list of stems, longest match first at a position.
+    """Finds every listed phrase in a list of stems: leftmost, longest, never overlapping.
 
     `by_key` maps a phrase's stems to the phrase as it is shown."""
 
     def __init__(self, by_key: dict[tuple[str, ...], str]) -> None:
         self.by_key = by_key
-        self.longest = max((len(k) for k in by_key), default=0)
-        self.firsts = {k[0] for k in by_key}
+        self.prefixes = {key[:size] for key in by_key for size in range(1, len(key) + 1)}
+        self.firsts = {key[0] for key in by_key}
+        self.longer = {key[0] for key in by_key if len(key) > 1}  # words that start phrases
 
     @classmethod
     def of(cls, phrases: Iterable[str]) -> PhraseIndex:
@@ -341,25 +341,31 @@ class PhraseIndex:
         return cls(by_key)
 
     def find(self, words: list[str]) -> Iterator[Match]:
-        i, count = 0, len(words)
-        while i < count:
-            size = self._longest_at(words, i) if words[i] in self.firsts else 0
-            if size:
-                key = tuple(words[i : i + size])
-                yield Match(key, self.by_key[key], i)
-                i += size
-            else:
-                i += 1
+        firsts = self.firsts
+        free = 0  # the next match starts after the last one ends
+        for i in [i for i, word in enumerate(words) if word in firsts]:
+            if i < free:
+                continue
+            key = self._longest_at(words, i)
+            if key:
+                yield Match(key, self.by_key[key])
+                free = i + len(key)
 
-    def _longest_at(self, words: list[str], i: int) -> int:
-        for size in range(min(self.longest, len(words) - i), 0, -1):
-            if tuple(words[i : i + size]) in self.by_key:
-                return size
-        return 0
+    def any_in(self, words: list[str]) -> bool:
+        return not self.firsts.isdisjoint(words) and next(self.find(words), None) is not None
 
-
-def has_any(words: list[str], index: PhraseIndex) -> bool:
-    return next(index.find(words), None) is not None
+    def _longest_at(self, words: list[str], i: int) -> tuple[str, ...] | None:
+        if words[i] not in self.longer:  # most matches are one word: no tuples to try
+            key = (words[i],)
+            return key if key in self.by_key else None
+        longest = None
+        for end in range(i + 1, len(words) + 1):
+            key = tuple(words[i:end])
+            if key not in self.prefixes:
+                break
+            if key in self.by_key:
+                longest = key
+        return longest
 
 
 SCHOOL_INDEX = PhraseIndex.of(w.strip() for w in SCHOOL_WORDS if w.strip())

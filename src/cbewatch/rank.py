@@ -23,7 +23,7 @@ import sklearn
 from scipy import sparse
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.feature_extraction import DictVectorizer
-from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 
 from .config import Settings, Topic
@@ -33,7 +33,6 @@ from .lexicon import (
     SCHOOL_INDEX,
     UNAMBIGUOUS_WORDS,
     PhraseIndex,
-    has_any,
     stems,
     variants,
 )
@@ -64,9 +63,6 @@ class RankInput:
     description: str = ""
     text: str = ""
     source: str = ""
-
-    def document(self) -> str:
-        return f"{self.title}\n{self.title}\n{self.description}\n{self.text[:TEXT_CHARS]}"
 
 
 @dataclass(frozen=True)
@@ -99,6 +95,7 @@ class _Phrase:
 class Evidence:
     """The phrases found in one item: relevance and per-topic sums, and the words why."""
 
+    words: list[str] = field(default_factory=list)  # the item's stems, the title twice
     relevance: float = 0.0
     against: float = 0.0
     topics: dict[str, float] = field(default_factory=dict)
@@ -150,15 +147,18 @@ class ColdStart:
             "description": stems(item.description),
             "text": stems(item.text[:TEXT_CHARS]),
         }
-        about_school = any(has_any(words, SCHOOL_INDEX) for words in places.values())
+        about_school = any(SCHOOL_INDEX.any_in(words) for words in places.values())
         found: dict[tuple[str, ...], float] = defaultdict(float)
         for place, words in places.items():
             for match in self.index.find(words):
                 found[match.key] += PLACE_WEIGHTS[place]
-        return self._weigh(found, about_school)
+        words = [*places["title"], *places["title"], *places["description"], *places["text"]]
+        return self._weigh(found, about_school, words)
 
-    def _weigh(self, found: dict[tuple[str, ...], float], about_school: bool) -> Evidence:
-        evidence = Evidence()
+    def _weigh(
+        self, found: dict[tuple[str, ...], float], about_school: bool, words: list[str]
+    ) -> Evidence:
+        evidence = Evidence(words=words)
         for key, placed in found.items():
             phrase = self.phrases[key]
             if phrase.ambiguous and phrase.weight > 0 and not about_school:
@@ -250,6 +250,14 @@ class LearnedModel:
         return self.topic_examples / (self.topic_examples + TOPIC_HALF)
 
 
+_STOP_STEMS = frozenset(stems(" ".join(ENGLISH_STOP_WORDS)))
+
+
+def content_words(evidence: Evidence) -> list[str]:
+    """The TF-IDF's tokens: the stems the lexicon already read, less stop words."""
+    return [w for w in evidence.words if w not in _STOP_STEMS]
+
+
 def decisions_fingerprint(decisions: Sequence[Decision], topic_names: Sequence[str]) -> str:
     """Changes whenever a decision, its topic or the config's topics change."""
     digest = hashlib.sha256("\x1f".join(topic_names).encode())
@@ -269,36 +277,37 @@ def train(decisions: Sequence[Decision], cold: ColdStart) -> LearnedModel | None
         fingerprint=decisions_fingerprint(ordered, cold.topic_names),
         decisions=len(ordered),
         topic_names=cold.topic_names,
-        words=TfidfVectorizer(
-            sublinear_tf=True, ngram_range=(1, 2), min_df=1, stop_words="english", max_df=0.9
-        ),
+        words=TfidfVectorizer(analyzer=content_words, sublinear_tf=True, max_df=0.9),
         sources=DictVectorizer(),
     )
-    model.words.fit([i.document() for i in items])
-    model.sources.fit([{i.source: 1.0} for i in items])
     evidence = [cold.evidence(i) for i in items]
-    _fit_relevance(model, ordered, _features(model, items, evidence))
-    _fit_topics(model, ordered, _features(model, items, evidence, cold))
+    model.words.fit(evidence)
+    model.sources.fit([{i.source: 1.0} for i in items])
+    base = _features(model, items, evidence)
+    _fit_relevance(model, ordered, base)
+    _fit_topics(model, ordered, _with_topic_shares(base, cold, evidence))
     model.seconds = time.perf_counter() - started
     return model
 
 
 def _features(
-    model: LearnedModel,
-    items: Sequence[RankInput],
-    evidence: Sequence[Evidence],
-    cold: ColdStart | None = None,
+    model: LearnedModel, items: Sequence[RankInput], evidence: Sequence[Evidence]
 ) -> sparse.csr_matrix:
-    """Words, source, the cold-start score and (for topics) the cold-start topic shares."""
+    """Words, then source, then the cold-start score: the relevance model's columns."""
     blocks = [
-        model.words.transform([i.document() for i in items]),
+        model.words.transform(evidence),
         model.sources.transform([{i.source: 1.0} for i in items]),
         sparse.csr_matrix([[e.score] for e in evidence]),
     ]
-    if cold is not None:
-        shares = np.array([cold.topic_vector(e) for e in evidence]) * LEXICON_TOPIC_SCALE
-        blocks.append(sparse.csr_matrix(shares))
     return sparse.hstack(blocks, format="csr")
+
+
+def _with_topic_shares(
+    base: sparse.csr_matrix, cold: ColdStart, evidence: Sequence[Evidence]
+) -> sparse.csr_matrix:
+    """The topic model's columns: the relevance columns and the lexicon's topic shares."""
+    shares = np.array([cold.topic_vector(e) for e in evidence]) * LEXICON_TOPIC_SCALE
+    return sparse.hstack([base, sparse.csr_matrix(shares)], format="csr")
 
 
 def _fit_relevance(model: LearnedModel, ordered: Sequence[Decision], x: sparse.csr_matrix) -> None:
@@ -339,9 +348,10 @@ def rank_with(
     evidence = [cold.evidence(i) for i in items]
     if model is None or not items:
         return [_cold_ranking(i, e) for i, e in zip(items, evidence, strict=True)]
-    scores = _blended_scores(model, items, evidence)
-    topics = _blended_topics(model, cold, items, evidence)
-    whys = _whys(model, items, evidence)
+    base = _features(model, items, evidence)
+    scores = _blended_scores(model, base, evidence)
+    topics = _blended_topics(model, cold, base, evidence)
+    whys = _whys(model, base, evidence)
     return [
         Ranking(item.id, float(s), t, w)
         for item, s, t, w in zip(items, scores, topics, whys, strict=True)
@@ -353,12 +363,12 @@ def _cold_ranking(item: RankInput, evidence: Evidence) -> Ranking:
 
 
 def _blended_scores(
-    model: LearnedModel, items: Sequence[RankInput], evidence: Sequence[Evidence]
+    model: LearnedModel, base: sparse.csr_matrix, evidence: Sequence[Evidence]
 ) -> np.ndarray:
     cold = np.array([e.score for e in evidence])
     if model.relevance is None:
         return cold
-    learned = model.relevance.predict_proba(_features(model, items, evidence))[:, 1]
+    learned = model.relevance.predict_proba(base)[:, 1]
     weight = model.relevance_weight
     return np.round(weight * learned + (1 - weight) * cold, 6)
 
@@ -366,14 +376,14 @@ def _blended_scores(
 def _blended_topics(
     model: LearnedModel,
     cold: ColdStart,
-    items: Sequence[RankInput],
+    base: sparse.csr_matrix,
     evidence: Sequence[Evidence],
 ) -> list[str | None]:
     if model.topic_model is None:
         return [e.top_topic() for e in evidence]
     names = list(cold.topic_names)
-    learned = np.zeros((len(items), len(names)))
-    probabilities = model.topic_model.predict_proba(_features(model, items, evidence, cold))
+    learned = np.zeros((len(evidence), len(names)))
+    probabilities = model.topic_model.predict_proba(_with_topic_shares(base, cold, evidence))
     for column, name in enumerate(model.topic_model.classes_):
         if name in names:
             learned[:, names.index(name)] = probabilities[:, column]
@@ -384,11 +394,9 @@ def _blended_topics(
     return [names[int(np.argmax(row))] for row in blended]
 
 
-def _whys(
-    model: LearnedModel, items: Sequence[RankInput], evidence: Sequence[Evidence]
-) -> list[str]:
+def _whys(model: LearnedModel, base: sparse.csr_matrix, evidence: Sequence[Evidence]) -> list[str]:
     """The lexicon's words, then the model's strongest words and the source."""
-    learned = _learned_reasons(model, items, evidence)
+    learned = _learned_reasons(model, base)
     out = []
     for found, extra in zip(evidence, learned, strict=True):
         words = found.why(3)
@@ -397,25 +405,21 @@ def _whys(
     return out
 
 
-def _learned_reasons(
-    model: LearnedModel, items: Sequence[RankInput], evidence: Sequence[Evidence]
-) -> list[list[str]]:
+def _learned_reasons(model: LearnedModel, base: sparse.csr_matrix) -> list[list[str]]:
     if model.explainer is None:
-        return [[] for _ in items]
+        return [[] for _ in range(base.shape[0])]
     names = [
         *model.words.get_feature_names_out(),
         *(f"source: {s}" for s in model.sources.feature_names_),
     ]
-    x = _features(model, items, evidence)[:, : len(names)]
+    x = base[:, : len(names)]
     contributions = x.multiply(model.explainer.coef_[0][: len(names)]).tocsr()
     reasons = []
     for row in range(contributions.shape[0]):
         start, end = contributions.indptr[row], contributions.indptr[row + 1]
-        pairs = sorted(
-            zip(contributions.data[start:end], contributions.indices[start:end], strict=True),
-            key=lambda pair: (-pair[0], pair[1]),
-        )
-        reasons.append([names[i] for value, i in pairs[:3] if value > 0])
+        values, columns = contributions.data[start:end], contributions.indices[start:end]
+        top = np.argsort(-values, kind="stable")[:3]
+        reasons.append([names[columns[k]] for k in top if values[k] > 0])
     return reasons
 
 
