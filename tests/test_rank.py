@@ -128,11 +128,13 @@ def test_one_sided_decisions_teach_topics_but_not_relevance() -> None:
     assert model is not None and model.relevance is None
 
 
-def test_the_fingerprint_follows_decisions_and_topics() -> None:
-    base = decisions_fingerprint(decisions(), COLD.topic_names)
-    assert base == decisions_fingerprint(list(reversed(decisions())), COLD.topic_names)
-    assert base != decisions_fingerprint(decisions()[:-1], COLD.topic_names)
-    assert base != decisions_fingerprint(decisions(), COLD.topic_names[:2])
+def test_the_fingerprint_follows_decisions_topics_and_keywords() -> None:
+    base = decisions_fingerprint(decisions(), COLD)
+    assert base == decisions_fingerprint(list(reversed(decisions())), COLD)
+    assert base != decisions_fingerprint(decisions()[:-1], COLD)
+    assert base != decisions_fingerprint(decisions(), ColdStart(TOPICS[:2]))
+    fewer_keywords = (*TOPICS[:2], Topic("Robotics", ()))
+    assert base != decisions_fingerprint(decisions(), ColdStart(fewer_keywords))
 
 
 def test_a_learned_model_ranks_and_explains() -> None:

@@ -134,6 +134,10 @@ class ColdStart:
             self.phrases[key] = _Phrase(max(weight, KEYWORD_WEIGHT), names, _ambiguous(key))
             self.shown.setdefault(key, _keyword_shown(topics, key))
         self.index = PhraseIndex({k: self.shown.get(k, " ".join(k)) for k in self.phrases})
+        # The cold-start score is one of the learned models' features: a model trained on
+        # another lexicon or other keywords is stale.
+        table = sorted((k, p.weight, p.topics, p.ambiguous) for k, p in self.phrases.items())
+        self.signature = hashlib.sha256(repr((self.topic_names, table)).encode()).hexdigest()
 
     def _add(self, phrase: str, weight: float, owner: tuple[str, ...]) -> None:
         for key in variants(phrase):
@@ -181,8 +185,7 @@ class ColdStart:
         return values / total if total > 0 else values
 
     def rank(self, item: RankInput) -> Ranking:
-        evidence = self.evidence(item)
-        return Ranking(item.id, evidence.score, evidence.top_topic(), ", ".join(evidence.why()))
+        return _cold_ranking(item, self.evidence(item))
 
 
 def _keyword_topics(topics: Sequence[Topic]) -> dict[tuple[str, ...], tuple[str, ...]]:
@@ -235,7 +238,6 @@ class LearnedModel:
     topic_model: LogisticRegression | None = None
     topic_examples: int = 0
     seconds: float = 0.0
-    meta: dict[str, Any] = field(default_factory=dict)
 
     @property
     def relevance_weight(self) -> float:
@@ -258,9 +260,9 @@ def content_words(evidence: Evidence) -> list[str]:
     return [w for w in evidence.words if w not in _STOP_STEMS]
 
 
-def decisions_fingerprint(decisions: Sequence[Decision], topic_names: Sequence[str]) -> str:
-    """Changes whenever a decision, its topic or the config's topics change."""
-    digest = hashlib.sha256("\x1f".join(topic_names).encode())
+def decisions_fingerprint(decisions: Sequence[Decision], cold: ColdStart) -> str:
+    """Changes whenever a decision, its topic, the config's topics or the lexicon change."""
+    digest = hashlib.sha256(cold.signature.encode())
     for d in sorted(decisions, key=lambda d: d.item.id):
         digest.update(f"\x1e{d.item.id}:{int(d.accepted)}:{d.topic or ''}".encode())
     return digest.hexdigest()
@@ -274,7 +276,7 @@ def train(decisions: Sequence[Decision], cold: ColdStart) -> LearnedModel | None
     ordered = sorted(decisions, key=lambda d: d.item.id)
     items = [d.item for d in ordered]
     model = LearnedModel(
-        fingerprint=decisions_fingerprint(ordered, cold.topic_names),
+        fingerprint=decisions_fingerprint(ordered, cold),
         decisions=len(ordered),
         topic_names=cold.topic_names,
         words=TfidfVectorizer(analyzer=content_words, sublinear_tf=True, max_df=0.9),
@@ -508,7 +510,7 @@ def current_model(
     path: Path, decisions: Sequence[Decision], cold: ColdStart, retrain: bool = False
 ) -> tuple[LearnedModel | None, bool]:
     """The stored model when it matches the decisions; otherwise a new one, saved."""
-    fingerprint = decisions_fingerprint(decisions, cold.topic_names)
+    fingerprint = decisions_fingerprint(decisions, cold)
     model = None if retrain else load_model(path, fingerprint)
     if model is not None or not decisions:
         return model, False
