@@ -15,16 +15,11 @@ import time
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import sklearn
-from scipy import sparse
-from sklearn.calibration import CalibratedClassifierCV
-from sklearn.feature_extraction import DictVectorizer
-from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, TfidfVectorizer
-from sklearn.linear_model import LogisticRegression
 
 from .config import Settings, Topic
 from .lexicon import (
@@ -37,6 +32,13 @@ from .lexicon import (
     variants,
 )
 from .store import Store
+
+if TYPE_CHECKING:  # scikit-learn and SciPy load only when a model is trained or used,
+    # so commands that never rank (items, triage, sources) start quickly.
+    from scipy import sparse
+    from sklearn.feature_extraction import DictVectorizer
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression
 
 MODEL_FILE = "rank-model.pickle"
 MODEL_FORMAT = 1
@@ -252,12 +254,17 @@ class LearnedModel:
         return self.topic_examples / (self.topic_examples + TOPIC_HALF)
 
 
-_STOP_STEMS = frozenset(stems(" ".join(ENGLISH_STOP_WORDS)))
+@cache
+def _stop_stems() -> frozenset[str]:
+    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+
+    return frozenset(stems(" ".join(ENGLISH_STOP_WORDS)))
 
 
 def content_words(evidence: Evidence) -> list[str]:
     """The TF-IDF's tokens: the stems the lexicon already read, less stop words."""
-    return [w for w in evidence.words if w not in _STOP_STEMS]
+    stop = _stop_stems()
+    return [w for w in evidence.words if w not in stop]
 
 
 def decisions_fingerprint(decisions: Sequence[Decision], cold: ColdStart) -> str:
@@ -272,6 +279,9 @@ def train(decisions: Sequence[Decision], cold: ColdStart) -> LearnedModel | None
     """Fit the relevance and topic models; None when there is nothing to learn from."""
     if not decisions:
         return None
+    from sklearn.feature_extraction import DictVectorizer
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
     started = time.perf_counter()
     ordered = sorted(decisions, key=lambda d: d.item.id)
     items = [d.item for d in ordered]
@@ -296,6 +306,8 @@ def _features(
     model: LearnedModel, items: Sequence[RankInput], evidence: Sequence[Evidence]
 ) -> sparse.csr_matrix:
     """Words, then source, then the cold-start score: the relevance model's columns."""
+    from scipy import sparse
+
     blocks = [
         model.words.transform(evidence),
         model.sources.transform([{i.source: 1.0} for i in items]),
@@ -308,11 +320,16 @@ def _with_topic_shares(
     base: sparse.csr_matrix, cold: ColdStart, evidence: Sequence[Evidence]
 ) -> sparse.csr_matrix:
     """The topic model's columns: the relevance columns and the lexicon's topic shares."""
+    from scipy import sparse
+
     shares = np.array([cold.topic_vector(e) for e in evidence]) * LEXICON_TOPIC_SCALE
     return sparse.hstack([base, sparse.csr_matrix(shares)], format="csr")
 
 
 def _fit_relevance(model: LearnedModel, ordered: Sequence[Decision], x: sparse.csr_matrix) -> None:
+    from sklearn.calibration import CalibratedClassifierCV
+    from sklearn.linear_model import LogisticRegression
+
     y = np.array([int(d.accepted) for d in ordered])
     smaller = int(min(y.sum(), len(y) - y.sum()))
     if smaller < MIN_PER_CLASS:
@@ -332,6 +349,8 @@ def _fit_topics(model: LearnedModel, ordered: Sequence[Decision], x: sparse.csr_
         for i, d in enumerate(ordered)
         if d.accepted and d.topic in model.topic_names  # a topic since removed teaches nothing
     ]
+    from sklearn.linear_model import LogisticRegression
+
     labels = [ordered[i].topic for i in rows]
     if len(set(labels)) < 2:
         return
@@ -442,7 +461,7 @@ def load_model(path: Path, fingerprint: str) -> LearnedModel | None:
         model = payload["model"]
         fresh = (
             payload["format"] == MODEL_FORMAT
-            and payload["sklearn"] == sklearn.__version__
+            and payload["sklearn"] == _sklearn_version()
             and isinstance(model, LearnedModel)
             and model.fingerprint == fingerprint
         )
@@ -451,12 +470,18 @@ def load_model(path: Path, fingerprint: str) -> LearnedModel | None:
     return model if fresh else None
 
 
+def _sklearn_version() -> str:
+    import sklearn
+
+    return sklearn.__version__
+
+
 def save_model(path: Path, model: LearnedModel) -> None:
     """Write atomically: a crash leaves the old file or the new one, never half."""
     path.parent.mkdir(parents=True, exist_ok=True)
     payload = {
         "format": MODEL_FORMAT,
-        "sklearn": sklearn.__version__,
+        "sklearn": _sklearn_version(),
         "decisions": model.decisions,
         "model": model,
     }
