@@ -485,7 +485,7 @@ def save_model(path: Path, model: LearnedModel) -> None:
         "decisions": model.decisions,
         "model": model,
     }
-    partial = path.with_suffix(".partial")
+    partial = path.with_name(f"{path.name}.{os.getpid()}.partial")  # one per writer
     with partial.open("wb") as handle:
         pickle.dump(payload, handle, protocol=pickle.HIGHEST_PROTOCOL)
     os.replace(partial, path)
