@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint format bench clean
+.PHONY: demo test lint format bench bench-rank clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -29,6 +29,11 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/poll.py
+
+# Ranking is compared with extraction by trafilatura, installed here for the benchmark.
+bench-rank: $(STAMP)
+	$(BIN)/pip install -q trafilatura lxml_html_clean
+	$(BIN)/python bench/rank.py
 
 clean:
 	rm -rf $(VENV) build dist src/*.egg-info

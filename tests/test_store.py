@@ -6,10 +6,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+import sqlite_utils
 
 from cbewatch.errors import StoreError
 from cbewatch.sources.model import Entry
-from cbewatch.store import SCHEMA_VERSION, Store
+from cbewatch.store import MIGRATIONS, SCHEMA_VERSION, Store
 
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 
@@ -160,3 +161,18 @@ def test_every_older_database_opens_and_upgrades(tmp_path: Path, fixture: Path) 
             "source": "Cedar Foundation",
         }
     ]
+
+
+def test_a_version_1_database_gains_the_decision_log(tmp_path: Path) -> None:
+    path = tmp_path / "cbewatch.db"
+    old = sqlite_utils.Database(path)
+    MIGRATIONS[0](old)
+    old.execute("PRAGMA user_version = 1")
+    old["items"].insert(
+        {"url": "u", "canonical_url": "u", "source": "A", "first_seen": "2026-11-01T00:00:00Z"}
+    )
+    old.close()
+    with Store(path) as s:
+        assert s.schema_version == SCHEMA_VERSION and s.count_items() == 1
+        s.record_decision(1, "accepted", "Policy", None, "cli", NOW)
+        assert [d["status"] for d in s.decision_log(1)] == ["accepted"]

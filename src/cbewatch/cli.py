@@ -20,7 +20,9 @@ from rich.table import Table
 from .config import Settings, default_config_path, load_config
 from .errors import CbewatchError, ConfigError
 from .pipeline import FetchSummary, SourceReport, run_fetch
+from .rank import rank_new_items
 from .store import ITEM_STATUSES, Store, to_iso
+from .triage import decide_item
 
 err_console = Console(stderr=True)
 
@@ -230,6 +232,41 @@ def items(
         )
     Console().print(table)
     click.echo(f"{len(found)} items")
+
+
+@cli.command()
+@click.option("--retrain", is_flag=True, help="Retrain from the decisions even if unchanged.")
+@click.pass_context
+def rank(ctx: click.Context, retrain: bool) -> None:
+    """Rescore the new items: relevance, suggested topic and why."""
+    settings = _settings(ctx)
+    with Store(settings.db_path) as store:
+        summary = rank_new_items(settings, store, retrain=retrain)
+    click.echo(summary.line())
+
+
+@cli.command()
+@click.argument("item_id", metavar="ID", type=int)
+@click.option("--accept", "decision", flag_value="accept", help="Accept the item.")
+@click.option("--reject", "decision", flag_value="reject", help="Reject the item.")
+@click.option(
+    "--topic", metavar="T", help="The newsletter section (accepting: default the suggested one)."
+)
+@click.option("--blurb", metavar="TEXT", help="The one-to-three-sentence blurb.")
+@click.pass_context
+def triage(
+    ctx: click.Context, item_id: int, decision: str | None, topic: str | None, blurb: str | None
+) -> None:
+    """The queue's decision from a shell: accept or reject item ID."""
+    if decision is None:
+        raise click.UsageError("say --accept or --reject")
+    settings = _settings(ctx)
+    with Store(settings.db_path) as store:
+        names = [t.name for t in settings.topics]
+        item = decide_item(store, item_id, decision, topic, blurb, who="cli", topics=names)
+    click.echo(
+        f"item {item['id']} {item['status']}" + (f" ({item['topic']})" if item["topic"] else "")
+    )
 
 
 @cli.command()

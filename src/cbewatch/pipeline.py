@@ -1,4 +1,5 @@
-"""The fetch pipeline: poll the chosen sources concurrently and store what they found.
+"""The fetch pipeline: poll the chosen sources concurrently, store what they found, then
+rank the new items.
 
 Each source's results commit in their own transaction as soon as its poll ends, so a
 crash loses only the sources still in flight. The CLI, the demo and the scheduler all
@@ -13,6 +14,7 @@ from dataclasses import dataclass, field, replace
 
 from .config import Settings, Source
 from .http import HttpClient
+from .rank import RankSummary, rank_new_items
 from .sources.health import is_due, next_state
 from .sources.poll import PollResult, poll_source
 from .store import SourceState, Store, utc_now
@@ -30,6 +32,7 @@ class SourceReport:
 @dataclass
 class FetchSummary:
     reports: list[SourceReport] = field(default_factory=list)
+    ranking: RankSummary | None = None
 
     @property
     def polled(self) -> int:
@@ -88,12 +91,16 @@ def run_fetch(
     on_source_done: ProgressCallback | None = None,
     on_start: Callable[[int], None] | None = None,
 ) -> FetchSummary:
-    """Poll the chosen sources and store their entries; returns what happened."""
+    """Poll the chosen sources, store their entries and rank the new items; returns what
+    happened."""
     store.sync_sources((s.name, s.url, s.kind) for s in settings.sources)
     sources = choose_sources(settings, store, names, poll_all)
     if on_start:
         on_start(len(sources))
-    return asyncio.run(_poll_all(settings, store, sources, on_source_done))
+    summary = asyncio.run(_poll_all(settings, store, sources, on_source_done))
+    if summary.new_items:
+        summary.ranking = rank_new_items(settings, store)
+    return summary
 
 
 async def _poll_all(

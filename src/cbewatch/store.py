@@ -179,7 +179,27 @@ def _migrate_0_to_1(db: sqlite_utils.Database) -> None:
     )
 
 
-MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_migrate_0_to_1]
+def _migrate_1_to_2(db: sqlite_utils.Database) -> None:
+    # Every curator decision, in order: who decided what, when (the items row keeps the
+    # latest; ranking learns from items, this log is for the people).
+    db["decisions"].create(
+        {
+            "id": int,
+            "item_id": int,
+            "status": str,
+            "topic": str,
+            "blurb": str,
+            "who": str,
+            "decided_at": str,
+        },
+        pk="id",
+        not_null={"item_id", "status", "who", "decided_at"},
+        foreign_keys=[("item_id", "items", "id")],
+    )
+    db["decisions"].create_index(["item_id"])
+
+
+MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_migrate_0_to_1, _migrate_1_to_2]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
@@ -371,6 +391,60 @@ class Store:
         if not rows:
             return None
         return _public_item(rows[0], self._also_at([item_id]).get(item_id, []))
+
+    def rank_inputs(self, status: str = "new") -> list[dict[str, Any]]:
+        """What ranking reads of the items with a status, oldest first."""
+        sql = "SELECT id, title, summary_text, text, source FROM items WHERE status = ? ORDER BY id"
+        return list(self.db.query(sql, [status]))
+
+    def decided_items(self) -> list[dict[str, Any]]:
+        """Accepted and rejected items with what ranking learns from, oldest first."""
+        sql = (
+            "SELECT id, title, summary_text, text, source, status, topic FROM items "
+            "WHERE status IN ('accepted', 'rejected') ORDER BY id"
+        )
+        return list(self.db.query(sql))
+
+    def save_rankings(self, rankings: Iterable[tuple[int, float, str | None, str]]) -> None:
+        """Store (id, score, suggested_topic, why) for many items in one transaction."""
+        rows = [(score, topic, why, item_id) for item_id, score, topic, why in rankings]
+        with self.transaction() as db:
+            db.conn.executemany(
+                "UPDATE items SET score = ?, suggested_topic = ?, why = ? WHERE id = ?", rows
+            )
+
+    def record_decision(
+        self,
+        item_id: int,
+        status: str,
+        topic: str | None,
+        blurb: str | None,
+        who: str,
+        now: datetime,
+    ) -> None:
+        """Set an item's status, topic and blurb (a None blurb keeps the old one) and log
+        the decision, in one transaction."""
+        with self.transaction() as db:
+            db.execute(
+                "UPDATE items SET status = ?, topic = ?, blurb = coalesce(?, blurb) WHERE id = ?",
+                [status, topic, blurb, item_id],
+            )
+            _insert(
+                db,
+                "decisions",
+                {
+                    "item_id": item_id,
+                    "status": status,
+                    "topic": topic,
+                    "blurb": blurb,
+                    "who": who,
+                    "decided_at": to_iso(now),
+                },
+            )
+
+    def decision_log(self, item_id: int) -> list[dict[str, Any]]:
+        sql = "SELECT * FROM decisions WHERE item_id = ? ORDER BY id"
+        return list(self.db.query(sql, [item_id]))
 
     def count_items(self) -> int:
         return self.db["items"].count

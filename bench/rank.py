@@ -1,0 +1,154 @@
+"""Benchmark: rank 10,000 new items after retraining on 2,000 decisions, against
+extracting the same number of pages with trafilatura.
+
+Items are composed from the ranking corpus's sentence pools (tests/fixtures/rank), each
+with a few hundred words of text; pages wrap the same text in a realistic page (nav,
+cookie banner, sidebar, comments, footer). Ranking is timed whole (`rank_new_items`:
+read the store, retrain, score, write back). Extraction is timed on a sample of pages in
+one process and scaled to 10,000 (the extraction stage spreads it over a pool, which
+changes the wall clock, not the work). Both are CPU time of this process, so that other
+work on a shared machine does not tilt the ratio. trafilatura is not a dependency of this branch:
+`pip install trafilatura lxml_html_clean` to run this.
+
+Last line: `rank: share_of_extract_time=X` (goal X ≤ 0.05).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import pickle
+import random
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from cbewatch.config import load_config
+from cbewatch.rank import MODEL_FILE, rank_new_items
+from cbewatch.sources.model import Entry
+from cbewatch.store import Store, utc_now
+
+ROOT = Path(__file__).parent.parent
+FIXTURES = ROOT / "tests" / "fixtures" / "rank"
+NEW_ITEMS = 10_000
+DECISIONS = 2_000
+EXTRACT_SAMPLE = 500
+
+
+def corpus_module():
+    spec = importlib.util.spec_from_file_location("make_corpus", FIXTURES / "make_corpus.py")
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def compose_items(count: int, seed: int) -> list[dict]:
+    """Items like the corpus's, with four pieces' worth of text each (a few hundred words)."""
+    corpus = corpus_module()
+    rng = random.Random(seed)
+    pools = {**corpus.TOPICS, **corpus.OFF_TOPIC}
+    names = list(pools)
+    items = []
+    for n in range(count):
+        kind = rng.choice(names)
+        parts = [corpus.compose(pools[kind], rng, None) for _ in range(4)]
+        text = " ".join(p["description"] + " " + p["text"] for p in parts)
+        items.append({"n": n, **parts[0], "text": text, "kind": kind, "topic": kind})
+    return items
+
+
+def fill_store(db_path: Path, items: list[dict], decided: int, topics: set[str]) -> None:
+    with Store(db_path) as store:
+        store.sync_sources([("Bench", "https://bench.example.org/feed", "feed")])
+        entries = [
+            Entry(url=f"https://bench.example.org/{i['n']}", title=i["title"],
+                  summary_text=i["description"])
+            for i in items
+        ]  # fmt: skip
+        store.record_poll("Bench", entries, utc_now())
+        for row in store.items():
+            n = int(row["url"].rsplit("/", 1)[1])
+            store.db["items"].update(row["id"], {"text": items[n]["text"]})  # extraction's write
+            if n < decided:
+                accepted = items[n]["kind"] in topics
+                status = "accepted" if accepted else "rejected"
+                topic = items[n]["kind"] if accepted else None
+                store.record_decision(row["id"], status, topic, None, "bench", utc_now())
+
+
+def time_ranking(folder: Path) -> float:
+    config = folder / "sources.yaml"
+    config.write_text((FIXTURES / "topics.yaml").read_text())
+    settings = load_config(config)
+    topics = {t.name for t in settings.topics}
+    fill_store(settings.db_path, compose_items(NEW_ITEMS + DECISIONS, seed=11), DECISIONS, topics)
+    with Store(settings.db_path) as store:
+        started = time.process_time()
+        summary = rank_new_items(settings, store, retrain=True)
+        total = time.process_time() - started
+    payload = pickle.loads((settings.data_dir / MODEL_FILE).read_bytes())
+    print(f"retrained on {summary.decisions} decisions in {payload['model'].seconds:.2f}s; "
+          f"ranked {summary.ranked} items in {total:.2f}s all told")  # fmt: skip
+    return total
+
+
+def page_html(item: dict, others: list[dict]) -> str:
+    """An article page shaped like the field's WordPress sites: menus, cookie banner,
+    related posts with excerpts, comments, a long footer (about 10 KB; real ones weigh
+    more, so this errs on the side of cheap extraction)."""
+    paragraphs = "".join(f"<p>{s.strip()}.</p>" for s in item["text"].split(". ") if s.strip())
+    menu = "".join(f'<li><a href="/topic/{i}">Section {i}</a></li>' for i in range(40))
+    related = "".join(
+        f'<li><a href="/posts/{o["n"]}">{o["title"]}</a><p>{o["description"]}</p></li>'
+        for o in others
+    )
+    comments = "".join(
+        f'<li class="comment"><b>Reader {i}</b><p>{o["description"]}</p></li>'
+        for i, o in enumerate(others[:5])
+    )
+    return (
+        f"<!doctype html><html><head><title>{item['title']}</title>"
+        f'<meta name="description" content="{item["description"]}">'
+        '<script type="application/ld+json">{"@type": "Article"}</script></head><body>'
+        '<div class="cookie-banner">We use cookies. <button>Accept</button></div>'
+        f"<header><nav><ul>{menu}</ul></nav></header><main><article>"
+        f"<h1>{item['title']}</h1><p class=byline>By Staff, November 2, 2026</p>"
+        f"{paragraphs}</article>"
+        f'<aside class="sidebar"><h3>Related</h3><ul>{related}</ul></aside>'
+        f'<section class="comments"><h3>Comments</h3><ul>{comments}</ul></section>'
+        f"</main><footer><ul>{menu}</ul>© 2026 Example Institute</footer></body></html>"
+    )
+
+
+def time_extraction() -> float:
+    """Seconds to extract NEW_ITEMS pages, from a timed sample."""
+    import trafilatura
+
+    items = compose_items(EXTRACT_SAMPLE + 15, seed=12)
+    pages = [page_html(i, items[-15:]) for i in items[:EXTRACT_SAMPLE]]
+    trafilatura.extract(pages[0])  # warm up: imports and caches
+    started = time.process_time()
+    for html in pages:
+        trafilatura.extract(html, with_metadata=True, output_format="txt")
+    sample = time.process_time() - started
+    size = sum(map(len, pages)) / len(pages) / 1000
+    print(f"extracted {EXTRACT_SAMPLE} pages of {size:.0f} KB in {sample:.2f}s "
+          f"({1000 * sample / EXTRACT_SAMPLE:.1f} ms a page)")  # fmt: skip
+    return sample * NEW_ITEMS / EXTRACT_SAMPLE
+
+
+def main() -> None:
+    try:
+        import trafilatura  # noqa: F401
+    except ImportError:
+        sys.exit("bench/rank.py needs trafilatura: pip install trafilatura lxml_html_clean")
+    with tempfile.TemporaryDirectory() as folder:
+        ranking = time_ranking(Path(folder))
+    extraction = time_extraction()
+    print(f"extracting {NEW_ITEMS} pages: {extraction:.1f}s (scaled from the sample)")
+    print(f"rank: share_of_extract_time={ranking / extraction:.3f}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,559 @@
+"""Relevance and topic suggestion: a cold-start score from the config's topic keywords and
+the field lexicon, then models learned from the curators' decisions that blend in and take
+over as decisions grow. Plain values in, plain values out; scores are deterministic.
+
+Never crashes on a missing, stale or corrupt model file: it is rebuilt from the decisions.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import os
+import pickle
+import time
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from .config import Settings, Topic
+from .lexicon import (
+    FIELD_CONCEPTS,
+    OTHER_SENSES,
+    SCHOOL_INDEX,
+    UNAMBIGUOUS_WORDS,
+    PhraseIndex,
+    stems,
+    variants,
+)
+from .store import Store
+
+if TYPE_CHECKING:  # scikit-learn and SciPy load only when a model is trained or used,
+    # so commands that never rank (items, triage, sources) start quickly.
+    from scipy import sparse
+    from sklearn.feature_extraction import DictVectorizer
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression
+
+MODEL_FILE = "rank-model.pickle"
+MODEL_FORMAT = 1
+PLACE_WEIGHTS = {"title": 3.0, "description": 2.0, "text": 1.0}
+TEXT_CHARS = 20_000  # enough of a long article to judge it; keeps ranking cheap
+KEYWORD_WEIGHT = 1.5  # a config keyword the lexicon does not know
+SATURATION = 8.0  # evidence at which the cold-start score reaches 1 - 1/e
+RELEVANCE_HALF = 10  # decisions at which the learned relevance model weighs half
+TOPIC_HALF = 25  # accepted items with a topic at which the topic model weighs half
+MIN_PER_CLASS = 3  # accepted and rejected decisions needed before learning relevance
+SEED = 0
+TOPIC_C = 30.0  # inverse regularization of the topic model
+# The lexicon's topic shares, scaled up as features so that a few dozen decisions refine
+# them instead of drowning them in thousands of word columns.
+LEXICON_TOPIC_SCALE = 3.0
+
+
+@dataclass(frozen=True)
+class RankInput:
+    """What ranking reads of an item: extracted `text` may be empty."""
+
+    id: int
+    title: str = ""
+    description: str = ""
+    text: str = ""
+    source: str = ""
+
+
+@dataclass(frozen=True)
+class Decision:
+    item: RankInput
+    accepted: bool
+    topic: str | None = None
+
+
+@dataclass(frozen=True)
+class Ranking:
+    id: int
+    score: float
+    suggested_topic: str | None
+    why: str
+
+
+# ---------------------------------------------------------------------------------------
+# Cold start: phrase evidence, weighted by concept and by where it occurs.
+
+
+@dataclass(frozen=True)
+class _Phrase:
+    weight: float  # relevance evidence (negative: the field's words in another sense)
+    topics: tuple[str, ...]  # sections this phrase points to
+    ambiguous: bool  # counts only in a text about schools
+
+
+@dataclass
+class Evidence:
+    """The phrases found in one item: relevance and per-topic sums, and the words why."""
+
+    words: list[str] = field(default_factory=list)  # the item's stems, the title twice
+    relevance: float = 0.0
+    against: float = 0.0
+    topics: dict[str, float] = field(default_factory=dict)
+    reasons: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def score(self) -> float:
+        return 1.0 - math.exp(-max(0.0, self.relevance - self.against) / SATURATION)
+
+    def top_topic(self) -> str | None:
+        if not self.topics:
+            return None
+        return max(self.topics.items(), key=lambda pair: (pair[1], pair[0]))[0]
+
+    def why(self, limit: int = 4) -> list[str]:
+        ordered = sorted(self.reasons.items(), key=lambda pair: (-abs(pair[1]), pair[0]))
+        return [(p if w > 0 else f"not {p}") for p, w in ordered[:limit]]
+
+
+class ColdStart:
+    """The keyword lexicon for a config's topics: the field concepts, each owned by the
+    topic whose keywords it shares most, plus every keyword itself."""
+
+    def __init__(self, topics: Sequence[Topic]) -> None:
+        self.topic_names = tuple(t.name for t in topics)
+        self.phrases: dict[tuple[str, ...], _Phrase] = {}
+        self.shown: dict[tuple[str, ...], str] = {}
+        keyword_topics = _keyword_topics(topics)
+        for concept in (*FIELD_CONCEPTS, *OTHER_SENSES):
+            owner = _owner(concept.phrases, keyword_topics)
+            for phrase in concept.phrases:
+                self._add(phrase, concept.weight, owner)
+        for key, names in keyword_topics.items():
+            known = self.phrases.get(key)
+            weight = known.weight if known else KEYWORD_WEIGHT
+            self.phrases[key] = _Phrase(max(weight, KEYWORD_WEIGHT), names, _ambiguous(key))
+            self.shown.setdefault(key, _keyword_shown(topics, key))
+        self.index = PhraseIndex({k: self.shown.get(k, " ".join(k)) for k in self.phrases})
+        # The cold-start score is one of the learned models' features: a model trained on
+        # another lexicon or other keywords is stale.
+        table = sorted((k, p.weight, p.topics, p.ambiguous) for k, p in self.phrases.items())
+        self.signature = hashlib.sha256(repr((self.topic_names, table)).encode()).hexdigest()
+
+    def _add(self, phrase: str, weight: float, owner: tuple[str, ...]) -> None:
+        for key in variants(phrase):
+            if key not in self.phrases:
+                self.phrases[key] = _Phrase(weight, owner, _ambiguous(key))
+                self.shown[key] = phrase
+
+    def evidence(self, item: RankInput) -> Evidence:
+        places = {
+            "title": stems(item.title),
+            "description": stems(item.description),
+            "text": stems(item.text[:TEXT_CHARS]),
+        }
+        about_school = any(SCHOOL_INDEX.any_in(words) for words in places.values())
+        found: dict[tuple[str, ...], float] = defaultdict(float)
+        for place, words in places.items():
+            for match in self.index.find(words):
+                found[match.key] += PLACE_WEIGHTS[place]
+        words = [*places["title"], *places["title"], *places["description"], *places["text"]]
+        return self._weigh(found, about_school, words)
+
+    def _weigh(
+        self, found: dict[tuple[str, ...], float], about_school: bool, words: list[str]
+    ) -> Evidence:
+        evidence = Evidence(words=words)
+        for key, placed in found.items():
+            phrase = self.phrases[key]
+            if phrase.ambiguous and phrase.weight > 0 and not about_school:
+                continue
+            size = 0.5 if phrase.ambiguous else 1.0
+            strength = size * math.sqrt(placed)
+            amount = phrase.weight * strength
+            if amount > 0:
+                evidence.relevance += amount
+                for topic in phrase.topics:  # every section's words weigh alike here
+                    evidence.topics[topic] = evidence.topics.get(topic, 0.0) + strength
+            else:
+                evidence.against -= amount
+            evidence.reasons[self.index.by_key[key]] = amount
+        return evidence
+
+    def topic_vector(self, evidence: Evidence) -> np.ndarray:
+        values = np.array([evidence.topics.get(t, 0.0) for t in self.topic_names])
+        total = values.sum()
+        return values / total if total > 0 else values
+
+    def rank(self, item: RankInput) -> Ranking:
+        return _cold_ranking(item, self.evidence(item))
+
+
+def _keyword_topics(topics: Sequence[Topic]) -> dict[tuple[str, ...], tuple[str, ...]]:
+    found: dict[tuple[str, ...], list[str]] = defaultdict(list)
+    for topic in topics:
+        for keyword in topic.keywords:
+            for key in variants(keyword):
+                if topic.name not in found[key]:
+                    found[key].append(topic.name)
+    return {key: tuple(names) for key, names in found.items()}
+
+
+def _owner(
+    phrases: Iterable[str], keyword_topics: dict[tuple[str, ...], tuple[str, ...]]
+) -> tuple[str, ...]:
+    """The topic whose keywords share most phrases with a concept (none if none)."""
+    shared: dict[str, int] = defaultdict(int)
+    for phrase in phrases:
+        for key in variants(phrase):
+            for name in keyword_topics.get(key, ()):
+                shared[name] += 1
+    if not shared:
+        return ()
+    return (max(shared.items(), key=lambda pair: (pair[1], pair[0]))[0],)
+
+
+def _keyword_shown(topics: Sequence[Topic], key: tuple[str, ...]) -> str:
+    return next(k for t in topics for k in t.keywords if key in variants(k))
+
+
+def _ambiguous(key: tuple[str, ...]) -> bool:
+    return len(key) == 1 and key[0] not in UNAMBIGUOUS_WORDS
+
+
+# ---------------------------------------------------------------------------------------
+# Learning: TF-IDF over title and text, the source, and the cold-start evidence.
+
+
+@dataclass
+class LearnedModel:
+    """Models trained on the curators' decisions, with what they were trained on."""
+
+    fingerprint: str
+    decisions: int
+    topic_names: tuple[str, ...]
+    words: TfidfVectorizer
+    sources: DictVectorizer
+    relevance: Any | None = None  # a calibrated classifier, None with too few decisions
+    explainer: LogisticRegression | None = None  # its coefficients say why
+    topic_model: LogisticRegression | None = None
+    topic_examples: int = 0
+    seconds: float = 0.0
+
+    @property
+    def relevance_weight(self) -> float:
+        if self.relevance is None:
+            return 0.0
+        return self.decisions / (self.decisions + RELEVANCE_HALF)
+
+    @property
+    def topic_weight(self) -> float:
+        if self.topic_model is None:
+            return 0.0
+        return self.topic_examples / (self.topic_examples + TOPIC_HALF)
+
+
+@cache
+def _stop_stems() -> frozenset[str]:
+    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+
+    return frozenset(stems(" ".join(ENGLISH_STOP_WORDS)))
+
+
+def content_words(evidence: Evidence) -> list[str]:
+    """The TF-IDF's tokens: the stems the lexicon already read, less stop words."""
+    stop = _stop_stems()
+    return [w for w in evidence.words if w not in stop]
+
+
+def decisions_fingerprint(decisions: Sequence[Decision], cold: ColdStart) -> str:
+    """Changes whenever a decision, its topic, the config's topics or the lexicon change."""
+    digest = hashlib.sha256(cold.signature.encode())
+    for d in sorted(decisions, key=lambda d: d.item.id):
+        digest.update(f"\x1e{d.item.id}:{int(d.accepted)}:{d.topic or ''}".encode())
+    return digest.hexdigest()
+
+
+def train(decisions: Sequence[Decision], cold: ColdStart) -> LearnedModel | None:
+    """Fit the relevance and topic models; None when there is nothing to learn from."""
+    if not decisions:
+        return None
+    from sklearn.feature_extraction import DictVectorizer
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    started = time.perf_counter()
+    ordered = sorted(decisions, key=lambda d: d.item.id)
+    items = [d.item for d in ordered]
+    model = LearnedModel(
+        fingerprint=decisions_fingerprint(ordered, cold),
+        decisions=len(ordered),
+        topic_names=cold.topic_names,
+        words=TfidfVectorizer(analyzer=content_words, sublinear_tf=True, max_df=0.9),
+        sources=DictVectorizer(),
+    )
+    evidence = [cold.evidence(i) for i in items]
+    model.words.fit(evidence)
+    model.sources.fit([{i.source: 1.0} for i in items])
+    base = _features(model, items, evidence)
+    _fit_relevance(model, ordered, base)
+    _fit_topics(model, ordered, _with_topic_shares(base, cold, evidence))
+    model.seconds = time.perf_counter() - started
+    return model
+
+
+def _features(
+    model: LearnedModel, items: Sequence[RankInput], evidence: Sequence[Evidence]
+) -> sparse.csr_matrix:
+    """Words, then source, then the cold-start score: the relevance model's columns."""
+    from scipy import sparse
+
+    blocks = [
+        model.words.transform(evidence),
+        model.sources.transform([{i.source: 1.0} for i in items]),
+        sparse.csr_matrix([[e.score] for e in evidence]),
+    ]
+    return sparse.hstack(blocks, format="csr")
+
+
+def _with_topic_shares(
+    base: sparse.csr_matrix, cold: ColdStart, evidence: Sequence[Evidence]
+) -> sparse.csr_matrix:
+    """The topic model's columns: the relevance columns and the lexicon's topic shares."""
+    from scipy import sparse
+
+    shares = np.array([cold.topic_vector(e) for e in evidence]) * LEXICON_TOPIC_SCALE
+    return sparse.hstack([base, sparse.csr_matrix(shares)], format="csr")
+
+
+def _fit_relevance(model: LearnedModel, ordered: Sequence[Decision], x: sparse.csr_matrix) -> None:
+    from sklearn.calibration import CalibratedClassifierCV
+    from sklearn.linear_model import LogisticRegression
+
+    y = np.array([int(d.accepted) for d in ordered])
+    smaller = int(min(y.sum(), len(y) - y.sum()))
+    if smaller < MIN_PER_CLASS:
+        return
+    base = LogisticRegression(
+        C=10.0, class_weight="balanced", solver="liblinear", random_state=SEED
+    )
+    calibrated = CalibratedClassifierCV(base, method="sigmoid", cv=min(5, smaller), ensemble=False)
+    calibrated.fit(x, y)
+    model.relevance = calibrated
+    model.explainer = calibrated.calibrated_classifiers_[0].estimator
+
+
+def _fit_topics(model: LearnedModel, ordered: Sequence[Decision], x: sparse.csr_matrix) -> None:
+    rows = [
+        i
+        for i, d in enumerate(ordered)
+        if d.accepted and d.topic in model.topic_names  # a topic since removed teaches nothing
+    ]
+    from sklearn.linear_model import LogisticRegression
+
+    labels = [ordered[i].topic for i in rows]
+    if len(set(labels)) < 2:
+        return
+    topic_model = LogisticRegression(
+        C=TOPIC_C, solver="newton-cg", max_iter=1000, random_state=SEED
+    )
+    topic_model.fit(x[rows], labels)
+    model.topic_model = topic_model
+    model.topic_examples = len(rows)
+
+
+def rank_with(
+    items: Sequence[RankInput], cold: ColdStart, model: LearnedModel | None
+) -> list[Ranking]:
+    """Score and suggest a topic for each item: cold start, blended with the model."""
+    evidence = [cold.evidence(i) for i in items]
+    if model is None or not items:
+        return [_cold_ranking(i, e) for i, e in zip(items, evidence, strict=True)]
+    base = _features(model, items, evidence)
+    scores = _blended_scores(model, base, evidence)
+    topics = _blended_topics(model, cold, base, evidence)
+    whys = _whys(model, base, evidence)
+    return [
+        Ranking(item.id, float(s), t, w)
+        for item, s, t, w in zip(items, scores, topics, whys, strict=True)
+    ]
+
+
+def _cold_ranking(item: RankInput, evidence: Evidence) -> Ranking:
+    return Ranking(item.id, evidence.score, evidence.top_topic(), ", ".join(evidence.why()))
+
+
+def _blended_scores(
+    model: LearnedModel, base: sparse.csr_matrix, evidence: Sequence[Evidence]
+) -> np.ndarray:
+    cold = np.array([e.score for e in evidence])
+    if model.relevance is None:
+        return cold
+    learned = model.relevance.predict_proba(base)[:, 1]
+    weight = model.relevance_weight
+    return np.round(weight * learned + (1 - weight) * cold, 6)
+
+
+def _blended_topics(
+    model: LearnedModel,
+    cold: ColdStart,
+    base: sparse.csr_matrix,
+    evidence: Sequence[Evidence],
+) -> list[str | None]:
+    if model.topic_model is None:
+        return [e.top_topic() for e in evidence]
+    names = list(cold.topic_names)
+    learned = np.zeros((len(evidence), len(names)))
+    probabilities = model.topic_model.predict_proba(_with_topic_shares(base, cold, evidence))
+    for column, name in enumerate(model.topic_model.classes_):
+        if name in names:
+            learned[:, names.index(name)] = probabilities[:, column]
+    lexical = np.array([cold.topic_vector(e) for e in evidence])
+    weight = model.topic_weight
+    has_lexical = lexical.sum(axis=1, keepdims=True) > 0
+    blended = np.where(has_lexical, weight * learned + (1 - weight) * lexical, learned)
+    return [names[int(np.argmax(row))] for row in blended]
+
+
+def _whys(model: LearnedModel, base: sparse.csr_matrix, evidence: Sequence[Evidence]) -> list[str]:
+    """The lexicon's words, then the model's strongest words and the source."""
+    learned = _learned_reasons(model, base)
+    out = []
+    for found, extra in zip(evidence, learned, strict=True):
+        words = found.why(3)
+        words += [w for w in extra if w not in words][: 5 - len(words)]
+        out.append(", ".join(words))
+    return out
+
+
+def _learned_reasons(model: LearnedModel, base: sparse.csr_matrix) -> list[list[str]]:
+    if model.explainer is None:
+        return [[] for _ in range(base.shape[0])]
+    names = [
+        *model.words.get_feature_names_out(),
+        *(f"source: {s}" for s in model.sources.feature_names_),
+    ]
+    x = base[:, : len(names)]
+    contributions = x.multiply(model.explainer.coef_[0][: len(names)]).tocsr()
+    reasons = []
+    for row in range(contributions.shape[0]):
+        start, end = contributions.indptr[row], contributions.indptr[row + 1]
+        values, columns = contributions.data[start:end], contributions.indices[start:end]
+        top = np.argsort(-values, kind="stable")[:3]
+        reasons.append([names[columns[k]] for k in top if values[k] > 0])
+    return reasons
+
+
+# ---------------------------------------------------------------------------------------
+# The model file: stored in data_dir with the decision count and fingerprint.
+
+
+def model_path(settings: Settings) -> Path:
+    return settings.data_dir / MODEL_FILE
+
+
+def load_model(path: Path, fingerprint: str) -> LearnedModel | None:
+    """The stored model if it was trained on exactly these decisions; None otherwise
+    (missing, unreadable, corrupt, from another scikit-learn, or stale)."""
+    try:
+        with path.open("rb") as handle:
+            payload = pickle.load(handle)  # our own file in data_dir, written by save_model
+        model = payload["model"]
+        fresh = (
+            payload["format"] == MODEL_FORMAT
+            and payload["sklearn"] == _sklearn_version()
+            and isinstance(model, LearnedModel)
+            and model.fingerprint == fingerprint
+        )
+    except Exception:  # any damage to the file means: rebuild it
+        return None
+    return model if fresh else None
+
+
+def _sklearn_version() -> str:
+    import sklearn
+
+    return sklearn.__version__
+
+
+def save_model(path: Path, model: LearnedModel) -> None:
+    """Write atomically: a crash leaves the old file or the new one, never half."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    payload = {
+        "format": MODEL_FORMAT,
+        "sklearn": _sklearn_version(),
+        "decisions": model.decisions,
+        "model": model,
+    }
+    partial = path.with_name(f"{path.name}.{os.getpid()}.partial")  # one per writer
+    with partial.open("wb") as handle:
+        pickle.dump(payload, handle, protocol=pickle.HIGHEST_PROTOCOL)
+    os.replace(partial, path)
+
+
+# ---------------------------------------------------------------------------------------
+# The stage: read the store, (re)train when decisions changed, score the new items.
+
+
+@dataclass(frozen=True)
+class RankSummary:
+    ranked: int
+    decisions: int
+    trained: bool  # the model was (re)built this run
+    learned: bool  # a learned model took part
+    seconds: float
+
+    def line(self) -> str:
+        how = "learned from" if self.learned else "cold start;"
+        retrained = ", retrained" if self.trained else ""
+        items = "item" if self.ranked == 1 else "items"
+        return (
+            f"ranked {self.ranked} new {items} ({how} {self.decisions} decisions{retrained}) "
+            f"in {self.seconds:.2f}s"
+        )
+
+
+def rank_new_items(settings: Settings, store: Store, retrain: bool = False) -> RankSummary:
+    """Rescore every `new` item; retrain first when the decisions changed (or asked)."""
+    started = time.perf_counter()
+    cold = ColdStart(settings.topics)
+    decisions = [_decision(row) for row in store.decided_items()]
+    model, trained = current_model(model_path(settings), decisions, cold, retrain)
+    items = [_rank_input(row) for row in store.rank_inputs()]
+    rankings = rank_with(items, cold, model)
+    store.save_rankings((r.id, r.score, r.suggested_topic, r.why) for r in rankings)
+    return RankSummary(
+        ranked=len(rankings),
+        decisions=len(decisions),
+        trained=trained,
+        learned=model is not None and model.relevance is not None,
+        seconds=time.perf_counter() - started,
+    )
+
+
+def current_model(
+    path: Path, decisions: Sequence[Decision], cold: ColdStart, retrain: bool = False
+) -> tuple[LearnedModel | None, bool]:
+    """The stored model when it matches the decisions; otherwise a new one, saved."""
+    fingerprint = decisions_fingerprint(decisions, cold)
+    model = None if retrain else load_model(path, fingerprint)
+    if model is not None or not decisions:
+        return model, False
+    model = train(decisions, cold)
+    if model is not None:
+        save_model(path, model)
+    return model, True
+
+
+def _rank_input(row: dict[str, Any]) -> RankInput:
+    return RankInput(
+        id=row["id"],
+        title=row.get("title") or "",
+        description=row.get("summary_text") or "",
+        text=row.get("text") or "",
+        source=row.get("source") or "",
+    )
+
+
+def _decision(row: dict[str, Any]) -> Decision:
+    return Decision(_rank_input(row), row["status"] == "accepted", row.get("topic"))

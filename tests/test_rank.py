@@ -1,0 +1,165 @@
+"""Ranking as pure functions (tables of cases), the model file's life, and fetch scoring
+what it stores."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from cbewatch.cli import cli
+from cbewatch.config import Topic
+from cbewatch.demo.server import Route, SiteServer
+from cbewatch.lexicon import PhraseIndex, stems
+from cbewatch.rank import (
+    ColdStart,
+    Decision,
+    RankInput,
+    current_model,
+    decisions_fingerprint,
+    load_model,
+    rank_with,
+    train,
+)
+from tests.conftest import write_config
+from tests.test_fetch import RSS, rss, sources_yaml
+
+TOPICS = (
+    Topic("Grading and Assessment", ("standards-based grading", "rubric", "report card")),
+    Topic("Learner-Centered Leadership", ("portrait of a graduate", "superintendent")),
+    Topic("Robotics", ("robot league",)),  # a keyword the lexicon does not know
+)
+COLD = ColdStart(TOPICS)
+
+
+def item(title: str = "", description: str = "", text: str = "", n: int = 1) -> RankInput:
+    return RankInput(n, title, description, text, "Alder")
+
+
+@pytest.mark.parametrize(
+    ("phrase", "text"),
+    [
+        ("personalized learning", "Personalised Learning in rural schools"),
+        ("micro-school", "a new microschool opened"),
+        ("micro-school", "a micro school opened"),
+        ("competency", "three competencies"),
+        ("standards-based grading", "Standards Based Grading, explained"),
+        ("anytime, anywhere learning", "anytime anywhere learning"),
+        ("learner profile", "their learner profiles"),
+    ],
+)
+def test_phrase_variants_match(phrase: str, text: str) -> None:
+    assert list(PhraseIndex.of([phrase]).find(stems(text)))
+
+
+@pytest.mark.parametrize(
+    ("title", "description", "expected"),
+    [
+        ("Standards-based grading comes to Millbrook", "", "Grading and Assessment"),
+        ("Rethinking the report card", "Students and teachers weigh in.", "Grading and Assessment"),
+        ("Our graduate portrait", "Students helped write it.", "Learner-Centered Leadership"),
+        ("The robot league is back", "", "Robotics"),
+        ("Bake sale on Friday", "Cookies and pies.", None),
+    ],
+)
+def test_suggested_topic_from_keywords_and_their_synonyms(
+    title: str, description: str, expected: str | None
+) -> None:
+    assert COLD.rank(item(title, description)).suggested_topic == expected
+
+
+def test_ambiguous_words_count_only_about_schools() -> None:
+    school = COLD.rank(item("New assessment and grading guidance", "For teachers and students."))
+    homes = COLD.rank(item("New assessment notices", "Homeowners may appeal their property tax."))
+    assert school.score > 0 and homes.score == 0.0
+    assert "not property tax" in homes.why
+
+
+def test_where_a_phrase_occurs_weighs() -> None:
+    in_title = COLD.rank(item("A mastery transcript pilot", "", "News from the district."))
+    in_text = COLD.rank(item("News from the district", "", "A mastery transcript pilot."))
+    assert in_title.score > in_text.score > 0
+
+
+def test_why_names_the_words_that_drove_the_score() -> None:
+    ranking = COLD.rank(item("Competency-based education and standards-based grading"))
+    assert "competency-based education" in ranking.why
+    assert "standards-based grading" in ranking.why
+
+
+def decisions(count: int = 12) -> list[Decision]:
+    found = []
+    for n in range(count):
+        if n % 2:
+            text = f"Students show mastery with a rubric in unit {n}."
+            found.append(Decision(item(f"Grading story {n}", text, n=n), True, TOPICS[0].name))
+        else:
+            text = f"The laptop ships with a battery, model {n}."
+            found.append(Decision(item(f"Gadget {n}", text, n=n), False))
+    return found
+
+
+def test_the_model_file_is_reused_then_rebuilt_when_damaged_or_stale(tmp_path: Path) -> None:
+    path = tmp_path / "rank-model.pickle"
+    model, trained = current_model(path, decisions(), COLD)
+    assert trained and model is not None and model.decisions == 12 and path.exists()
+    again, trained = current_model(path, decisions(), COLD)
+    assert not trained and again is not None and again.fingerprint == model.fingerprint
+    assert load_model(path, "another fingerprint") is None
+    path.write_bytes(b"not a pickle at all")
+    model, trained = current_model(path, decisions(), COLD)
+    assert trained and model is not None
+    path.unlink()
+    assert current_model(path, decisions(), COLD)[1]
+    assert current_model(path, decisions(14), COLD)[1]  # two more decisions: stale
+    assert current_model(path, decisions(14), COLD, retrain=True)[1]
+
+
+def test_no_decisions_means_no_model(tmp_path: Path) -> None:
+    assert current_model(tmp_path / "m.pickle", [], COLD) == (None, False)
+    assert not (tmp_path / "m.pickle").exists()
+
+
+def test_one_sided_decisions_teach_topics_but_not_relevance() -> None:
+    accepted = [d for d in decisions(12) if d.accepted]
+    model = train(accepted, COLD)
+    assert model is not None and model.relevance is None
+
+
+def test_the_fingerprint_follows_decisions_topics_and_keywords() -> None:
+    base = decisions_fingerprint(decisions(), COLD)
+    assert base == decisions_fingerprint(list(reversed(decisions())), COLD)
+    assert base != decisions_fingerprint(decisions()[:-1], COLD)
+    assert base != decisions_fingerprint(decisions(), ColdStart(TOPICS[:2]))
+    fewer_keywords = (*TOPICS[:2], Topic("Robotics", ()))
+    assert base != decisions_fingerprint(decisions(), ColdStart(fewer_keywords))
+
+
+def test_a_learned_model_ranks_and_explains() -> None:
+    model = train(decisions(), COLD)
+    fresh = [
+        item("Rubric news", "Students and a rubric.", n=100),
+        item("Gadget", "A battery.", n=101),
+    ]
+    good, bad = rank_with(fresh, COLD, model)
+    assert good.score > bad.score
+    assert good.suggested_topic == "Grading and Assessment" and "rubric" in good.why
+
+
+def test_fetch_scores_what_it_stores(tmp_path: Path, site: SiteServer) -> None:
+    posts = [
+        (site.url("/a"), "Proficiency-based diplomas in Maine", "<p>Students show mastery.</p>"),
+        (site.url("/b"), "Home equity loans rise", "<p>Homeowners borrow more.</p>"),
+    ]
+    site.add("/feed.xml", Route(rss(posts), content_type=RSS))
+    body = "topics:\n  - name: Policy\n    keywords: [graduation requirements]\n"
+    config = write_config(
+        tmp_path, body + sources_yaml(("Alder", site.url("/feed.xml"))), [site.host_port]
+    )
+    runner = CliRunner()
+    assert runner.invoke(cli, ["--config", str(config), "fetch"]).exit_code == 0
+    output = runner.invoke(cli, ["--config", str(config), "items", "--json"]).output
+    found = {i["url"][-1]: i for i in map(json.loads, output.splitlines())}
+    assert found["a"]["score"] > found["b"]["score"] and found["a"]["why"]

@@ -1,0 +1,179 @@
+"""Ranking quality on the labelled corpus, end to end: a real SQLite file, decisions taken
+through `cbewatch triage`, scores read back from `cbewatch items --json`."""
+
+from __future__ import annotations
+
+import json
+import pickle
+import shutil
+from collections.abc import Iterable
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+
+from cbewatch.cli import cli
+from cbewatch.config import load_config
+from cbewatch.rank import ColdStart, RankInput
+from tests.rank_corpus import (
+    RANK_FIXTURES,
+    Labelled,
+    auc,
+    corpus_config,
+    load_corpus,
+    split,
+    store_corpus,
+    topic_accuracy,
+)
+
+CORPUS = load_corpus()
+
+
+def run(config: Path, *args: str) -> Result:
+    result = CliRunner().invoke(cli, ["--config", str(config), *args], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    return result
+
+
+@pytest.fixture(scope="module")
+def stored(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[int, int]]:
+    folder = tmp_path_factory.mktemp("corpus")
+    config = corpus_config(folder)
+    numbers = store_corpus(load_config(config).db_path, CORPUS)
+    return load_config(config).db_path, numbers
+
+
+@pytest.fixture
+def corpus_site(tmp_path: Path, stored: tuple[Path, dict[int, int]]) -> tuple[Path, dict]:
+    """A fresh copy of the stored corpus and its config."""
+    db_path, numbers = stored
+    config = corpus_config(tmp_path)
+    target = load_config(config).db_path
+    target.parent.mkdir(parents=True)
+    shutil.copy(db_path, target)
+    return config, numbers
+
+
+def ranked(config: Path, numbers: dict[int, int]) -> dict[int, dict]:
+    """corpus number → the item as `items --json` prints it."""
+    by_id = {
+        i["id"]: i for i in map(json.loads, run(config, "items", "--json").output.split("\n")[:-1])
+    }
+    return {n: by_id[item_id] for n, item_id in numbers.items()}  # fmt: skip
+
+
+def scores(found: dict[int, dict]) -> dict[int, float]:
+    return {n: item["score"] for n, item in found.items()}
+
+
+def topics(found: dict[int, dict]) -> dict[int, str | None]:
+    return {n: item["suggested_topic"] for n, item in found.items()}
+
+
+def triage(config: Path, numbers: dict[int, int], decided: Iterable[Labelled]) -> None:
+    for item in decided:
+        args = ["--accept", "--topic", item.topic or ""] if item.relevant else ["--reject"]
+        run(config, "triage", str(numbers[item.n]), *args)
+
+
+def test_the_corpus_is_hard_for_keyword_counting() -> None:
+    """A corpus where counting the config's keywords already wins would prove nothing."""
+    keywords = {t.name: [k.lower() for k in t.keywords] for t in _topics()}
+
+    def count(item: Labelled, words: list[str]) -> int:
+        text = f"{item.title} {item.description} {item.text}".lower()
+        return sum(text.count(w) for w in words)
+
+    every = [w for words in keywords.values() for w in words]
+    naive = {i.n: float(count(i, every)) for i in CORPUS}
+    naive_topic = {i.n: max(keywords, key=lambda t: count(i, keywords[t])) for i in CORPUS}
+    relevant = [i for i in CORPUS if i.relevant]
+    assert 280 <= len(CORPUS) <= 320 and 0.22 <= 1 - len(relevant) / len(CORPUS) <= 0.3
+    assert len({i.topic for i in relevant}) == 8
+    assert sum(count(i, every) == 0 for i in relevant) / len(relevant) > 0.5
+    assert auc(CORPUS, naive) < 0.7
+    assert topic_accuracy(CORPUS, naive_topic) < 0.5
+
+
+def test_cold_start_ranks_the_corpus(corpus_site: tuple[Path, dict]) -> None:
+    config, numbers = corpus_site
+    assert run(config, "rank").output.startswith(f"ranked {len(CORPUS)} new items (cold start;")
+    found = ranked(config, numbers)
+    assert auc(CORPUS, scores(found)) >= 0.90
+    assert topic_accuracy(CORPUS, topics(found)) >= 0.80
+    names = {t.name for t in _topics()}
+    assert all(0.0 <= s <= 1.0 for s in scores(found).values())
+    assert {t for t in topics(found).values() if t} <= names
+    best = max(found.values(), key=lambda item: item["score"])
+    assert best["why"]  # the words that drove the score
+
+
+def test_cold_start_on_items_the_lexicon_was_not_tuned_on() -> None:
+    """holdout.jsonl (32 items) was written after the lexicon was last edited, so unlike
+    the corpus it measures the lexicon out of sample. It is weaker (AUC 0.86, topic 0.63
+    when written): these bounds guard against it getting worse, not a quality target."""
+    holdout = load_corpus(RANK_FIXTURES / "holdout.jsonl")
+    cold = ColdStart(_topics())
+    found = {
+        i.n: cold.rank(RankInput(i.n, i.title, i.description, i.text, i.source)) for i in holdout
+    }
+    assert auc(holdout, {n: r.score for n, r in found.items()}) >= 0.85
+    assert topic_accuracy(holdout, {n: r.suggested_topic for n, r in found.items()}) >= 0.6
+
+
+def test_sixty_decisions_through_triage_make_it_sharper(corpus_site: tuple[Path, dict]) -> None:
+    config, numbers = corpus_site
+    decided, rest = split(CORPUS, 60)
+    triage(config, numbers, decided)
+    line = run(config, "rank").output
+    assert line.startswith(f"ranked {len(rest)} new items (learned from 60 decisions, retrained)")
+    found = ranked(config, numbers)
+    assert auc(rest, scores(found)) >= 0.97
+    assert topic_accuracy(rest, topics(found)) >= 0.92
+    for item in decided:  # the curator's topic stays, whatever is suggested
+        assert found[item.n]["topic"] == item.topic
+    payload = pickle.loads((config.parent / "var" / "rank-model.pickle").read_bytes())
+    assert payload["decisions"] == 60
+
+
+def test_rejecting_a_kind_of_item_sinks_it(corpus_site: tuple[Path, dict]) -> None:
+    """Colleges' competency-based degrees speak the field's language but are not K-12:
+    the lexicon ranks them high until the curators keep rejecting them."""
+    config, numbers = corpus_site
+    run(config, "rank")
+    colleges = [i for i in CORPUS if i.kind == "higher_ed"]
+    rejected, watched = colleges[:5], colleges[5:]
+    accepted = [i for i in CORPUS if i.relevant][:6]
+    before = _mean_rank(ranked(config, numbers), watched)
+    triage(config, numbers, [*rejected, *accepted])
+    run(config, "rank")
+    after = _mean_rank(ranked(config, numbers), watched)
+    assert after > before + 0.2  # a fifth of the queue further down, at least
+
+
+def test_scores_are_deterministic(tmp_path: Path, stored: tuple[Path, dict[int, int]]) -> None:
+    runs = []
+    for name in ("one", "two"):
+        folder = tmp_path / name
+        folder.mkdir()
+        config = corpus_config(folder)
+        (folder / "var").mkdir()
+        shutil.copy(stored[0], folder / "var" / "cbewatch.db")
+        triage(config, stored[1], split(CORPUS, 40, seed=5)[0])
+        run(config, "rank")
+        runs.append(ranked(config, stored[1]))
+        run(config, "rank", "--retrain")
+        runs.append(ranked(config, stored[1]))
+    fields = [{n: (i["score"], i["suggested_topic"], i["why"]) for n, i in r.items()} for r in runs]
+    assert fields[0] == fields[1] == fields[2] == fields[3]
+
+
+def _mean_rank(found: dict[int, dict], items: list[Labelled]) -> float:
+    """Mean position of items in the queue of new items, 0 = top, 1 = bottom."""
+    queue = sorted((i for i in found.values() if i["status"] == "new"), key=lambda i: -i["score"])
+    position = {item["id"]: k / len(queue) for k, item in enumerate(queue)}
+    return sum(position[found[i.n]["id"]] for i in items) / len(items)
+
+
+def _topics() -> tuple:
+    return load_config(Path(__file__).parent / "fixtures" / "rank" / "topics.yaml").topics
