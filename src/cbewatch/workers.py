@@ -1,5 +1,5 @@
 """CPU-bound work in a pool of worker processes, one per core: reading feeds and pages
-(later, extracting articles) runs beside the downloads instead of between them, and a
+and extracting articles runs beside the downloads instead of between them, and a
 parser that crashes on a hostile body takes down a worker, never the run.
 
 Workers come from a fork server started once per process with the parsers preloaded,
@@ -25,7 +25,17 @@ from .sources.poll import read_body
 T = TypeVar("T")
 
 _CONTEXT = multiprocessing.get_context("forkserver")
-_CONTEXT.set_forkserver_preload(["cbewatch.sources.poll"])
+# trafilatura and pypdf are imported here, once, not by the main process: a command
+# that never extracts does not pay for them.
+_CONTEXT.set_forkserver_preload(
+    [
+        "cbewatch.sources.poll",
+        "cbewatch.extract",
+        "trafilatura",
+        "trafilatura.htmlprocessing",
+        "pypdf",
+    ]
+)
 
 
 class WorkerCrashed(Exception):
