@@ -430,6 +430,8 @@ def test_progress_bar_on_a_terminal_only(tmp_path: Path, site: SiteServer) -> No
         drawn += chunk
     os.close(leader)
     assert b"polling" in drawn
-    assert proc.stdout.decode().strip().startswith(
-        "polled 1 source: 1 new item, 0 not modified, 0 failed; read "
+    assert (
+        proc.stdout.decode()
+        .strip()
+        .startswith("polled 1 source: 1 new item, 0 not modified, 0 failed; read ")
     )
