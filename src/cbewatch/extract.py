@@ -228,17 +228,33 @@ def _read_pdf(body: bytes) -> Article:
 
 
 def _pdf_paragraphs(reader: Any) -> list[str]:
-    """Page text split on blank lines, lines within a paragraph joined, within the caps."""
+    """Each page's lines joined into paragraphs, within the caps."""
     paragraphs: list[str] = []
     size = 0
     for page in reader.pages[:MAX_PDF_PAGES]:
-        for block in re.split(r"\n\s*\n", page.extract_text() or ""):
-            text = " ".join(block.split())
-            if text:
-                paragraphs.append(text)
-                size += len(text)
+        for text in pdf_paragraphs(page.extract_text() or ""):
+            paragraphs.append(text)
+            size += len(text)
         if size > MAX_TEXT_CHARS:
             break
+    return paragraphs
+
+
+def pdf_paragraphs(page_text: str) -> list[str]:
+    """A PDF page's wrapped lines as paragraphs: a blank line, or a line clearly shorter
+    than the page's full lines (the last line of a paragraph, a heading), ends one."""
+    lines = [" ".join(line.split()) for line in page_text.splitlines()]
+    widths = sorted(len(line) for line in lines if line)
+    full = widths[int(len(widths) * 0.9)] if widths else 0
+    paragraphs, current = [], []
+    for line in lines:
+        if line:
+            current.append(line)
+        if current and (not line or len(line) < 0.8 * full):
+            paragraphs.append(" ".join(current))
+            current = []
+    if current:
+        paragraphs.append(" ".join(current))
     return paragraphs
 
 
