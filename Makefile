@@ -29,6 +29,7 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/poll.py
+	$(BIN)/python bench/pipeline.py
 
 clean:
 	rm -rf $(VENV) build dist src/*.egg-info

@@ -91,7 +91,7 @@ def minhash(shingle_set: np.ndarray) -> np.ndarray:
         permutations=template.permutations,
         scheme=template.scheme,
     )
-    sketch.update_batch(shingle_set)
+    sketch.update_batch(shingle_set.tolist())
     return np.asarray(sketch.hashvalues, dtype=np.uint32)
 
 
@@ -133,23 +133,30 @@ def same_story(a: np.ndarray, b: np.ndarray) -> bool:
 
 
 def band_keys(signatures: np.ndarray) -> np.ndarray:
-    """(n, NUM_PERM) uint32 → (n, BANDS) uint64: each band's ROWS values as one key,
-    salted by band so equal values in different bands do not meet."""
-    pairs = signatures.reshape(len(signatures), BANDS, ROWS).astype(np.uint64)
-    keys = (pairs[:, :, 0] << np.uint64(32)) | pairs[:, :, 1]
-    return keys ^ _BAND_SALT
+    """(n, NUM_PERM) uint32 → (n, BANDS) uint64: each band's two values side by side as
+    one key (a view, no copy), salted by band so equal values in different bands differ."""
+    pairs = np.ascontiguousarray(signatures, dtype=np.uint32).view(np.uint64)
+    return pairs ^ _BAND_SALT
 
 
 class BandIndex:
-    """Items whose signatures share at least one band with a query's."""
+    """Items whose signatures share at least one band with a query's.
+
+    One sorted array of every band key, with the item's row packed into the low bits:
+    sorting 6.4 million plain integers (100,000 items) takes a tenth of a second where
+    an argsort, or datasketch's MinHashLSH of dicts and sets, takes seconds. Dropping
+    the key's low bits only adds candidates, which the estimate then filters.
+    """
 
     def __init__(self, ids: np.ndarray, signatures: np.ndarray) -> None:
-        keys = band_keys(signatures).ravel()
-        order = np.argsort(keys, kind="quicksort")
-        self._keys = keys[order]
-        self._owners = (order // BANDS).astype(np.int64)  # rows, not ids
         self.ids = ids
         self.signatures = signatures
+        self._bits = np.uint64(max(1, (len(ids) - 1).bit_length()))
+        self._mask = np.uint64((1 << int(self._bits)) - 1)
+        rows = np.repeat(np.arange(len(ids), dtype=np.uint64), BANDS)
+        packed = (band_keys(signatures).ravel() & ~self._mask) | rows
+        packed.sort()
+        self._packed = packed
 
     @classmethod
     def from_rows(cls, rows: Iterable[tuple[int, bytes]]) -> BandIndex:
@@ -165,13 +172,15 @@ class BandIndex:
     def similar(self, signature: np.ndarray, min_jaccard: float = MIN_JACCARD) -> list[int]:
         """Ids of the items sharing a band with `signature` whose estimated Jaccard
         similarity is at least `min_jaccard` (the query's own item included)."""
-        query = band_keys(signature.reshape(1, NUM_PERM)).ravel()
-        left = np.searchsorted(self._keys, query, side="left")
-        right = np.searchsorted(self._keys, query, side="right")
-        hits = [self._owners[lo:hi] for lo, hi in zip(left, right, strict=True) if hi > lo]
-        if not hits:
+        query = band_keys(signature.reshape(1, NUM_PERM)).ravel() & ~self._mask
+        left = np.searchsorted(self._packed, query, side="left")
+        lengths = np.searchsorted(self._packed, query | self._mask, side="right") - left
+        if not lengths.any():
             return []
-        rows = np.unique(np.concatenate(hits))
+        # Every position of every matching range, without a Python loop over bands.
+        starts = np.repeat(left - np.cumsum(lengths) + lengths, lengths)
+        positions = starts + np.arange(int(lengths.sum()))
+        rows = np.unique(self._packed[positions] & self._mask).astype(np.int64)
         agree = np.count_nonzero(self.signatures[rows] == signature, axis=1) / NUM_PERM
         return self.ids[rows[agree >= min_jaccard]].tolist()
 

@@ -525,15 +525,14 @@ WHERE id = :id
 
 
 def _adopt_canonical(db: sqlite_utils.Database, item_id: int, key: str) -> None:
-    """Take the page's own canonical URL as the item's key; if another item already has
-    that key, this item is a copy of it."""
-    found = db.execute(
-        "SELECT id, coalesce(duplicate_of, id) FROM items WHERE canonical_url = ?", [key]
-    ).fetchone()
+    """Take the page's own canonical URL as the item's key, unless another item has it.
+
+    Then the text decides: sites whose template names one page (or the home page) as
+    every article's canonical are common, and must not fold a site into one item.
+    """
+    found = db.execute("SELECT 1 FROM items WHERE canonical_url = ?", [key]).fetchone()
     if found is None:
         db.execute("UPDATE items SET canonical_url = ? WHERE id = ?", [key, item_id])
-    elif found[0] != item_id and found[1] != item_id:
-        _merge(db, item_id, found[1])
 
 
 def _merge(db: sqlite_utils.Database, duplicate: int, primary: int) -> None:
