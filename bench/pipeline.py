@@ -264,16 +264,19 @@ def insert_throughput(folder: Path, rows: int = 100_000, batch: int = 1000) -> t
 
 
 def lsh_load_time(store: Store) -> float:
-    """Seconds to load every stored signature and build the LSH index (100k items)."""
+    """Seconds to load every stored signature and build the LSH index (100k items),
+    as dedup does at the start of each run."""
     rng = np.random.default_rng(3)
     ids = [row[0] for row in store.db.execute("SELECT id FROM items").fetchall()]
     signatures = rng.integers(0, 2**32, size=(len(ids), NUM_PERM), dtype=np.uint32)
     store.record_dedup(((i, None, 200, signatures[n].tobytes()) for n, i in enumerate(ids)), [])
-    start = time.perf_counter()
-    index = BandIndex.from_rows((i, blob) for i, _, blob in store.signature_rows())
-    elapsed = time.perf_counter() - start
-    assert len(index) == len(ids)
-    return elapsed
+    times = []
+    for _ in range(3):  # the machine is shared: the median of three
+        start = time.perf_counter()
+        index = BandIndex.from_rows((i, blob) for i, _, blob in store.signature_rows())
+        times.append(time.perf_counter() - start)
+        assert len(index) == len(ids)
+    return sorted(times)[1]
 
 
 # ---------------------------------------------------------------------------------------
