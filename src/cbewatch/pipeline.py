@@ -98,7 +98,8 @@ def run_fetch(
     on_source_done: ProgressCallback | None = None,
     on_start: Callable[[int], None] | None = None,
 ) -> FetchSummary:
-    """Poll the chosen sources and store their entries; returns what happened."""
+    """Poll the chosen sources and store their entries, then read every new item's page
+    and fold copies of one story together; returns what happened."""
     store.sync_sources((s.name, s.url, s.kind) for s in settings.sources)
     sources = choose_sources(settings, store, names, poll_all)
     if on_start:
