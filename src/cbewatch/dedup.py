@@ -50,6 +50,8 @@ _BAND_SALT = (np.arange(BANDS, dtype=np.uint64) * np.uint64(0x9E3779B97F4A7C15))
 
 def words(text: str) -> list[str]:
     """Case-folded word tokens of compatibility-normalized text."""
+    if text.isascii():  # most texts: nothing to normalize, and lower() is casefold()
+        return _WORDS.findall(text.lower())
     return _WORDS.findall(unicodedata.normalize("NFKC", text).casefold())
 
 
@@ -232,10 +234,9 @@ def plan_merges(
         groups.setdefault(find(item), []).append(item)
     merges: list[tuple[int, int]] = []
     for roots in groups.values():
-        if len(roots) < 2:
-            continue
-        merges.extend((r, _primary(roots, by_id)) for r in roots)
-    return [(dup, primary) for dup, primary in merges if dup != primary]
+        primary = _primary(roots, by_id)
+        merges.extend((r, primary) for r in roots if r != primary)
+    return merges
 
 
 def _primary(roots: list[int], by_id: Mapping[int, Mapping[str, Any]]) -> int:
