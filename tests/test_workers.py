@@ -2,13 +2,14 @@
 
 import asyncio
 import os
+import time
 
 import pytest
 
 from cbewatch.config import Source
 from cbewatch.errors import HTTPStatusError, ParseError
 from cbewatch.http import Fetched
-from cbewatch.workers import WorkerCrashed, WorkerPool
+from cbewatch.workers import WorkerCrashed, WorkerPool, WorkerTimeout
 
 
 def test_tasks_run_in_other_processes() -> None:
@@ -53,3 +54,18 @@ def test_errors_survive_pickling() -> None:
 
     error = pickle.loads(pickle.dumps(HTTPStatusError("https://a.example/", 429, 30.0)))
     assert (error.url, error.status, error.retry_after) == ("https://a.example/", 429, 30.0)
+
+
+def test_a_task_past_its_time_limit_is_killed_and_the_others_go_on() -> None:
+    async def go() -> tuple[BaseException | None, list[int], float]:
+        with WorkerPool(workers=2) as pool:
+            start = time.monotonic()
+            stuck = pool.run(time.sleep, 30, timeout=0.5)
+            others = [pool.run(abs, -n) for n in range(1, 6)]
+            results = await asyncio.gather(stuck, *others, return_exceptions=True)
+            return results[0], results[1:], time.monotonic() - start  # type: ignore[return-value]
+
+    stuck, others, elapsed = asyncio.run(go())
+    assert isinstance(stuck, WorkerTimeout)
+    assert others == [1, 2, 3, 4, 5]
+    assert elapsed < 20  # not the 30 s the stuck task asked for

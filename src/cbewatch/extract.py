@@ -27,7 +27,7 @@ from .sanitize import clean_html, clean_title, html_to_text
 from .sources.feeds import decode_markup, html_declared_charset, iso_datetime
 from .sources.sitemaps import title_from_url
 from .urls import canonical_url
-from .workers import WorkerCrashed, WorkerPool
+from .workers import WorkerCrashed, WorkerPool, WorkerTimeout
 
 MAX_ATTEMPTS = 3  # a page that keeps timing out or failing with 5xx is given up after this
 ACCEPT = "text/html, application/xhtml+xml;q=0.9, application/pdf;q=0.8, */*;q=0.1"
@@ -35,6 +35,7 @@ HTML_TYPES = ("text/html", "application/xhtml+xml")
 PDF_TYPES = ("application/pdf", "application/x-pdf")
 MAX_PDF_PAGES = 80
 MAX_TEXT_CHARS = 300_000  # enough for a long report; the rest is not read by curators
+EXTRACT_TIMEOUT = 60.0  # seconds of a worker for one page; a normal page takes 0.01–0.5
 _TRANSIENT_STATUSES = frozenset({408, 425, 429, 500, 502, 503, 504})
 _HEADINGS = ("h1", "h2", "h3")
 _XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
@@ -362,10 +363,17 @@ async def read_one(job: PageJob, client: HttpClient, pool: WorkerPool) -> PageRe
         return fallback(job, problem)
     try:
         article = await pool.run(
-            read_page, fetched.url, fetched.content_type, fetched.charset, fetched.body
+            read_page,
+            fetched.url,
+            fetched.content_type,
+            fetched.charset,
+            fetched.body,
+            timeout=EXTRACT_TIMEOUT,
         )
     except ValueError as exc:
         return fallback(job, str(exc))
+    except WorkerTimeout:
+        return fallback(job, f"reading the page took longer than {EXTRACT_TIMEOUT:g} s")
     except WorkerCrashed:
         return fallback(job, "reading the page crashed the extractor")
     return page_result(job, fetched.url, article)

@@ -42,6 +42,11 @@ class WorkerCrashed(Exception):
     """A task killed its worker process twice, in two fresh pools."""
 
 
+class WorkerTimeout(WorkerCrashed):
+    """A task ran past its time limit; its worker was killed (the others' tasks are
+    tried again in a fresh pool)."""
+
+
 class WorkerPool:
     """A process pool for one run; use as a context manager."""
 
@@ -58,21 +63,33 @@ class WorkerPool:
     def __exit__(self, *exc: object) -> None:
         self._executor.shutdown(wait=True, cancel_futures=True)
 
-    async def run(self, task: Callable[..., T], *args: Any) -> T:
+    async def run(self, task: Callable[..., T], *args: Any, timeout: float | None = None) -> T:
         """Run `task(*args)` in a worker; a crashed pool is replaced and the task tried
-        once more, so one poisonous input fails alone."""
+        once more, so one poisonous input fails alone. Past `timeout` seconds the
+        worker is killed: a parser stuck on a hostile input must not stall the run."""
         loop = asyncio.get_running_loop()
+        name = getattr(task, "__name__", "task")
         for attempt in range(2):
             executor = self._executor
             try:
-                return await loop.run_in_executor(executor, task, *args)
+                return await asyncio.wait_for(loop.run_in_executor(executor, task, *args), timeout)
+            except TimeoutError:
+                self._replace(executor, kill=True)
+                raise WorkerTimeout(name) from None
             except BrokenProcessPool:
-                if self._executor is executor:  # the first task to notice replaces it
-                    executor.shutdown(wait=False, cancel_futures=True)
-                    self._executor = self._new_executor()
+                self._replace(executor)
                 if attempt:
                     break
-        raise WorkerCrashed(getattr(task, "__name__", "task"))
+        raise WorkerCrashed(name)
+
+    def _replace(self, executor: ProcessPoolExecutor, kill: bool = False) -> None:
+        if self._executor is not executor:  # the first task to notice replaces it
+            return
+        if kill:  # ProcessPoolExecutor has no public way to stop a running task before 3.14
+            for process in list(getattr(executor, "_processes", {}).values()):
+                process.kill()
+        executor.shutdown(wait=False, cancel_futures=True)
+        self._executor = self._new_executor()
 
     async def read(self, source: Source, fetched: Fetched) -> ParsedPage:
         """`read_body` in a worker: a sources.poll.Reader."""
