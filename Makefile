@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint format bench bench-rank clean
+.PHONY: demo test lint format bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -29,10 +29,7 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/poll.py
-
-# Ranking is compared with extraction by trafilatura, installed here for the benchmark.
-bench-rank: $(STAMP)
-	$(BIN)/pip install -q trafilatura lxml_html_clean
+	$(BIN)/python bench/pipeline.py
 	$(BIN)/python bench/rank.py
 
 clean:

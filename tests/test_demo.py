@@ -65,7 +65,18 @@ def test_demo_fetches_every_kind_offline(tmp_path: Path) -> None:
     assert len(by_source["Dogwood District Alliance"]) > 6  # the "Next" page was followed
     assert any(u.endswith(".pdf") for u in urls)
     assert not any("summer-policy-institute-recap" in u for u in urls)  # lastmod too old
-    [republished] = [i for i in items if i["also_at"]]
-    assert republished["source"] == "Alder Institute"
-    assert republished["also_at"][0]["source"] == "Cedar Foundation"
-    assert "utm_source" in republished["also_at"][0]["url"]
+    # Cedar links to Alder's toolkit with a tracking link: one item by canonical URL.
+    [linked] = [i for i in items if i["also_at"] and i["source"] == "Alder Institute"]
+    assert linked["also_at"][0]["source"] == "Cedar Foundation"
+    assert "utm_source" in linked["also_at"][0]["url"]
+    # Dogwood republishes Cedar's grants release on its own URL: one story by its text.
+    [release] = [i for i in items if i["also_at"] and i["source"] == "Cedar Foundation"]
+    assert [a["source"] for a in release["also_at"]] == ["Dogwood District Alliance"]
+    [copy] = [i for i in items if i["status"] == "duplicate"]
+    assert copy["duplicate_of"] == release["id"] and copy["source"] == "Dogwood District Alliance"
+    assert "also at Dogwood District Alliance" in result.output
+    # Every page was read: article text, not the feed's teaser, and the PDF's title.
+    assert all(i["extracted_from"] == "page" for i in items)
+    pdf = next(i for i in items if i["url"].endswith(".pdf"))
+    assert pdf["title"].startswith("Beyond Seat Time") and len(pdf["text"]) > 500
+    assert all("cookies" not in i["text"] for i in items)

@@ -75,7 +75,9 @@ def test_feed_items_land_once_with_the_design_fields(tmp_path: Path, site: SiteS
     )
     result = run(config, "fetch")
     assert result.exit_code == 0
-    assert result.output.strip() == "polled 1 source: 2 new items, 0 not modified, 0 failed"
+    assert result.output.strip() == (
+        "polled 1 source: 2 new items, 0 not modified, 0 failed; read 0 of 2 pages, 0 duplicates"
+    )
     found = items(config)
     assert {i["title"] for i in found} == {"Mastery grading, year one", "Post b"}
     first = next(i for i in found if i["url"].endswith("/a"))
@@ -428,7 +430,11 @@ def test_progress_bar_on_a_terminal_only(tmp_path: Path, site: SiteServer) -> No
         drawn += chunk
     os.close(leader)
     assert b"polling" in drawn
-    assert proc.stdout.decode().strip() == "polled 1 source: 1 new item, 0 not modified, 0 failed"
+    assert (
+        proc.stdout.decode()
+        .strip()
+        .startswith("polled 1 source: 1 new item, 0 not modified, 0 failed; read ")
+    )
 
 
 def test_odd_links_dates_and_headers_cost_nothing_but_themselves(

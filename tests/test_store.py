@@ -176,3 +176,25 @@ def test_a_version_1_database_gains_the_decision_log(tmp_path: Path) -> None:
         assert s.schema_version == SCHEMA_VERSION and s.count_items() == 1
         s.record_decision(1, "accepted", "Policy", None, "cli", NOW)
         assert [d["status"] for d in s.decision_log(1)] == ["accepted"]
+
+
+def test_a_version_1_database_upgrades_and_its_items_wait_for_extraction(tmp_path: Path) -> None:
+    import sqlite_utils
+
+    from cbewatch.store import MIGRATIONS
+
+    path = tmp_path / "cbewatch.db"
+    db = sqlite_utils.Database(path)
+    MIGRATIONS[0](db)
+    db["items"].insert(
+        {"url": "https://a.org/1", "canonical_url": "https://a.org/1", "source": "Alder",
+         "status": "new", "first_seen": "2026-11-01T00:00:00Z", "version": 1}
+    )  # fmt: skip
+    db.execute("PRAGMA user_version = 1")
+    db.conn.commit()
+    db.close()
+    with Store(path) as s:
+        assert s.schema_version == SCHEMA_VERSION
+        [pending] = s.pending_pages()
+        assert pending["url"] == "https://a.org/1" and pending["attempts"] == 0
+        assert s.undeduped() == [] and s.signature_rows() == []

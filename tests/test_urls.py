@@ -77,3 +77,26 @@ def test_canonical_url_is_idempotent() -> None:
 )
 def test_url_noise(url: str, noise: int) -> None:
     assert url_noise(url) == noise
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://a.example.org",
+        "https://a.example.org/",
+        "http://a.example.org/news/2026/11/post-1/",
+        "https://a.example.org:8443/p/x.html",
+        "https://a.example.org:443/p",
+        "http://a.example.org:80/p",
+        "https://a.example.org/p/amp/",
+        "https://a.example.org/p/./q",
+        "https://A.example.org/p",
+        "https://a.example.org./p",
+        "http://127.0.0.1:8123/posts/1",
+        "https://a.example.org/p.",
+    ],
+)
+def test_the_fast_path_agrees_with_the_parser(url: str) -> None:
+    from cbewatch.urls import _parsed_canonical_url
+
+    assert canonical_url(url) == _parsed_canonical_url(url)

@@ -386,9 +386,24 @@ class HttpClient:
         self._allow_hosts = network.allow_hosts
         self._per_host: dict[str, asyncio.Semaphore] = {}
         self._all = asyncio.Semaphore(network.max_connections)
-        self._client = httpx.AsyncClient(
+        self._user_agent = user_agent
+        # One connection pool per host: httpcore checks every pooled connection (with
+        # system calls) each time a request starts or ends, so one pool shared by many
+        # hosts costs more CPU than the downloads themselves.
+        self._clients: dict[str, httpx.AsyncClient] = {}
+
+    def _client_for(self, url: str) -> httpx.AsyncClient:
+        parts = urlsplit(url)
+        key = f"{parts.scheme}://{parts.netloc}".lower()
+        if key not in self._clients:
+            self._clients[key] = self._new_client()
+        return self._clients[key]
+
+    def _new_client(self) -> httpx.AsyncClient:
+        network = self._network
+        return httpx.AsyncClient(
             transport=_guarded_transport(network),
-            headers={"User-Agent": user_agent, "Accept-Encoding": "gzip, deflate"},
+            headers={"User-Agent": self._user_agent, "Accept-Encoding": "gzip, deflate"},
             timeout=httpx.Timeout(
                 connect=network.connect_timeout,
                 read=network.read_timeout,
@@ -406,7 +421,9 @@ class HttpClient:
         await self.aclose()
 
     async def aclose(self) -> None:
-        await self._client.aclose()
+        for client in self._clients.values():
+            await client.aclose()
+        self._clients.clear()
 
     async def get(
         self,
@@ -458,8 +475,9 @@ class HttpClient:
         return self._per_host[host]
 
     async def _exchange(self, url: str, headers: dict[str, str]) -> Fetched | _Redirect:
-        request = self._client.build_request("GET", url, headers=headers)
-        response = await self._client.send(request, stream=True)
+        client = self._client_for(url)
+        request = client.build_request("GET", url, headers=headers)
+        response = await client.send(request, stream=True)
         try:
             return await self._read(url, response)
         finally:
@@ -530,8 +548,8 @@ def _guarded_transport(network: Network) -> httpx.AsyncHTTPTransport:
     # the same way plus the guard. tests/test_http.py proves the guard is in place.
     transport._pool = httpcore.AsyncConnectionPool(
         ssl_context=ssl_context,
-        max_connections=network.max_connections,
-        max_keepalive_connections=network.max_connections,
+        max_connections=network.per_host,  # a pool serves one host (see HttpClient)
+        max_keepalive_connections=network.per_host,
         network_backend=_GuardedBackend(network.allow_hosts),
     )
     return transport

@@ -1,9 +1,10 @@
-"""The fetch pipeline: poll the chosen sources concurrently, store what they found, then
-rank the new items.
+"""The fetch pipeline: poll the chosen sources concurrently and store what they found,
+then read every new item's page (downloads beside extraction), fold copies into one
+story, and rank what is new.
 
-Each source's results commit in their own transaction as soon as its poll ends, so a
-crash loses only the sources still in flight. The CLI, the demo and the scheduler all
-call `run_fetch`; it never prints (a callback reports progress).
+Each source's results commit in their own transaction as soon as its poll ends, pages in
+batches as they are read, so a crash loses only the work in flight. The CLI, the demo
+and the scheduler all call `run_fetch`; it never prints (a callback reports progress).
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 
 from .config import Settings, Source
+from .dedup import dedup_new
+from .extract import PageJob, PageResult, read_pages
 from .http import HttpClient
 from .rank import RankSummary, rank_new_items
 from .sources.health import is_due, next_state
@@ -32,6 +35,8 @@ class SourceReport:
 @dataclass
 class FetchSummary:
     reports: list[SourceReport] = field(default_factory=list)
+    pages: dict[str, int] = field(default_factory=dict)  # extracted_from → how many
+    duplicates: int = 0
     ranking: RankSummary | None = None
 
     @property
@@ -53,6 +58,10 @@ class FetchSummary:
             f"polled {self.polled} {sources}: {self.new_items} new {items}, "
             f"{self.count('not_modified')} not modified, {self.count('failed', 'gone')} failed"
         )
+        if self.pages:
+            read = self.pages.get("page", 0)
+            text += f"; read {read} of {sum(self.pages.values())} pages"
+            text += f", {self.duplicates} duplicate{'' if self.duplicates == 1 else 's'}"
         if self.count("failed", "gone"):
             text += " (see cbewatch sources)"
         return text
@@ -91,8 +100,8 @@ def run_fetch(
     on_source_done: ProgressCallback | None = None,
     on_start: Callable[[int], None] | None = None,
 ) -> FetchSummary:
-    """Poll the chosen sources, store their entries and rank the new items; returns what
-    happened."""
+    """Poll the chosen sources and store their entries, then read every new item's page,
+    fold copies of one story together and rank the new items; returns what happened."""
     store.sync_sources((s.name, s.url, s.kind) for s in settings.sources)
     sources = choose_sources(settings, store, names, poll_all)
     if on_start:
@@ -123,7 +132,41 @@ async def _poll_all(
                 summary.reports.append(report)
                 if on_source_done:
                     on_source_done(report)
+            summary.pages = await _read_new_pages(settings, store, client, pool)
+    summary.duplicates = dedup_new(store).duplicates
     return summary
+
+
+BATCH = 100  # page results per transaction
+
+
+async def _read_new_pages(
+    settings: Settings, store: Store, client: HttpClient, pool: WorkerPool
+) -> dict[str, int]:
+    """Fetch and extract every item not read yet; store results in batches."""
+    jobs = [
+        PageJob(row["id"], row["url"], row["title"] or "", row["summary"] or "",
+                row["summary_text"] or "", row["attempts"])
+        for row in store.pending_pages()
+    ]  # fmt: skip
+    counts: dict[str, int] = {}
+    batch: list[PageResult] = []
+
+    def flush() -> None:
+        store.record_extractions([r.row() for r in batch], utc_now())
+        batch.clear()
+
+    def deliver(result: PageResult) -> None:
+        counts[result.extracted_from] = counts.get(result.extracted_from, 0) + 1
+        batch.append(result)
+        if len(batch) >= BATCH:
+            flush()
+
+    lanes = settings.network.max_connections + 2 * pool.workers
+    await read_pages(jobs, client, pool, deliver, lanes=lanes)
+    if batch:
+        flush()
+    return counts
 
 
 def _store_result(store: Store, source: Source, result: PollResult) -> SourceReport:

@@ -199,7 +199,34 @@ def _migrate_1_to_2(db: sqlite_utils.Database) -> None:
     db["decisions"].create_index(["item_id"])
 
 
-MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_migrate_0_to_1, _migrate_1_to_2]
+def _migrate_2_to_3(db: sqlite_utils.Database) -> None:
+    """Extraction and deduplication: page metadata, attempts, and MinHash signatures."""
+    items = db["items"]
+    for name, kind in (
+        ("description", str),
+        ("site_name", str),
+        ("page_canonical", str),  # the page's own rel=canonical, kept even when off-site
+        ("extract_error", str),
+        ("extracted_at", str),
+    ):
+        items.add_column(name, kind)
+    items.add_column("extract_attempts", int, not_null_default=0)
+    db.execute("CREATE INDEX items_pending ON items(id) WHERE extracted_at IS NULL")
+    items.create_index(["content_hash"])
+    items.create_index(["duplicate_of"])
+    # One row per item that dedup has seen; `minhash` is NULL for texts too short to sketch.
+    db["signatures"].create(
+        {"item_id": int, "shingles": int, "minhash": bytes},
+        pk="item_id",
+        foreign_keys=[("item_id", "items", "id")],
+    )
+
+
+MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
+    _migrate_0_to_1,
+    _migrate_1_to_2,
+    _migrate_2_to_3,
+]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
@@ -449,6 +476,108 @@ class Store:
     def count_items(self) -> int:
         return self.db["items"].count
 
+    # -- extraction ------------------------------------------------------------------
+
+    def pending_pages(self) -> list[dict[str, Any]]:
+        """Items whose page has not been read yet (nor given up on), oldest first."""
+        sql = (
+            "SELECT id, url, title, summary, summary_text, extract_attempts AS attempts "
+            "FROM items WHERE extracted_at IS NULL ORDER BY id"
+        )
+        return list(self.db.query(sql))
+
+    def record_extractions(self, results: Iterable[dict[str, Any]], now: datetime) -> None:
+        """Store what reading pages gave, in one transaction.
+
+        Each result has `id`, `final` (False: try again on a later run), `extracted_from`,
+        `text`, `html`, `error`, and from a page: `title`, `author`, `published`,
+        `description`, `site_name`, `image`, `language`, `page_canonical`, and
+        `canonical_url` (the page's rel=canonical when it stays on the item's site).
+        A title, author or date the source already gave is kept (a title is replaced
+        when `replace_title`: the source only made it up from the URL).
+        """
+        done_at = to_iso(now)
+        with self.transaction() as db:
+            for result in results:
+                row = {name: result.get(name) for name in _EXTRACTION_FIELDS}
+                row["extracted_at"] = done_at if result["final"] else None
+                db.execute(_RECORD_EXTRACTION, row)
+                if result.get("canonical_url"):
+                    _adopt_canonical(db, result["id"], result["canonical_url"])
+
+    # -- deduplication ---------------------------------------------------------------
+
+    def undeduped(self) -> list[dict[str, Any]]:
+        """Items read (or given up on) that dedup has not seen yet, oldest first."""
+        sql = (
+            "SELECT i.id, i.text FROM items i LEFT JOIN signatures s ON s.item_id = i.id "
+            "WHERE s.item_id IS NULL AND i.extracted_at IS NOT NULL ORDER BY i.id"
+        )
+        return list(self.db.query(sql))
+
+    def signature_rows(self) -> list[tuple[int, int, bytes]]:
+        """(item id, shingle count, minhash bytes) of every sketched item, by id."""
+        sql = "SELECT item_id, shingles, minhash FROM signatures WHERE minhash IS NOT NULL"
+        return self.db.execute(sql + " ORDER BY item_id").fetchall()
+
+    def items_by_content_hash(self, hashes: list[str]) -> dict[str, list[int]]:
+        """content_hash → ids of the items already stored with that normalized text."""
+        found: dict[str, list[int]] = {}
+        for start in range(0, len(hashes), 500):
+            chunk = hashes[start : start + 500]
+            sql = f"SELECT content_hash, id FROM items WHERE content_hash IN ({_marks(chunk)})"
+            for digest, item_id in self.db.execute(sql, chunk).fetchall():
+                found.setdefault(digest, []).append(item_id)
+        return found
+
+    def texts(self, ids: Iterable[int]) -> dict[int, str]:
+        """id → text of the items `ids`."""
+        ids = list(ids)
+        found: dict[int, str] = {}
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            sql = f"SELECT id, coalesce(text, '') FROM items WHERE id IN ({_marks(chunk)})"
+            found.update(self.db.execute(sql, chunk).fetchall())
+        return found
+
+    def cluster_members(self, ids: Iterable[int]) -> list[dict[str, Any]]:
+        """The items `ids`, their primaries, and every other copy of those primaries."""
+        ids = list(ids)
+        roots: set[int] = set()
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            sql = f"SELECT coalesce(duplicate_of, id) FROM items WHERE id IN ({_marks(chunk)})"
+            roots.update(row[0] for row in self.db.execute(sql, chunk).fetchall())
+        members: list[dict[str, Any]] = []
+        ordered = sorted(roots)
+        for start in range(0, len(ordered), 500):
+            chunk = ordered[start : start + 500]
+            sql = (
+                "SELECT id, published, canonical_url, page_canonical, status, duplicate_of "
+                f"FROM items WHERE id IN ({_marks(chunk)}) OR duplicate_of IN ({_marks(chunk)})"
+            )
+            members.extend(self.db.query(sql, chunk + chunk))
+        return members
+
+    def record_dedup(
+        self,
+        signatures: Iterable[tuple[int, str | None, int, bytes | None]],
+        merges: Iterable[tuple[int, int]],
+    ) -> None:
+        """Store (item id, content hash, shingle count, minhash) for newly seen items and
+        make each (duplicate, primary) pair one story, in one transaction."""
+        with self.transaction() as db:
+            rows = list(signatures)
+            db.conn.executemany(
+                "UPDATE items SET content_hash = ? WHERE id = ?", [(r[1], r[0]) for r in rows]
+            )
+            db.conn.executemany(
+                "INSERT OR REPLACE INTO signatures (item_id, shingles, minhash) VALUES (?, ?, ?)",
+                [(r[0], r[2], r[3]) for r in rows],
+            )
+            for duplicate, primary in merges:
+                _merge(db, duplicate, primary)
+
     def _also_at(self, ids: list[int]) -> dict[int, list[dict[str, str]]]:
         """Other places each item was seen: every sighting but its own URL and source."""
         found: dict[int, list[dict[str, str]]] = {}
@@ -463,6 +592,56 @@ class Store:
             for item_id, url, source in self.db.execute(sql, chunk).fetchall():
                 found.setdefault(item_id, []).append({"url": url, "source": source})
         return found
+
+
+_EXTRACTION_FIELDS = (
+    "id", "text", "html", "extracted_from", "error", "title", "author", "published",
+    "description", "site_name", "image", "language", "page_canonical", "replace_title",
+)  # fmt: skip
+_RECORD_EXTRACTION = """
+UPDATE items SET
+  text = :text, html = :html, extracted_from = :extracted_from, extract_error = :error,
+  extract_attempts = extract_attempts + 1, extracted_at = :extracted_at,
+  title = CASE WHEN :replace_title OR coalesce(title, '') = '' THEN coalesce(:title, title)
+          ELSE title END,
+  author = coalesce(author, :author),
+  published = CASE WHEN published = first_seen THEN coalesce(:published, published)
+              ELSE published END,
+  description = :description, site_name = :site_name, image = :image,
+  language = :language, page_canonical = :page_canonical
+WHERE id = :id
+"""
+
+
+def _adopt_canonical(db: sqlite_utils.Database, item_id: int, key: str) -> None:
+    """Take the page's own canonical URL as the item's key, unless another item has it.
+
+    Then the text decides: sites whose template names one page (or the home page) as
+    every article's canonical are common, and must not fold a site into one item.
+    """
+    found = db.execute("SELECT 1 FROM items WHERE canonical_url = ?", [key]).fetchone()
+    if found is None:
+        db.execute("UPDATE items SET canonical_url = ? WHERE id = ?", [key, item_id])
+
+
+def _merge(db: sqlite_utils.Database, duplicate: int, primary: int) -> None:
+    """`duplicate` (and its own copies) become copies of `primary`, whose sightings
+    gain every place they were seen."""
+    db.execute(
+        "UPDATE items SET status = 'duplicate', duplicate_of = ? WHERE id = ?",
+        [primary, duplicate],
+    )
+    db.execute("UPDATE items SET duplicate_of = ? WHERE duplicate_of = ?", [primary, duplicate])
+    db.execute(
+        "INSERT OR IGNORE INTO sightings (item_id, url, source, first_seen) "
+        "SELECT ?, url, source, first_seen FROM sightings WHERE item_id = ?",
+        [primary, duplicate],
+    )
+    db.execute(
+        "UPDATE items SET status = 'new', duplicate_of = NULL "
+        "WHERE id = ? AND status = 'duplicate'",
+        [primary],
+    )
 
 
 def _items_by_key(db: sqlite_utils.Database, keys: list[str]) -> dict[str, tuple[int, str]]:

@@ -55,6 +55,15 @@ _DEFAULT_PORTS = {"http": 80, "https": 443}
 _PATH_SAFE = "/:@!$&'()*+,;=-._~"
 
 
+# A URL that is canonical already but for its scheme and a trailing slash: lower-case
+# host, a port, plain path segments, no query or fragment. Most feed links look like
+# this; they skip the parser (the store keys thousands of them per poll).
+_PLAIN = re.compile(
+    r"https?://(?P<host>[a-z0-9-]+(?:\.[a-z0-9-]+)*)(?P<port>:[1-9][0-9]{0,4})?"
+    r"(?P<path>(?:/[A-Za-z0-9._~-]+)*)/?"
+)
+
+
 def absolute_http_url(value: object, base: str = "") -> str | None:
     """`value` resolved against `base` as an absolute http(s) URL with a valid host and
     port; None for anything else (file:, javascript:, tag: ids, malformed or empty)."""
@@ -78,6 +87,13 @@ def canonical_url(url: str) -> str:
     AMP variants and a trailing slash do not make a different article. http and https
     collapse to https.
     """
+    plain = _PLAIN.fullmatch(url)
+    if plain and plain["port"] not in (":80", ":443") and not _AMP_SUFFIX.search(url):
+        return f"https://{plain['host']}{plain['port'] or ''}{plain['path'] or '/'}"
+    return _parsed_canonical_url(url)
+
+
+def _parsed_canonical_url(url: str) -> str:
     parts = urlsplit(url.strip())
     scheme = parts.scheme.lower()
     if scheme not in ("http", "https"):

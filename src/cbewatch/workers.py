@@ -1,5 +1,5 @@
 """CPU-bound work in a pool of worker processes, one per core: reading feeds and pages
-(later, extracting articles) runs beside the downloads instead of between them, and a
+and extracting articles runs beside the downloads instead of between them, and a
 parser that crashes on a hostile body takes down a worker, never the run.
 
 Workers come from a fork server started once per process with the parsers preloaded,
@@ -25,8 +25,17 @@ from .sources.poll import read_body
 T = TypeVar("T")
 
 _CONTEXT = multiprocessing.get_context("forkserver")
-_CONTEXT.set_forkserver_preload(["cbewatch.sources.poll"])
-
+# trafilatura and pypdf are imported here, once, not by the main process: a command
+# that never extracts does not pay for them.
+_CONTEXT.set_forkserver_preload(
+    [
+        "cbewatch.sources.poll",
+        "cbewatch.extract",
+        "trafilatura",
+        "trafilatura.htmlprocessing",
+        "pypdf",
+    ]
+)
 
 TASK_DEADLINE = 30.0  # seconds; reading one body never takes this long unless attacked
 
@@ -35,8 +44,9 @@ class WorkerCrashed(Exception):
     """A task killed its worker process twice, in two fresh pools."""
 
 
-class WorkerTimeout(Exception):
-    """A task ran past the deadline; its worker was killed."""
+class WorkerTimeout(WorkerCrashed):
+    """A task ran past its time limit; its worker was killed (the others' tasks are
+    tried again in a fresh pool)."""
 
 
 class WorkerPool:
@@ -54,19 +64,21 @@ class WorkerPool:
         if self._executor is not None:
             self._executor.shutdown(wait=True, cancel_futures=True)
 
-    async def run(self, task: Callable[..., T], *args: Any) -> T:
+    async def run(self, task: Callable[..., T], *args: Any, timeout: float | None = None) -> T:
         """Run `task(*args)` in a worker. A crashed pool is replaced and the task tried
-        once more, so one poisonous input fails alone; a task past the deadline has its
-        worker killed (tasks that shared that pool are retried in a fresh one)."""
+        once more, so one poisonous input fails alone. Past `timeout` seconds (default:
+        the pool's deadline) the worker is killed: a parser stuck on a hostile input must
+        not stall the run; tasks that shared that pool are retried in a fresh one."""
         loop = asyncio.get_running_loop()
+        limit = timeout or self.deadline
         for attempt in range(2):
             executor = self._current()
             try:
                 future = loop.run_in_executor(executor, task, *args)
-                return await asyncio.wait_for(future, self.deadline)
+                return await asyncio.wait_for(future, limit)
             except TimeoutError:
                 self._replace(executor, kill=True)
-                raise WorkerTimeout(f"{_name(task)} ran past {self.deadline:g} s") from None
+                raise WorkerTimeout(f"{_name(task)} ran past {limit:g} s") from None
             except BrokenProcessPool:
                 self._replace(executor)
                 if attempt:
@@ -77,11 +89,11 @@ class WorkerPool:
         """`read_body` in a worker: a sources.poll.Reader."""
         try:
             return await self.run(read_body, source, fetched)
-        except WorkerCrashed:
-            raise ParseError(fetched.url, "reading it crashed the parser") from None
         except WorkerTimeout:
             reason = f"reading it took longer than {self.deadline:g} s"
             raise ParseError(fetched.url, reason) from None
+        except WorkerCrashed:
+            raise ParseError(fetched.url, "reading it crashed the parser") from None
 
     def _current(self) -> ProcessPoolExecutor:
         if self._executor is None:
@@ -91,8 +103,7 @@ class WorkerPool:
     def _replace(self, executor: ProcessPoolExecutor, kill: bool = False) -> None:
         if self._executor is not executor:
             return  # another task already replaced it
-        if kill:
-            # The executor has no public way to stop a running task; its processes do.
+        if kill:  # ProcessPoolExecutor has no public way to stop a running task before 3.14
             for process in list(getattr(executor, "_processes", {}).values()):
                 process.kill()
         executor.shutdown(wait=False, cancel_futures=True)

@@ -49,5 +49,8 @@ def run_demo(config_path: Path, port: int, echo: Callable[[str], None], fetch: F
         echo(f"Demo sites of {len(demo.sources)} fictional organizations at {server.base_url}/")
         with Store(demo.db_path) as store:
             summary = fetch(demo, store, poll_all=True)
-        echo(summary.line())
+            echo(summary.line())
+            for item in store.items():
+                for copy in item["also_at"]:
+                    echo(f"  {item['title']} ({item['source']}) — also at {copy['source']}")
     echo(f"See them: .venv/bin/cbewatch --config {demo_config} items")

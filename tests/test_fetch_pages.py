@@ -1,0 +1,116 @@
+"""`cbewatch fetch` reads every new item's page: fixture sites on 127.0.0.1, real SQLite,
+real worker processes, the CLI."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from cbewatch.demo.server import Route, SiteServer
+from cbewatch.extract import MAX_ATTEMPTS
+from tests.conftest import FIXTURES
+from tests.test_fetch import RSS, items, rss, run
+
+DEMO = Path(__file__).parent.parent / "src/cbewatch/demo/sites"
+ARTICLE = (FIXTURES / "extract" / "outlet-div-soup.html").read_bytes()
+LEDGER_TEXT = json.loads((FIXTURES / "extract" / "outlet-div-soup.expected.json").read_text())
+
+
+def config_for(tmp_path: Path, site: SiteServer, network: str = "") -> Path:
+    path = tmp_path / "sources.yaml"
+    path.write_text(
+        "data_dir: var\nuser_agent: cbewatch-test/1.0\n"
+        f'network:\n  allow_hosts: ["{site.host_port}"]\n{network}'
+        f"sources:\n  - name: Ledger\n    url: {site.url('/feed.xml')}\n"
+    )
+    return path
+
+
+def feed_of(site: SiteServer, *slugs: str) -> None:
+    entries = [(site.url(f"/p/{s}"), f"Post {s}", f"<p>Teaser for {s}.</p>") for s in slugs]
+    site.add("/feed.xml", Route(rss(entries), content_type=RSS))
+
+
+def test_pages_are_read_once_and_stored_clean(tmp_path: Path, site: SiteServer) -> None:
+    feed_of(site, "story", "report.pdf")
+    site.add("/p/story", Route(ARTICLE))
+    pdf = (DEMO / "elm-policy-center/reports/seat-time-2026.pdf").read_bytes()
+    site.add("/p/report.pdf", Route(pdf, content_type="application/pdf"))
+    config = config_for(tmp_path, site)
+    result = run(config, "fetch")
+    assert "read 2 of 2 pages, 0 duplicates" in result.output
+    found = {i["url"].rsplit("/", 1)[1]: i for i in items(config)}
+    story = found["story"]
+    assert story["extracted_from"] == "page" and story["text"] == LEDGER_TEXT["text"]
+    assert story["title"] == "Post story"  # the feed's own title is kept
+    assert story["author"] == "Priya Castellanos" and story["language"] == "en-us"
+    assert story["image"] == "https://ledger.example.org/img/lakeview-studio.jpg"
+    for bad in ("<script", "onerror", "onclick", "javascript:", "<iframe", "<svg"):
+        assert bad not in story["html"].lower()
+    report = found["report.pdf"]
+    assert report["extracted_from"] == "page" and "Carnegie unit" in report["text"]
+    run(config, "fetch", "--all")
+    assert len(site.hits_for("/p/story")) == 1 and len(site.hits_for("/p/report.pdf")) == 1
+
+
+def test_unreadable_pages_fall_back_to_the_feed(tmp_path: Path, site: SiteServer) -> None:
+    feed_of(site, "gone", "huge", "script-only", "image")
+    site.add("/p/huge", Route(b"<html><body>" + b"<p>word </p>" * 50_000 + b"</body></html>"))
+    site.add("/p/script-only", Route("<html><body><script>document.write('hi')</script>"))
+    site.add("/p/image", Route(b"\x89PNG\r\n", content_type="image/png"))
+    config = config_for(tmp_path, site, "  max_bytes: 200000\n")
+    assert "read 0 of 4 pages" in run(config, "fetch").output
+    found = {i["url"].rsplit("/", 1)[1]: i for i in items(config)}
+    assert {i["extracted_from"] for i in found.values()} == {"feed"}
+    assert found["huge"]["text"] == "Teaser for huge." and found["huge"]["html"].startswith("<p>")
+    run(config, "fetch", "--all")
+    for slug in ("gone", "huge", "script-only", "image"):
+        assert len(site.hits_for(f"/p/{slug}")) == 1  # recorded, never asked again
+
+
+def test_a_page_that_times_out_is_tried_a_few_times_then_given_up(
+    tmp_path: Path, site: SiteServer
+) -> None:
+    feed_of(site, "slow", "fine")
+    site.add("/p/slow", Route(ARTICLE, delay=1.0))
+    site.add("/p/fine", Route(ARTICLE))
+    config = config_for(tmp_path, site, "  deadline: 0.3\n")
+    for _ in range(MAX_ATTEMPTS + 1):
+        assert run(config, "fetch", "--all").exit_code == 0
+    assert len(site.hits_for("/p/slow")) == MAX_ATTEMPTS
+    assert len(site.hits_for("/p/fine")) == 1
+    slow = next(i for i in items(config) if i["url"].endswith("/slow"))
+    assert slow["extracted_from"] == "feed" and slow["text"] == "Teaser for slow."
+
+
+def test_an_endless_page_never_holds_up_the_rest(tmp_path: Path, site: SiteServer) -> None:
+    feed_of(site, "endless", "fine")
+    site.add("/p/endless", Route(b"<p>more</p>" * 10_000, drip=0.001))  # 110 s of bytes
+    site.add("/p/fine", Route(ARTICLE))
+    config = config_for(tmp_path, site, "  deadline: 1\n")
+    assert run(config, "fetch").exit_code == 0
+    found = {i["url"].rsplit("/", 1)[1]: i["extracted_from"] for i in items(config)}
+    assert found == {"endless": "feed", "fine": "page"}
+
+
+def test_copies_across_sources_list_as_duplicates(tmp_path: Path, site: SiteServer) -> None:
+    site.add("/p/story", Route(ARTICLE))
+    intro = b'<div class="para">We share this report from the Ledger with our members.</div>'
+    reposted = ARTICLE.replace(
+        b'<div class="para">Lakeview Unified', intro + b'<div class="para">Lakeview Unified'
+    )
+    site.add("/repost/lakeview", Route(reposted.replace(b'rel="canonical"', b'rel="x"')))
+    site.add("/a.xml", Route(rss([(site.url("/p/story"), "Lakeview", "")]), content_type=RSS))
+    later = rss([(site.url("/repost/lakeview"), "Repost", "")]).replace("02 Nov", "05 Nov")
+    site.add("/b.xml", Route(later, content_type=RSS))
+    path = tmp_path / "sources.yaml"
+    path.write_text(
+        f'data_dir: var\nnetwork:\n  allow_hosts: ["{site.host_port}"]\nsources:\n'
+        f"  - name: Ledger\n    url: {site.url('/a.xml')}\n"
+        f"  - name: Union\n    url: {site.url('/b.xml')}\n"
+    )
+    assert "1 duplicate" in run(path, "fetch").output
+    [copy] = items(path, "--status", "duplicate")
+    [primary] = items(path, "--status", "new")
+    assert copy["source"] == "Union" and copy["duplicate_of"] == primary["id"]
+    assert primary["also_at"] == [{"url": site.url("/repost/lakeview"), "source": "Union"}]
