@@ -19,8 +19,8 @@ from rich.table import Table
 
 from .config import Settings, default_config_path, load_config
 from .errors import CbewatchError, ConfigError
-from .pipeline import FetchSummary, SourceReport, run_fetch
-from .store import ITEM_STATUSES, Store, to_iso
+from .pipeline import FetchSummary, SourceReport, run_fetch, source_rows
+from .store import ITEM_STATUSES, Store
 
 err_console = Console(stderr=True)
 
@@ -121,28 +121,7 @@ def sources(ctx: click.Context, as_json: bool) -> None:
     """Sources with their health: last success, failures, next poll, last error."""
     settings = _settings(ctx)
     with Store(settings.db_path) as store:
-        store.sync_sources((s.name, s.url, s.kind) for s in settings.sources)
-        states = store.source_states()
-        counts = store.source_item_counts()
-    rows = []
-    for source in settings.sources:
-        state = states[source.name]
-        rows.append(
-            {
-                "name": source.name,
-                "url": source.url,
-                "kind": source.kind,
-                "health": _health(state.retired, state.consecutive_failures, state.last_polled),
-                "last_polled": to_iso(state.last_polled),
-                "last_success": to_iso(state.last_success),
-                "consecutive_failures": state.consecutive_failures,
-                "last_status": state.last_status,
-                "last_error": state.last_error,
-                "next_poll": to_iso(state.next_poll),
-                "retired": state.retired,
-                "items": counts.get(source.name, 0),
-            }
-        )
+        rows = source_rows(settings, store)
     if as_json:
         for row in rows:
             click.echo(json.dumps(row, ensure_ascii=False))
@@ -162,14 +141,6 @@ def sources(ctx: click.Context, as_json: bool) -> None:
     Console().print(table)
     failing = sum(1 for r in rows if r["health"] in ("failing", "retired"))
     click.echo(f"{len(rows)} sources, {failing} failing or retired")
-
-
-def _health(retired: bool, failures: int, last_polled: datetime | None) -> str:
-    if retired:
-        return "retired"
-    if last_polled is None:
-        return "never polled"
-    return "failing" if failures else "ok"
 
 
 def _short_time(iso: str | None) -> str:

@@ -8,14 +8,16 @@ call `run_fetch`; it never prints (a callback reports progress).
 from __future__ import annotations
 
 import asyncio
+import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 from .config import Settings, Source
 from .http import HttpClient
-from .sources.health import is_due, next_state
+from .sources.health import health_label, is_due, next_state
 from .sources.poll import PollResult, poll_source
-from .store import SourceState, Store, utc_now
+from .store import SourceState, Store, to_iso, utc_now
 from .workers import WorkerPool
 
 
@@ -76,6 +78,34 @@ def choose_sources(
     ]
 
 
+def source_rows(settings: Settings, store: Store) -> list[dict[str, Any]]:
+    """Each configured source with its health and how many items it has yielded: what
+    `cbewatch sources` prints and the sources page shows."""
+    store.sync_sources((s.name, s.url, s.kind) for s in settings.sources)
+    states = store.source_states()
+    counts = store.source_item_counts()
+    rows = []
+    for source in settings.sources:
+        state = states[source.name]
+        rows.append(
+            {
+                "name": source.name,
+                "url": source.url,
+                "kind": source.kind,
+                "health": health_label(state),
+                "last_polled": to_iso(state.last_polled),
+                "last_success": to_iso(state.last_success),
+                "consecutive_failures": state.consecutive_failures,
+                "last_status": state.last_status,
+                "last_error": state.last_error,
+                "next_poll": to_iso(state.next_poll),
+                "retired": state.retired,
+                "items": counts.get(source.name, 0),
+            }
+        )
+    return rows
+
+
 def _retired(state: SourceState | None) -> bool:
     return state is not None and state.retired
 
@@ -87,13 +117,20 @@ def run_fetch(
     poll_all: bool = False,
     on_source_done: ProgressCallback | None = None,
     on_start: Callable[[int], None] | None = None,
+    stop: threading.Event | None = None,
 ) -> FetchSummary:
-    """Poll the chosen sources and store their entries; returns what happened."""
+    """Poll the chosen sources and store their entries; returns what happened.
+
+    Setting `stop` (the daemon does on SIGTERM) abandons the polls still in flight at
+    once; every source already finished is stored, none is stored in part.
+    """
     store.sync_sources((s.name, s.url, s.kind) for s in settings.sources)
     sources = choose_sources(settings, store, names, poll_all)
     if on_start:
         on_start(len(sources))
-    return asyncio.run(_poll_all(settings, store, sources, on_source_done))
+    if not sources:
+        return FetchSummary()
+    return asyncio.run(_poll_all(settings, store, sources, on_source_done, stop))
 
 
 async def _poll_all(
@@ -101,22 +138,42 @@ async def _poll_all(
     store: Store,
     sources: list[Source],
     on_source_done: ProgressCallback | None,
+    stop: threading.Event | None = None,
 ) -> FetchSummary:
     summary = FetchSummary()
     states = store.source_states()
     allow = settings.network.allow_hosts
+    by_name = {s.name: s for s in sources}
     with WorkerPool() as pool:
         async with HttpClient(settings.network, settings.user_agent) as client:
-            polls = [poll_source(client, s, states[s.name], allow, pool.read) for s in sources]
-            by_name = {s.name: s for s in sources}
-            for finished in asyncio.as_completed(polls):
-                result = await finished
-                source = by_name[result.name]
-                report = _store_result(store, source, states[source.name], result)
-                summary.reports.append(report)
-                if on_source_done:
-                    on_source_done(report)
+            polls = [
+                asyncio.ensure_future(poll_source(client, s, states[s.name], allow, pool.read))
+                for s in sources
+            ]
+            watcher = asyncio.ensure_future(_cancel_when_set(stop, polls))
+            try:
+                for finished in asyncio.as_completed(polls):
+                    try:
+                        result = await finished
+                    except asyncio.CancelledError:
+                        break  # stopped: the rest are cancelled too
+                    source = by_name[result.name]
+                    report = _store_result(store, source, states[source.name], result)
+                    summary.reports.append(report)
+                    if on_source_done:
+                        on_source_done(report)
+            finally:
+                watcher.cancel()
     return summary
+
+
+async def _cancel_when_set(stop: threading.Event | None, tasks: list[asyncio.Future]) -> None:
+    if stop is None:
+        return
+    while not stop.is_set():
+        await asyncio.sleep(0.1)
+    for task in tasks:
+        task.cancel()
 
 
 def _store_result(
