@@ -205,14 +205,74 @@ def items(
 
 @cli.command()
 @click.option("--port", type=int, default=0, help="Port for the fixture sites (default: any free).")
+@click.option("--web-port", type=int, default=8000, show_default=True, help="Port for the queue.")
+@click.option("--no-serve", is_flag=True, help="Stop after the fetch instead of serving the queue.")
 @click.pass_context
-def demo(ctx: click.Context, port: int) -> None:
-    """The whole pipeline on bundled fictional sites served on loopback (offline).
+def demo(ctx: click.Context, port: int, web_port: int, no_serve: bool) -> None:
+    """The whole pipeline on bundled fictional sites served on loopback (offline), then
+    the curators' queue on the demo data.
 
     The demo uses your config's topics and keeps its own data under data_dir/demo/."""
+    from .daemon import serve as serve_app
     from .demo import run_demo
 
-    run_demo(ctx.obj, port=port, echo=click.echo, fetch=fetch_with_progress)
+    def serve_demo(settings: Settings) -> None:
+        serve_app(settings, "127.0.0.1", web_port)
+
+    run_demo(
+        ctx.obj,
+        port=port,
+        echo=click.echo,
+        fetch=fetch_with_progress,
+        serve=None if no_serve else serve_demo,
+        web_url=f"http://127.0.0.1:{web_port}/queue",
+    )
+
+
+@cli.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", type=int, default=8000, show_default=True, help="Port to listen on.")
+@click.option("--no-scheduler", is_flag=True, help="Serve the web app only; no scheduled jobs.")
+@click.pass_context
+def serve(ctx: click.Context, host: str, port: int, no_scheduler: bool) -> None:
+    """The web app and the scheduler (polls, nightly backup, pruning) in one process."""
+    from .daemon import serve as serve_app
+
+    serve_app(_settings(ctx), host, port, scheduler=not no_scheduler)
+
+
+@cli.command()
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.pass_context
+def backup(ctx: click.Context, file: Path) -> None:
+    """A consistent copy of the database in FILE, safe while serve is writing."""
+    settings = _settings(ctx)
+    with Store(settings.db_path) as store:
+        store.backup_to(file)
+    click.echo(f"backed up {settings.db_path} to {file}")
+
+
+@cli.group()
+def users() -> None:
+    """Curator accounts for the web queue."""
+
+
+@users.command("add")
+@click.argument("name")
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+@click.pass_context
+def users_add(ctx: click.Context, name: str, password_stdin: bool) -> None:
+    """Create the curator NAME, or set a new password for it."""
+    from .accounts import add_user
+
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    settings = _settings(ctx)
+    with Store(settings.db_path) as store:
+        created = add_user(store, name, password)
+    click.echo(f"{'added' if created else 'changed the password of'} {name}")
 
 
 def main() -> None:

@@ -145,7 +145,9 @@ class VersionConflict(StoreError):
         self.current = current
         self.last_change = last[0] if last else None
         who = f" by {self.last_change['who']}" if self.last_change else ""
-        super().__init__(f"item {item_id} was changed{who} after you opened it; see it now")
+        super().__init__(
+            f"Item {item_id} was changed{who} after you opened it, so your change was not saved."
+        )
 
 
 _STATE_TIMES = ("last_polled", "last_success", "next_poll", "retired_at")
