@@ -44,7 +44,9 @@ def test_demo_fetches_every_kind_offline(tmp_path: Path) -> None:
     config = tmp_path / "sources.yaml"
     config.write_text(f"data_dir: {tmp_path / 'var'}\ntopics:{topics}\nsources: []\n")
     runner = CliRunner()
-    result = runner.invoke(cli, ["--config", str(config), "demo", "--no-serve"], catch_exceptions=False)
+    result = runner.invoke(
+        cli, ["--config", str(config), "demo", "--no-serve"], catch_exceptions=False
+    )
     assert result.exit_code == 0, result.output
     assert "polled 5 sources:" in result.output and "0 failed" in result.output
     demo_config = tmp_path / "var" / "demo" / "sources.yaml"

@@ -6,6 +6,7 @@ Never stores, logs or returns a password; only its argon2id hash leaves this mod
 from __future__ import annotations
 
 import re
+from functools import cache
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -14,9 +15,6 @@ from .errors import CbewatchError
 from .store import Store
 
 _HASHER = PasswordHasher()  # argon2id with the library's current recommended costs
-# A hash of nothing in particular, checked when the user is unknown so that a wrong
-# name takes as long as a wrong password.
-_DUMMY_HASH = _HASHER.hash("not a password")
 USER_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$")
 MIN_PASSWORD = 8
 
@@ -41,6 +39,13 @@ def check_password(store: Store, name: str, password: str) -> bool:
     the event loop."""
     stored = store.password_hash(name)
     try:
-        return _HASHER.verify(stored or _DUMMY_HASH, password) and stored is not None
+        return _HASHER.verify(stored or _dummy_hash(), password) and stored is not None
     except (VerificationError, InvalidHashError):
         return False
+
+
+@cache
+def _dummy_hash() -> str:
+    """A hash of nothing in particular, checked when the user is unknown so that a wrong
+    name takes as long as a wrong password."""
+    return _HASHER.hash("not a password")

@@ -12,6 +12,7 @@ from __future__ import annotations
 import fcntl
 import logging
 import os
+import signal
 import sys
 import threading
 import time
@@ -203,6 +204,10 @@ class Daemon:
         self._job("prune", work)
 
 
+def _stopped_by_signal(signum: int, frame: object) -> None:
+    log.info("stopping on %s", signal.Signals(signum).name)
+
+
 def serve(settings: Settings, host: str, port: int, scheduler: bool = True) -> None:
     """Run the web app and the scheduler until SIGTERM or Ctrl+C."""
     configure_logging()
@@ -221,6 +226,9 @@ def serve(settings: Settings, host: str, port: int, scheduler: bool = True) -> N
             server_header=False,
         )
         server = uvicorn.Server(config)
+        # uvicorn re-raises the signal that stopped it once it is done; by then the stop
+        # is clean, so this handler lets the process end with status 0.
+        signal.signal(signal.SIGTERM, _stopped_by_signal)
         daemon.start()
         log.info("serving %s on http://%s:%d/", settings.db_path, host, port)
         try:

@@ -139,26 +139,30 @@ def guard(sessions: Sessions) -> Callable[[Request, Callable], Awaitable[Respons
 
 
 class LoginLimiter:
-    """At most `limit` failed logins per client address and per user name in `window`
+    """Failed logins are limited per user name (`per_user`) and per client address
+    (`per_address`, higher: curators may share an office or a proxy) within `window`
     seconds; a success does not reset the count, so guessing stays slow."""
 
-    def __init__(self, limit: int = 5, window: float = 900.0) -> None:
-        self.limit = limit
+    def __init__(self, per_user: int = 5, per_address: int = 20, window: float = 900.0) -> None:
         self.window = window
-        self._failures: dict[str, deque[float]] = {}
+        self._limits = {"user": per_user, "address": per_address}
+        self._failures: dict[tuple[str, str], deque[float]] = {}
 
-    def _recent(self, key: str, now: float) -> deque[float]:
+    def _recent(self, key: tuple[str, str], now: float) -> deque[float]:
         times = self._failures.setdefault(key, deque())
         while times and times[0] <= now - self.window:
             times.popleft()
         return times
 
+    def _keys(self, address: str, user: str) -> list[tuple[str, str]]:
+        return [("user", user.lower()), ("address", address)]
+
     def blocked(self, address: str, user: str) -> bool:
         now = time.monotonic()
-        keys = (f"ip:{address}", f"user:{user.lower()}")
-        return any(len(self._recent(k, now)) >= self.limit for k in keys)
+        keys = self._keys(address, user)
+        return any(len(self._recent(k, now)) >= self._limits[k[0]] for k in keys)
 
     def failed(self, address: str, user: str) -> None:
         now = time.monotonic()
-        for key in (f"ip:{address}", f"user:{user.lower()}"):
+        for key in self._keys(address, user):
             self._recent(key, now).append(now)
