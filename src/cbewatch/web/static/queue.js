@@ -5,6 +5,8 @@
   "use strict";
   let current = 0;
   let advance = false;
+  let busy = false; // a request is in flight or its answer is settling in
+  const waiting = []; // keys pressed meanwhile, run in order once it has settled
 
   function items() {
     return Array.from(document.querySelectorAll("#queue .item"));
@@ -79,15 +81,27 @@
     if (event.ctrlKey || event.metaKey || event.altKey) return;
     if (/^[1-9]$/.test(event.key)) {
       event.preventDefault();
-      pickTopic(Number(event.key));
+      const number = Number(event.key);
+      whenIdle(function () { pickTopic(number); });
       return;
     }
     const action = KEYS[event.key];
     if (action) {
       event.preventDefault();
-      action();
+      whenIdle(action);
     }
   });
+
+  // An item just swapped in is not wired to htmx until it settles: a button pressed
+  // before then would post the plain form and reload the page.
+  function whenIdle(action) {
+    if (busy) waiting.push(action); else action();
+  }
+
+  function settled() {
+    busy = false;
+    while (waiting.length && !busy) waiting.shift()();
+  }
 
   document.addEventListener("click", function (event) {
     const item = event.target.closest && event.target.closest("#queue .item");
@@ -99,11 +113,22 @@
   });
 
   // After htmx swaps an item in place, keep the highlight; after a decision, move on.
+  document.addEventListener("htmx:beforeRequest", function () { busy = true; });
   document.addEventListener("htmx:afterSettle", function (event) {
     const ok = event.detail.xhr && event.detail.xhr.status < 300;
     mark(advance && ok ? current + 1 : current);
     advance = false;
+    settled();
+  });
+  document.addEventListener("htmx:afterRequest", function (event) {
+    if (!event.detail.successful && !(event.detail.xhr && event.detail.xhr.status === 409)) {
+      advance = false;
+      settled();
+    }
   });
 
-  document.addEventListener("DOMContentLoaded", function () { mark(0); });
+  document.addEventListener("DOMContentLoaded", function () {
+    mark(0);
+    document.body.dataset.keys = "ready";
+  });
 })();
