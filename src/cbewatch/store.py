@@ -272,8 +272,11 @@ def _migrate_1_to_2(db: sqlite_utils.Database) -> None:
     db.execute("CREATE INDEX items_queue ON items (status, queue_rank, published, id)")
     db.execute("CREATE INDEX items_rank ON items (queue_rank, published, id)")
     db.execute(
+        "CREATE INDEX items_source_queue ON items (status, source, queue_rank, published, id)"
+    )
+    db.execute(
         "CREATE VIRTUAL TABLE items_fts USING fts5(title, summary_text, text, "
-        "content='items', content_rowid='id', tokenize='unicode61 remove_diacritics 2')"
+        "content='items', content_rowid='id', tokenize='porter unicode61 remove_diacritics 2')"
     )
     for trigger in _FTS_TRIGGERS:
         db.execute(trigger)
@@ -509,17 +512,23 @@ class Store:
             # The queue's order: best score first, unranked items last, then newest.
             where.append("(queue_rank, published, id) < (?, ?, ?)")
             params += [after.rank, after.published, after.id]
-        sql = "SELECT * FROM items"
+        # First the page's keys alone (the indexes hold them), then its rows: a search
+        # matching thousands of items sorts their keys, not their texts.
+        sql = "SELECT id, queue_rank, published FROM items"
         if where:
             sql += " WHERE " + " AND ".join(where)
         sql += f" ORDER BY queue_rank DESC, published DESC, id DESC LIMIT {int(limit) + 1}"
-        rows = list(self.db.query(sql, params))
-        more = len(rows) > limit
-        rows = rows[:limit]
-        also_at = self._also_at([row["id"] for row in rows])
-        page = [_queue_item(row, also_at.get(row["id"], [])) for row in rows]
-        last = rows[-1] if more else None
-        cursor = QueueCursor(last["queue_rank"], last["published"], last["id"]) if last else None
+        keys = self.db.execute(sql, params).fetchall()
+        more = len(keys) > limit
+        keys = keys[:limit]
+        ids = [key[0] for key in keys]
+        rows = {
+            row["id"]: row
+            for row in self.db.query(f"SELECT * FROM items WHERE id IN ({_marks(ids)})", ids)
+        }
+        also_at = self._also_at(ids)
+        page = [_queue_item(rows[i], also_at.get(i, [])) for i in ids if i in rows]
+        cursor = QueueCursor(keys[-1][1], keys[-1][2], keys[-1][0]) if more else None
         return page, cursor
 
     def queue_item(self, item_id: int) -> dict[str, Any] | None:
@@ -776,15 +785,11 @@ def _queue_filters(query: QueueQuery) -> tuple[list[str], list[Any]]:
 
 
 def fts_query(text: str) -> str:
-    """A curator's words as an FTS5 query: every word must appear (the last may be the
-    start of a word); quotes keep FTS5 operators in the input from meaning anything."""
+    """A curator's words as an FTS5 query: every word must appear, in any form the
+    stemmer joins (grade, grades, grading); quotes keep FTS5 operators in the input
+    from meaning anything."""
     words = [w.replace('"', "") for w in text.split()]
-    words = [w for w in words if w]
-    if not words:
-        return ""
-    quoted = [f'"{w}"' for w in words]
-    quoted[-1] += "*"
-    return " ".join(quoted)
+    return " ".join(f'"{w}"' for w in words if w)
 
 
 def item_json(item: dict[str, Any]) -> str:
