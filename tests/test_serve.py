@@ -190,3 +190,38 @@ def test_users_add_reads_the_password_from_stdin(tmp_path: Path) -> None:
         assert hashed.startswith("$argon2id$")
     finally:
         app.stop()
+
+
+FEED = """<?xml version="1.0"?><rss version="2.0"><channel><title>Fir</title>
+<item><title>Mastery transcripts in Fir County</title><link>{base}/fir/1</link></item>
+</channel></rss>"""
+
+
+def test_sources_page_polls_now_and_names_the_silent_ones(tmp_path: Path) -> None:
+    with SiteServer() as site:
+        site.add(
+            "/fir.xml", Route(FEED.format(base=site.base_url), content_type="application/rss+xml")
+        )
+        site.add("/quiet.xml", Route(FEED.split("<item>")[0] + "</channel></rss>"))
+        sources = (
+            f"sources:\n  - name: Fir News\n    url: {site.url('/fir.xml')}\n"
+            f"  - name: Quiet Council\n    url: {site.url('/quiet.xml')}\n"
+        )
+        config = serve_config(tmp_path, sources, allow=[site.host_port])
+        seed(config, [])
+        app = start_serve(config, "--no-scheduler")
+        try:
+            client = logged_in(app)
+            token = csrf_from(client.get("/sources").text)
+            assert client.post("/sources", data={"csrf_token": token}).status_code == 303
+            deadline = time.monotonic() + 20
+            while "running" in client.get("/sources").text and time.monotonic() < deadline:
+                time.sleep(0.2)
+            page = client.get("/sources").text
+        finally:
+            app.stop()
+    with app.store() as store:
+        assert [item["title"] for item in store.items()] == ["Mastery transcripts in Fir County"]
+    never = page.split("Never yielded an item")[1].split("Recent jobs")[0]
+    assert "Quiet Council" in never and "Fir News" not in never
+    assert "polled 2 sources: 1 new item" in page

@@ -3,6 +3,7 @@ guards every page. Built by `create_app`; the daemon runs it on uvicorn."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -35,6 +36,8 @@ from .pages import HERE, Operations, Web, render, web
 from .queue import decide, item_page, queue_page
 from .sources_page import poll_now, sources_page
 
+log = logging.getLogger("cbewatch.web")
+
 
 async def home(request: Request) -> Response:
     # "/" belongs to the public archive (a later issue); until then it is the queue.
@@ -55,10 +58,12 @@ async def login(request: Request) -> Response:
     state = web(request)
     address = request.client.host if request.client else "?"
     if state.limiter.blocked(address, user):
+        log.warning("login refused (rate limit): user %r from %s", user[:64], address)
         message = "Too many failed logins. Wait fifteen minutes and try again."
         return render(request, "login.html", 429, next=target, error=message)
     if not await run_in_threadpool(check_password, state.store, user, password):
         state.limiter.failed(address, user)
+        log.warning("login failed: user %r from %s", user[:64], address)
         message = "That user name and password do not match."
         return render(request, "login.html", 401, next=target, error=message)
     log_in(request, user)
