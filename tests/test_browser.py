@@ -165,3 +165,22 @@ def test_hostile_item_text_runs_no_script(browser: Browser, tmp_path: Path) -> N
         assert page.dialogs == [] and page.csp_errors == []  # type: ignore[attr-defined]
     finally:
         app.stop()
+
+
+def test_every_action_works_without_javascript(browser: Browser, served: Served) -> None:
+    page = browser.new_context(java_script_enabled=False).new_page()
+    page.goto(served.url + "/login")
+    page.fill("input[name=username]", "bob")
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    item_id = queue_ids(served)[-1]
+    page.goto(f"{served.url}/items/{item_id}")
+    page.select_option(f"#item-{item_id} select[name=topic]", "Equity")
+    page.click(f"#item-{item_id} button[value=topic]")
+    expect(page).to_have_url(f"{served.url}/items/{item_id}")
+    page.fill(f"#item-{item_id} textarea[name=blurb]", "Plain forms still work.")
+    page.click(f"#item-{item_id} button[value=blurb]")
+    page.click(f"#item-{item_id} button[value=accept]")
+    expect(status_of(page, item_id)).to_have_text("accepted")
+    expect(page.locator(f"#item-{item_id} .topic")).to_have_text("Equity")
+    expect(page.locator(f"#item-{item_id} .blurb")).to_have_text("Plain forms still work.")

@@ -16,6 +16,7 @@ from click.testing import CliRunner
 
 from cbewatch.cli import cli
 from cbewatch.demo.server import Route, SiteServer
+from cbewatch.web.app import health_verdict
 
 from .conftest import (
     PASSWORD,
@@ -225,3 +226,16 @@ def test_sources_page_polls_now_and_names_the_silent_ones(tmp_path: Path) -> Non
     never = page.split("Never yielded an item")[1].split("Recent jobs")[0]
     assert "Quiet Council" in never and "Fir News" not in never
     assert "polled 2 sources: 1 new item" in page
+
+
+@pytest.mark.parametrize(
+    ("database", "scheduler", "verdict"),
+    [
+        ("ok", "running", ("ok", 200)),
+        ("ok", "off", ("ok", 200)),
+        ("ok", "stopped", ("unavailable", 503)),
+        ("error: DatabaseError", "running", ("unavailable", 503)),
+    ],
+)
+def test_health_verdict(database: str, scheduler: str, verdict: tuple[str, int]) -> None:
+    assert health_verdict(database, scheduler) == verdict

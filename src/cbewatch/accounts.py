@@ -34,10 +34,9 @@ def add_user(store: Store, name: str, password: str) -> bool:
     return store.save_user(name, _HASHER.hash(password))
 
 
-def check_password(store: Store, name: str, password: str) -> bool:
-    """True when `password` is the user's; slow on purpose (argon2id), so call it off
-    the event loop."""
-    stored = store.password_hash(name)
+def check_password(stored: str | None, password: str) -> bool:
+    """True when `password` matches the stored hash (`Store.password_hash`; None for an
+    unknown user). Slow on purpose (argon2id): call it off the event loop."""
     try:
         return _HASHER.verify(stored or _dummy_hash(), password) and stored is not None
     except (VerificationError, InvalidHashError):

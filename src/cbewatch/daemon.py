@@ -158,8 +158,8 @@ class Daemon:
                     store.finish_job_run(run_id, "failed", f"{type(exc).__name__}: {exc}")
                     raise
                 store.finish_job_run(run_id, "ok", detail)
-        except Exception:
-            log.exception("%s failed", name)
+        except Exception as exc:  # one line for the journal; the job runs again next time
+            log.error("%s failed: %s: %s", name, type(exc).__name__, exc)
             return
         log.info("%s: %s (%.1f s)", name, detail, time.monotonic() - started)
 

@@ -61,7 +61,8 @@ async def login(request: Request) -> Response:
         log.warning("login refused (rate limit): user %r from %s", user[:64], address)
         message = "Too many failed logins. Wait fifteen minutes and try again."
         return render(request, "login.html", 429, next=target, error=message)
-    if not await run_in_threadpool(check_password, state.store, user, password):
+    stored = state.store.password_hash(user)
+    if not await run_in_threadpool(check_password, stored, password):
         state.limiter.failed(address, user)
         log.warning("login failed: user %r from %s", user[:64], address)
         message = "That user name and password do not match."
@@ -89,9 +90,15 @@ async def healthz(request: Request) -> Response:
         body["database"] = "ok"
     except Exception as exc:  # the point of a health check: report, never raise
         body["database"] = f"error: {type(exc).__name__}"
-    healthy = body["database"] == "ok" and body["scheduler"] != "stopped"
-    body["status"] = "ok" if healthy else "unavailable"
-    return JSONResponse(body, status_code=200 if healthy else 503)
+    body["status"], code = health_verdict(body["database"], body["scheduler"])
+    return JSONResponse(body, status_code=code)
+
+
+def health_verdict(database: str, scheduler: str) -> tuple[str, int]:
+    """("ok", 200) when the database answers and the scheduler runs (or was turned off
+    on purpose), else ("unavailable", 503)."""
+    healthy = database == "ok" and scheduler in ("running", "off")
+    return ("ok", 200) if healthy else ("unavailable", 503)
 
 
 async def http_error(request: Request, exc: Exception) -> Response:
