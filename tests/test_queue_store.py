@@ -21,6 +21,7 @@ from cbewatch.store import (
     Store,
     VersionConflict,
     fts_query,
+    months_between,
 )
 
 NOW = datetime(2026, 11, 23, tzinfo=UTC)
@@ -167,3 +168,25 @@ def test_a_schema_1_database_upgrades_with_its_items_searchable(tmp_path: Path) 
     with Store(path) as store:
         page, _ = store.queue_page(QueueQuery(search="mastery"))
         assert [item["title"] for item in page] == ["Mastery grading"]
+
+
+def test_filter_choices_come_from_indexes(store: Store) -> None:
+    choices = store.queue_choices()
+    assert choices["sources"] == ["Alder", "Bramble"]
+    assert choices["months"][-1] == "2026-10" and "2026-11" in choices["months"]
+
+
+@pytest.mark.parametrize(
+    ("oldest", "newest", "months"),
+    [
+        (
+            "2025-11-30T00:00:00Z",
+            "2026-02-01T00:00:00Z",
+            ["2026-02", "2026-01", "2025-12", "2025-11"],
+        ),
+        ("2026-03-01", "2026-03-09", ["2026-03"]),
+        (None, None, []),
+    ],
+)
+def test_months_between(oldest: str | None, newest: str | None, months: list[str]) -> None:
+    assert months_between(oldest, newest) == months
