@@ -93,6 +93,9 @@ def store_timings(store: Store, count: int) -> dict[str, float]:
         "filtered page": median_seconds(lambda: store.queue_page(QueueQuery(source="Source 07"))),
         "search": median_seconds(lambda: store.queue_page(QueueQuery(search="capstone7"))),
         "accept": median_seconds(accept),
+        "search, common word": median_seconds(
+            lambda: store.queue_page(QueueQuery(search="mastery"))
+        ),
     }
 
 
@@ -152,7 +155,13 @@ def report(title: str, small: dict[str, float], large: dict[str, float]) -> floa
 
 def main() -> None:
     (store_1k, pages_1k), (store_100k, pages_100k) = measure(1_000), measure(100_000)
+    common = {
+        size: timings.pop("search, common word")
+        for size, timings in (("1k", store_1k), ("100k", store_100k))
+    }
     report("store (queries alone):", store_1k, store_100k)
+    one_k, hundred_k = common["1k"] * 1000, common["100k"] * 1000
+    print(f"  (a word in most items: 1k {one_k:.2f} ms, 100k {hundred_k:.2f} ms)")
     worst = report("pages (HTTP, as a curator gets them):", pages_1k, pages_100k)
     sys.stdout.flush()
     print(f"queue: growth_100k_vs_1k={worst:.2f}")
