@@ -190,3 +190,11 @@ def test_filter_choices_come_from_indexes(store: Store) -> None:
 )
 def test_months_between(oldest: str | None, newest: str | None, months: list[str]) -> None:
     assert months_between(oldest, newest) == months
+
+
+def test_a_search_matching_most_items_pages_the_same_way(store: Store) -> None:
+    # With pages of one, 30 matches count as "most items": the index-walking plan.
+    assert all_pages(store, QueueQuery(search="pilot"), 1) == all_pages(
+        store, QueueQuery(search="pilot"), 50
+    )
+    assert len(all_pages(store, QueueQuery(search="pilot"), 1)) == 30

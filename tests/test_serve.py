@@ -15,7 +15,10 @@ import pytest
 from click.testing import CliRunner
 
 from cbewatch.cli import cli
+from cbewatch.config import load_config
+from cbewatch.daemon import Daemon
 from cbewatch.demo.server import Route, SiteServer
+from cbewatch.store import Store
 from cbewatch.web.app import health_verdict
 
 from .conftest import (
@@ -87,6 +90,9 @@ def test_login_is_rate_limited(served: Served) -> None:
         assert client.post("/login", data=bad).status_code == 401
     again = {"username": "mallory", "password": PASSWORD, "csrf_token": token}
     assert client.post("/login", data=again).status_code == 429
+    log = served.log.read_text()
+    assert "login failed: user 'mallory' from 127.0.0.1" in log and "rate limit" in log
+    assert PASSWORD not in log and "wrong password" not in log and "cbewatch_session" not in log
 
 
 def test_plain_form_decisions_and_a_refused_conflict(served: Served) -> None:
@@ -239,3 +245,21 @@ def test_sources_page_polls_now_and_names_the_silent_ones(tmp_path: Path) -> Non
 )
 def test_health_verdict(database: str, scheduler: str, verdict: tuple[str, int]) -> None:
     assert health_verdict(database, scheduler) == verdict
+
+
+def test_a_poll_is_never_started_twice(tmp_path: Path) -> None:
+    with SiteServer() as site:
+        site.add("/slow.xml", Route(FEED.format(base=site.base_url), delay=1.5))
+        sources = f"sources:\n  - name: Slow\n    url: {site.url('/slow.xml')}\n"
+        settings = load_config(serve_config(tmp_path, sources, allow=[site.host_port]))
+        daemon = Daemon(settings, scheduler=False)
+        assert daemon.poll_now([]) is True
+        deadline = time.monotonic() + 10
+        while not site.hits_for("/slow.xml") and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert daemon.polling() and daemon.poll_now([]) is False
+        daemon.poll_job()  # what the scheduler would run meanwhile: skipped at once
+        daemon.shutdown()  # stops the poll at a safe point and waits for it
+        assert len(site.hits_for("/slow.xml")) == 1
+    with Store(settings.db_path) as store:
+        assert [run["job"] for run in store.recent_job_runs()] == ["poll"]
