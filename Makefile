@@ -18,10 +18,15 @@ $(STAMP): $(BIN)/python pyproject.toml
 demo: $(STAMP)
 	$(BIN)/cbewatch demo
 
-test: $(STAMP)
+test: $(STAMP) /usr/bin/chromium
 	$(BIN)/ruff check src tests bench
 	$(BIN)/ruff format --check src tests bench
 	$(BIN)/python -m pytest -q
+
+# The browser tests drive Debian's Chromium; Playwright never downloads a browser.
+/usr/bin/chromium:
+	apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium
 
 lint: $(STAMP)
 	$(BIN)/ruff check --fix src tests bench
@@ -31,6 +36,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/poll.py
 	$(BIN)/python bench/pipeline.py
 	$(BIN)/python bench/rank.py
+	$(BIN)/python bench/queue.py
 
 clean:
 	rm -rf $(VENV) build dist src/*.egg-info

@@ -74,7 +74,7 @@ def fill_store(db_path: Path, items: list[dict], decided: int, topics: set[str])
                 accepted = items[n]["kind"] in topics
                 status = "accepted" if accepted else "rejected"
                 topic = items[n]["kind"] if accepted else None
-                store.record_decision(row["id"], status, topic, None, "bench", utc_now())
+                store.set_decision(row["id"], {"status": status, "topic": topic}, "bench")
 
 
 def time_ranking(folder: Path) -> float:

@@ -2,12 +2,25 @@
 
 from __future__ import annotations
 
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
 from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
+import httpx
 import pytest
 
+from cbewatch.accounts import add_user
+from cbewatch.config import load_config
 from cbewatch.demo.server import SiteServer
+from cbewatch.sources.model import Entry
+from cbewatch.store import Store
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -26,3 +39,138 @@ def write_config(folder: Path, body: str, allow: list[str] | None = None) -> Pat
     path = folder / "sources.yaml"
     path.write_text(f"data_dir: var\nuser_agent: cbewatch-test/1.0\n{network}{body}")
     return path
+
+
+# ---------------------------------------------------------------------------------------
+# `cbewatch serve` as the operator runs it: a real process on 127.0.0.1, a real database.
+
+TOPICS = ("Personalized Learning", "Grading and Assessment", "Equity", "Policy")
+PASSWORD = "correct horse battery"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@dataclass
+class Served:
+    """A running `cbewatch serve`: its URL, config, process and captured stderr."""
+
+    url: str
+    config: Path
+    process: subprocess.Popen
+    log: Path
+
+    def store(self) -> Store:
+        return Store(load_config(self.config).db_path)
+
+    def stop(self, timeout: float = 10.0) -> int:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+        return self.process.wait(timeout)
+
+
+def serve_config(
+    folder: Path, sources: str = "sources: []\n", allow: list[str] | None = None
+) -> Path:
+    topics = "topics:\n" + "".join(f"  - name: {t}\n    keywords: [{t.lower()}]\n" for t in TOPICS)
+    return write_config(folder, topics + sources, allow)
+
+
+def start_serve(config: Path, *args: str, wait: bool = True) -> Served:
+    port = free_port()
+    log = config.parent / f"serve-{port}.log"
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "cbewatch",
+            "--config",
+            str(config),
+            "serve",
+            "--port",
+            str(port),
+            *args,
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=log.open("w"),
+    )
+    served = Served(f"http://127.0.0.1:{port}", config, process, log)
+    if wait:
+        wait_until_up(served)
+    return served
+
+
+def wait_until_up(served: Served, timeout: float = 20.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if served.process.poll() is not None:
+            raise AssertionError(f"serve exited: {served.log.read_text()}")
+        try:
+            httpx.get(served.url + "/healthz", timeout=1)
+            return
+        except httpx.TransportError:
+            time.sleep(0.1)
+    raise AssertionError("serve did not start in time")
+
+
+def seed(config: Path, entries: list[Entry], source: str = "Alder Institute") -> None:
+    """Items from one source, and the curators alice and bob."""
+    with Store(load_config(config).db_path) as store:
+        store.sync_sources([(source, "https://alder.example.org/feed", "feed")])
+        store.record_poll(source, entries, datetime.now(UTC))
+        add_user(store, "alice", PASSWORD)
+        add_user(store, "bob", PASSWORD)
+
+
+def sample_entries(count: int = 8) -> list[Entry]:
+    words = ["mastery", "grading", "equity", "pacing", "portfolio", "credit", "agency", "policy"]
+    return [
+        Entry(
+            url=f"https://alder.example.org/posts/{i}",
+            title=f"Post {i} on {words[i % len(words)]}",
+            summary_text=f"What one district learned about {words[i % len(words)]} this fall.",
+            published=datetime(2026, 11, 1 + i, tzinfo=UTC),
+        )
+        for i in range(count)
+    ]
+
+
+def _serve_seeded(folder: Path) -> Iterator[Served]:
+    config = serve_config(folder)
+    seed(config, sample_entries())
+    app = start_serve(config, "--no-scheduler")
+    yield app
+    app.stop()
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
+    """serve --no-scheduler on eight seeded items, with curators alice and bob, shared by
+    a module's tests (each test touches its own items)."""
+    yield from _serve_seeded(tmp_path_factory.mktemp("served"))
+
+
+@pytest.fixture
+def fresh_served(tmp_path: Path) -> Iterator[Served]:
+    """The same as `served`, for one test alone."""
+    yield from _serve_seeded(tmp_path)
+
+
+def logged_in(served: Served, user: str = "alice") -> httpx.Client:
+    """An HTTP client with a session for `user`."""
+    client = httpx.Client(base_url=served.url, timeout=10)
+    token = csrf_from(client.get("/login").text)
+    response = client.post(
+        "/login", data={"username": user, "password": PASSWORD, "csrf_token": token}
+    )
+    assert response.status_code == 303, response.text
+    return client
+
+
+def csrf_from(html: str) -> str:
+    match = re.search(r'name="csrf_token" value="([^"]+)"', html)
+    assert match, "no csrf_token in the page"
+    return match.group(1)

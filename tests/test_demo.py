@@ -1,12 +1,19 @@
 """The offline demo and the default sources.yaml an operator starts from."""
 
 import json
+import re
+import signal
+import subprocess
+import sys
 from pathlib import Path
 
+import httpx
 from click.testing import CliRunner
 
 from cbewatch.cli import cli
 from cbewatch.config import load_config
+
+from .conftest import Served, csrf_from, free_port, wait_until_up
 
 ROOT = Path(__file__).parent.parent
 FIELD_TOPICS = [
@@ -44,7 +51,9 @@ def test_demo_fetches_every_kind_offline(tmp_path: Path) -> None:
     config = tmp_path / "sources.yaml"
     config.write_text(f"data_dir: {tmp_path / 'var'}\ntopics:{topics}\nsources: []\n")
     runner = CliRunner()
-    result = runner.invoke(cli, ["--config", str(config), "demo"], catch_exceptions=False)
+    result = runner.invoke(
+        cli, ["--config", str(config), "demo", "--no-serve"], catch_exceptions=False
+    )
     assert result.exit_code == 0, result.output
     assert "polled 5 sources:" in result.output and "0 failed" in result.output
     demo_config = tmp_path / "var" / "demo" / "sources.yaml"
@@ -80,3 +89,36 @@ def test_demo_fetches_every_kind_offline(tmp_path: Path) -> None:
     pdf = next(i for i in items if i["url"].endswith(".pdf"))
     assert pdf["title"].startswith("Beyond Seat Time") and len(pdf["text"]) > 500
     assert all("cookies" not in i["text"] for i in items)
+
+
+def test_demo_ends_serving_the_queue_on_its_items(tmp_path: Path) -> None:
+    topics = (ROOT / "sources.yaml").read_text().split("\ntopics:", 1)[1].split("\nsources:")[0]
+    config = tmp_path / "sources.yaml"
+    config.write_text(f"data_dir: {tmp_path / 'var'}\ntopics:{topics}\nsources: []\n")
+    port = free_port()
+    command = [sys.executable, "-m", "cbewatch", "--config", str(config), "demo"]
+    demo = subprocess.Popen(
+        [*command, "--web-port", str(port)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    try:
+        lines = [demo.stdout.readline()]  # type: ignore[union-attr]
+        while lines[-1] and "The queue:" not in lines[-1]:
+            lines.append(demo.stdout.readline())  # type: ignore[union-attr]
+        assert f"http://127.0.0.1:{port}/queue" in lines[-1], lines
+        login = re.search(r"log in as (\S+) / (\S+);", lines[-1])
+        assert login, lines[-1]
+        served = Served(f"http://127.0.0.1:{port}", config, demo, tmp_path / "unused.log")
+        wait_until_up(served)
+        client = httpx.Client(base_url=served.url)
+        token = csrf_from(client.get("/login").text)
+        form = {"username": login[1], "password": login[2], "csrf_token": token}
+        assert client.post("/login", data=form).status_code == 303
+        queue = client.get("/queue").text
+        assert queue.count('class="item ') == 40
+        assert "Alder Institute" in queue and "Also at" in queue
+    finally:
+        demo.send_signal(signal.SIGTERM)
+        assert demo.wait(10) == 0

@@ -163,25 +163,7 @@ def test_every_older_database_opens_and_upgrades(tmp_path: Path, fixture: Path) 
     ]
 
 
-def test_a_version_1_database_gains_the_decision_log(tmp_path: Path) -> None:
-    path = tmp_path / "cbewatch.db"
-    old = sqlite_utils.Database(path)
-    MIGRATIONS[0](old)
-    old.execute("PRAGMA user_version = 1")
-    old["items"].insert(
-        {"url": "u", "canonical_url": "u", "source": "A", "first_seen": "2026-11-01T00:00:00Z"}
-    )
-    old.close()
-    with Store(path) as s:
-        assert s.schema_version == SCHEMA_VERSION and s.count_items() == 1
-        s.record_decision(1, "accepted", "Policy", None, "cli", NOW)
-        assert [d["status"] for d in s.decision_log(1)] == ["accepted"]
-
-
 def test_a_version_1_database_upgrades_and_its_items_wait_for_extraction(tmp_path: Path) -> None:
-    import sqlite_utils
-
-    from cbewatch.store import MIGRATIONS
 
     path = tmp_path / "cbewatch.db"
     db = sqlite_utils.Database(path)

@@ -47,8 +47,11 @@ def test_rejecting_then_changing_ones_mind_is_logged(store: Store) -> None:
     decide_item(store, 2, "reject", who="ana")
     item = decide_item(store, 2, "accept", topic="Policy", who="ben")
     assert item["status"] == "accepted" and item["blurb"] is None
-    log = store.decision_log(2)
-    assert [(d["status"], d["who"]) for d in log] == [("rejected", "ana"), ("accepted", "ben")]
+    log = store.audit_log(2)  # newest first
+    assert [(d["after"]["status"], d["who"]) for d in log] == [
+        ("accepted", "ben"),
+        ("rejected", "ana"),
+    ]
 
 
 def test_a_later_decision_without_a_blurb_keeps_it(store: Store) -> None:
@@ -69,7 +72,7 @@ def test_decisions_that_cannot_be_taken(
 ) -> None:
     with pytest.raises(TriageError, match=message):
         decide_item(store, item_id, decision, topic=topic, topics=TOPICS)
-    assert store.item(1)["status"] == "new" and store.decision_log(1) == []
+    assert store.item(1)["status"] == "new" and store.audit_log(1) == []
 
 
 def test_the_command_line(tmp_path: Path) -> None:

@@ -19,9 +19,9 @@ from rich.table import Table
 
 from .config import Settings, default_config_path, load_config
 from .errors import CbewatchError, ConfigError
-from .pipeline import FetchSummary, SourceReport, run_fetch
+from .pipeline import FetchSummary, SourceReport, run_fetch, source_rows
 from .rank import rank_new_items
-from .store import ITEM_STATUSES, Store, to_iso
+from .store import ITEM_STATUSES, Store
 from .triage import decide_item
 
 err_console = Console(stderr=True)
@@ -123,28 +123,7 @@ def sources(ctx: click.Context, as_json: bool) -> None:
     """Sources with their health: last success, failures, next poll, last error."""
     settings = _settings(ctx)
     with Store(settings.db_path) as store:
-        store.sync_sources((s.name, s.url, s.kind) for s in settings.sources)
-        states = store.source_states()
-        counts = store.source_item_counts()
-    rows = []
-    for source in settings.sources:
-        state = states[source.name]
-        rows.append(
-            {
-                "name": source.name,
-                "url": source.url,
-                "kind": source.kind,
-                "health": _health(state.retired, state.consecutive_failures, state.last_polled),
-                "last_polled": to_iso(state.last_polled),
-                "last_success": to_iso(state.last_success),
-                "consecutive_failures": state.consecutive_failures,
-                "last_status": state.last_status,
-                "last_error": state.last_error,
-                "next_poll": to_iso(state.next_poll),
-                "retired": state.retired,
-                "items": counts.get(source.name, 0),
-            }
-        )
+        rows = source_rows(settings, store)
     if as_json:
         for row in rows:
             click.echo(json.dumps(row, ensure_ascii=False))
@@ -164,14 +143,6 @@ def sources(ctx: click.Context, as_json: bool) -> None:
     Console().print(table)
     failing = sum(1 for r in rows if r["health"] in ("failing", "retired"))
     click.echo(f"{len(rows)} sources, {failing} failing or retired")
-
-
-def _health(retired: bool, failures: int, last_polled: datetime | None) -> str:
-    if retired:
-        return "retired"
-    if last_polled is None:
-        return "never polled"
-    return "failing" if failures else "ok"
 
 
 def _short_time(iso: str | None) -> str:
@@ -271,14 +242,74 @@ def triage(
 
 @cli.command()
 @click.option("--port", type=int, default=0, help="Port for the fixture sites (default: any free).")
+@click.option("--web-port", type=int, default=8000, show_default=True, help="Port for the queue.")
+@click.option("--no-serve", is_flag=True, help="Stop after the fetch instead of serving the queue.")
 @click.pass_context
-def demo(ctx: click.Context, port: int) -> None:
-    """The whole pipeline on bundled fictional sites served on loopback (offline).
+def demo(ctx: click.Context, port: int, web_port: int, no_serve: bool) -> None:
+    """The whole pipeline on bundled fictional sites served on loopback (offline), then
+    the curators' queue on the demo data.
 
     The demo uses your config's topics and keeps its own data under data_dir/demo/."""
+    from .daemon import serve as serve_app
     from .demo import run_demo
 
-    run_demo(ctx.obj, port=port, echo=click.echo, fetch=fetch_with_progress)
+    def serve_demo(settings: Settings) -> None:
+        serve_app(settings, "127.0.0.1", web_port)
+
+    run_demo(
+        ctx.obj,
+        port=port,
+        echo=click.echo,
+        fetch=fetch_with_progress,
+        serve=None if no_serve else serve_demo,
+        web_url=f"http://127.0.0.1:{web_port}/queue",
+    )
+
+
+@cli.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", type=int, default=8000, show_default=True, help="Port to listen on.")
+@click.option("--no-scheduler", is_flag=True, help="Serve the web app only; no scheduled jobs.")
+@click.pass_context
+def serve(ctx: click.Context, host: str, port: int, no_scheduler: bool) -> None:
+    """The web app and the scheduler (polls, nightly backup, pruning) in one process."""
+    from .daemon import serve as serve_app
+
+    serve_app(_settings(ctx), host, port, scheduler=not no_scheduler)
+
+
+@cli.command()
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.pass_context
+def backup(ctx: click.Context, file: Path) -> None:
+    """A consistent copy of the database in FILE, safe while serve is writing."""
+    settings = _settings(ctx)
+    with Store(settings.db_path) as store:
+        store.backup_to(file)
+    click.echo(f"backed up {settings.db_path} to {file}")
+
+
+@cli.group()
+def users() -> None:
+    """Curator accounts for the web queue."""
+
+
+@users.command("add")
+@click.argument("name")
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+@click.pass_context
+def users_add(ctx: click.Context, name: str, password_stdin: bool) -> None:
+    """Create the curator NAME, or set a new password for it."""
+    from .accounts import add_user
+
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    settings = _settings(ctx)
+    with Store(settings.db_path) as store:
+        created = add_user(store, name, password)
+    click.echo(f"{'added' if created else 'changed the password of'} {name}")
 
 
 def main() -> None:

@@ -10,17 +10,19 @@ and the scheduler all call `run_fetch`; it never prints (a callback reports prog
 from __future__ import annotations
 
 import asyncio
+import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 from .config import Settings, Source
 from .dedup import dedup_new
 from .extract import PageJob, PageResult, read_pages
 from .http import HttpClient
 from .rank import RankSummary, rank_new_items
-from .sources.health import is_due, next_state
+from .sources.health import health_label, is_due, next_state
 from .sources.poll import PollResult, poll_source
-from .store import SourceState, Store, utc_now
+from .store import SourceState, Store, to_iso, utc_now
 from .workers import WorkerPool
 
 
@@ -88,6 +90,34 @@ def choose_sources(
     ]
 
 
+def source_rows(settings: Settings, store: Store) -> list[dict[str, Any]]:
+    """Each configured source with its health and how many items it has yielded: what
+    `cbewatch sources` prints and the sources page shows."""
+    store.sync_sources((s.name, s.url, s.kind) for s in settings.sources)
+    states = store.source_states()
+    counts = store.source_item_counts()
+    rows = []
+    for source in settings.sources:
+        state = states[source.name]
+        rows.append(
+            {
+                "name": source.name,
+                "url": source.url,
+                "kind": source.kind,
+                "health": health_label(state),
+                "last_polled": to_iso(state.last_polled),
+                "last_success": to_iso(state.last_success),
+                "consecutive_failures": state.consecutive_failures,
+                "last_status": state.last_status,
+                "last_error": state.last_error,
+                "next_poll": to_iso(state.next_poll),
+                "retired": state.retired,
+                "items": counts.get(source.name, 0),
+            }
+        )
+    return rows
+
+
 def _retired(state: SourceState | None) -> bool:
     return state is not None and state.retired
 
@@ -99,15 +129,20 @@ def run_fetch(
     poll_all: bool = False,
     on_source_done: ProgressCallback | None = None,
     on_start: Callable[[int], None] | None = None,
+    stop: threading.Event | None = None,
 ) -> FetchSummary:
     """Poll the chosen sources and store their entries, then read every new item's page,
-    fold copies of one story together and rank the new items; returns what happened."""
+    fold copies of one story together and rank the new items; returns what happened.
+
+    Setting `stop` (the daemon does on SIGTERM) abandons the work still in flight at
+    once: every source already finished is stored, none is stored in part.
+    """
     store.sync_sources((s.name, s.url, s.kind) for s in settings.sources)
     sources = choose_sources(settings, store, names, poll_all)
     if on_start:
         on_start(len(sources))
-    summary = asyncio.run(_poll_all(settings, store, sources, on_source_done))
-    if summary.new_items:
+    summary = asyncio.run(_poll_all(settings, store, sources, on_source_done, stop))
+    if summary.new_items and not (stop is not None and stop.is_set()):
         summary.ranking = rank_new_items(settings, store)
     return summary
 
@@ -117,24 +152,50 @@ async def _poll_all(
     store: Store,
     sources: list[Source],
     on_source_done: ProgressCallback | None,
+    stop: threading.Event | None = None,
 ) -> FetchSummary:
     summary = FetchSummary()
     states = store.source_states()
     allow = settings.network.allow_hosts
+    by_name = {s.name: s for s in sources}
     with WorkerPool() as pool:
         async with HttpClient(settings.network, settings.user_agent) as client:
-            polls = [poll_source(client, s, states[s.name], allow, pool.read) for s in sources]
-            by_name = {s.name: s for s in sources}
-            for finished in asyncio.as_completed(polls):
-                result = await finished
-                source = by_name[result.name]
-                report = _store_result(store, source, result)
-                summary.reports.append(report)
-                if on_source_done:
-                    on_source_done(report)
-            summary.pages = await _read_new_pages(settings, store, client, pool)
+            tasks = [
+                asyncio.ensure_future(poll_source(client, s, states[s.name], allow, pool.read))
+                for s in sources
+            ]
+            watcher = asyncio.ensure_future(_cancel_when_set(stop, tasks))
+            try:
+                for finished in asyncio.as_completed(list(tasks)):
+                    try:
+                        result = await finished
+                    except asyncio.CancelledError:
+                        return summary  # stopped: the rest are cancelled too
+                    source = by_name[result.name]
+                    report = _store_result(store, source, result)
+                    summary.reports.append(report)
+                    if on_source_done:
+                        on_source_done(report)
+                # Items whose pages are still to read include earlier runs' retries, so
+                # this runs even when no source was due.
+                tasks.append(asyncio.ensure_future(_read_new_pages(settings, store, client, pool)))
+                try:
+                    summary.pages = await tasks[-1]
+                except asyncio.CancelledError:
+                    return summary
+            finally:
+                watcher.cancel()
     summary.duplicates = dedup_new(store).duplicates
     return summary
+
+
+async def _cancel_when_set(stop: threading.Event | None, tasks: list[asyncio.Future]) -> None:
+    if stop is None:
+        return
+    while not stop.is_set():
+        await asyncio.sleep(0.1)
+    for task in tasks:
+        task.cancel()
 
 
 BATCH = 100  # page results per transaction

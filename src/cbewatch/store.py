@@ -7,6 +7,7 @@ transaction, so a crash loses only the work in flight, never half of it.
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
@@ -91,6 +92,62 @@ class SourceState:
     @property
     def retired(self) -> bool:
         return self.retired_at is not None
+
+
+DECISION_FIELDS = ("status", "topic", "blurb")
+DECISION_STATUSES = ("new", "accepted", "rejected")
+
+
+@dataclass(frozen=True)
+class QueueQuery:
+    """The queue's filters; empty values filter nothing."""
+
+    status: str | None = "new"
+    source: str | None = None
+    topic: str | None = None
+    month: str | None = None  # YYYY-MM of the publication date
+    search: str | None = None  # free text over title, summary and extracted text
+
+
+@dataclass(frozen=True)
+class QueueCursor:
+    """Where the next queue page starts: the last row's sort key."""
+
+    rank: float
+    published: str
+    id: int
+
+    def token(self) -> str:
+        return f"{self.rank!r}~{self.published}~{self.id}"
+
+    @classmethod
+    def from_token(cls, token: str | None) -> QueueCursor | None:
+        try:
+            rank, published, item_id = (token or "").split("~")
+            return cls(float(rank), published, int(item_id))
+        except ValueError:
+            return None
+
+
+class NoSuchItem(StoreError):
+    """The item asked for does not exist."""
+
+
+class NothingToUndo(StoreError):
+    """Undo on an item nobody has decided on."""
+
+
+class VersionConflict(StoreError):
+    """Someone changed the item after the curator saw it: `current` is how it is now."""
+
+    def __init__(self, item_id: int, current: dict[str, Any], last: list[dict[str, Any]]) -> None:
+        self.item_id = item_id
+        self.current = current
+        self.last_change = last[0] if last else None
+        who = f" by {self.last_change['who']}" if self.last_change else ""
+        super().__init__(
+            f"Item {item_id} was changed{who} after you opened it, so your change was not saved."
+        )
 
 
 _STATE_TIMES = ("last_polled", "last_success", "next_poll", "retired_at")
@@ -180,26 +237,6 @@ def _migrate_0_to_1(db: sqlite_utils.Database) -> None:
 
 
 def _migrate_1_to_2(db: sqlite_utils.Database) -> None:
-    # Every curator decision, in order: who decided what, when (the items row keeps the
-    # latest; ranking learns from items, this log is for the people).
-    db["decisions"].create(
-        {
-            "id": int,
-            "item_id": int,
-            "status": str,
-            "topic": str,
-            "blurb": str,
-            "who": str,
-            "decided_at": str,
-        },
-        pk="id",
-        not_null={"item_id", "status", "who", "decided_at"},
-        foreign_keys=[("item_id", "items", "id")],
-    )
-    db["decisions"].create_index(["item_id"])
-
-
-def _migrate_2_to_3(db: sqlite_utils.Database) -> None:
     """Extraction and deduplication: page metadata, attempts, and MinHash signatures."""
     items = db["items"]
     for name, kind in (
@@ -221,6 +258,70 @@ def _migrate_2_to_3(db: sqlite_utils.Database) -> None:
         foreign_keys=[("item_id", "items", "id")],
     )
 
+
+def _migrate_2_to_3(db: sqlite_utils.Database) -> None:
+    """The curators' queue: accounts, the audit log, job runs, full-text search, and
+    indexes that keep the queue's keyset pagination fast at any size."""
+    db["users"].create(
+        {"name": str, "password_hash": str, "created": str},
+        pk="name",
+        not_null={"password_hash", "created"},
+    )
+    db["audit"].create(
+        {
+            "id": int,
+            "item_id": int,
+            "at": str,
+            "who": str,
+            "action": str,
+            "before": str,
+            "after": str,
+        },
+        pk="id",
+        not_null={"item_id", "at", "who", "action"},
+        foreign_keys=[("item_id", "items", "id")],
+    )
+    db["audit"].create_index(["item_id", "id"])
+    db["job_runs"].create(
+        {"id": int, "job": str, "started": str, "finished": str, "outcome": str, "detail": str},
+        pk="id",
+    )
+    db["job_runs"].create_index(["job", "id"])
+    # A plain column (not an expression) so row-value keyset comparisons use the index.
+    db.execute(
+        "ALTER TABLE items ADD COLUMN queue_rank REAL "
+        "GENERATED ALWAYS AS (coalesce(score, -1e300)) VIRTUAL"
+    )
+    db.execute("CREATE INDEX items_queue ON items (status, queue_rank, published, id)")
+    db.execute("CREATE INDEX items_rank ON items (queue_rank, published, id)")
+    db.execute(
+        "CREATE INDEX items_source_queue ON items (status, source, queue_rank, published, id)"
+    )
+    db.execute(
+        "CREATE VIRTUAL TABLE items_fts USING fts5(title, summary_text, text, "
+        "content='items', content_rowid='id', tokenize='porter unicode61 remove_diacritics 2')"
+    )
+    for trigger in _FTS_TRIGGERS:
+        db.execute(trigger)
+    db.execute("INSERT INTO items_fts (items_fts) VALUES ('rebuild')")
+
+
+_FTS_ADD = (
+    "INSERT INTO items_fts (rowid, title, summary_text, text) "
+    "VALUES (new.id, new.title, new.summary_text, new.text);"
+)
+_FTS_REMOVE = (
+    "INSERT INTO items_fts (items_fts, rowid, title, summary_text, text) "
+    "VALUES ('delete', old.id, old.title, old.summary_text, old.text);"
+)
+# Only text changes touch the index: a curator's accept must not rewrite it.
+# (Not executescript: it would commit the migration's transaction half-way.)
+_FTS_TRIGGERS = (
+    f"CREATE TRIGGER items_fts_insert AFTER INSERT ON items BEGIN {_FTS_ADD} END",
+    f"CREATE TRIGGER items_fts_delete AFTER DELETE ON items BEGIN {_FTS_REMOVE} END",
+    "CREATE TRIGGER items_fts_update AFTER UPDATE OF title, summary_text, text ON items "
+    f"BEGIN {_FTS_REMOVE} {_FTS_ADD} END",
+)
 
 MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _migrate_0_to_1,
@@ -440,39 +541,6 @@ class Store:
                 "UPDATE items SET score = ?, suggested_topic = ?, why = ? WHERE id = ?", rows
             )
 
-    def record_decision(
-        self,
-        item_id: int,
-        status: str,
-        topic: str | None,
-        blurb: str | None,
-        who: str,
-        now: datetime,
-    ) -> None:
-        """Set an item's status, topic and blurb (a None blurb keeps the old one) and log
-        the decision, in one transaction."""
-        with self.transaction() as db:
-            db.execute(
-                "UPDATE items SET status = ?, topic = ?, blurb = coalesce(?, blurb) WHERE id = ?",
-                [status, topic, blurb, item_id],
-            )
-            _insert(
-                db,
-                "decisions",
-                {
-                    "item_id": item_id,
-                    "status": status,
-                    "topic": topic,
-                    "blurb": blurb,
-                    "who": who,
-                    "decided_at": to_iso(now),
-                },
-            )
-
-    def decision_log(self, item_id: int) -> list[dict[str, Any]]:
-        sql = "SELECT * FROM decisions WHERE item_id = ? ORDER BY id"
-        return list(self.db.query(sql, [item_id]))
-
     def count_items(self) -> int:
         return self.db["items"].count
 
@@ -593,6 +661,216 @@ class Store:
                 found.setdefault(item_id, []).append({"url": url, "source": source})
         return found
 
+    # -- the curators' queue ------------------------------------------------------------
+
+    def queue_page(
+        self, query: QueueQuery, after: QueueCursor | None = None, limit: int = 50
+    ) -> tuple[list[dict[str, Any]], QueueCursor | None]:
+        """One page of the queue, best first (score, then newest), and the cursor of the
+        next page (None on the last). Keyset pagination: no OFFSET, so page 200 costs
+        what page 1 does."""
+        where, params = _queue_filters(query, self._many_matches(query, limit))
+        if after is not None:
+            # The queue's order: best score first, unranked items last, then newest.
+            where.append("(queue_rank, published, id) < (?, ?, ?)")
+            params += [after.rank, after.published, after.id]
+        # First the page's keys alone (the indexes hold them), then its rows: a search
+        # matching thousands of items sorts their keys, not their texts.
+        sql = "SELECT id, queue_rank, published FROM items"
+        if where:
+            sql += " WHERE " + " AND ".join(where)
+        sql += f" ORDER BY queue_rank DESC, published DESC, id DESC LIMIT {int(limit) + 1}"
+        keys = self.db.execute(sql, params).fetchall()
+        more = len(keys) > limit
+        keys = keys[:limit]
+        ids = [key[0] for key in keys]
+        rows = {
+            row["id"]: row
+            for row in self.db.query(f"SELECT * FROM items WHERE id IN ({_marks(ids)})", ids)
+        }
+        also_at = self._also_at(ids)
+        page = [_queue_item(rows[i], also_at.get(i, [])) for i in ids if i in rows]
+        cursor = QueueCursor(keys[-1][1], keys[-1][2], keys[-1][0]) if more else None
+        return page, cursor
+
+    def _many_matches(self, query: QueueQuery, limit: int) -> bool:
+        """Whether a search matches so many items that walking the queue's order and
+        keeping the matches beats sorting every match (counting them is cheap)."""
+        match = fts_query(query.search or "")
+        if not match:
+            return False
+        sql = "SELECT count(*) FROM items_fts WHERE items_fts MATCH ?"
+        return self.db.execute(sql, [match]).fetchone()[0] > 20 * limit
+
+    def queue_item(self, item_id: int) -> dict[str, Any] | None:
+        """An item as the queue shows it (with its version), or None."""
+        rows = list(self.db.query("SELECT * FROM items WHERE id = ?", [item_id]))
+        if not rows:
+            return None
+        return _queue_item(rows[0], self._also_at([item_id]).get(item_id, []))
+
+    def queue_choices(self) -> dict[str, list[str]]:
+        """The values the queue's filters offer: every source, and every month from the
+        oldest item's to the newest's (read from indexes: cheap at any size)."""
+        sources = [row[0] for row in self.db.execute("SELECT name FROM sources ORDER BY name")]
+        # Two statements: SQLite reads a lone min() or max() off the index, not a pair.
+        oldest = self.db.execute("SELECT min(published) FROM items").fetchone()[0]
+        newest = self.db.execute("SELECT max(published) FROM items").fetchone()[0]
+        return {"sources": sources, "months": months_between(oldest, newest)}
+
+    def set_decision(
+        self,
+        item_id: int,
+        changes: dict[str, Any],
+        who: str,
+        expected_version: int | None = None,
+        action: str = "decide",
+    ) -> dict[str, Any]:
+        """A curator's decision on one item: any of status, topic and blurb, written
+        with the item's version bumped and one audit row, in one transaction.
+
+        With `expected_version` (what the curator saw), a change made meanwhile by
+        someone else raises VersionConflict carrying the item as it is now. The web
+        queue and `cbewatch triage` both decide through here.
+        """
+        unknown = set(changes) - set(DECISION_FIELDS)
+        if unknown:
+            raise ValueError(f"not a decision field: {', '.join(sorted(unknown))}")
+        if changes.get("status", "new") not in DECISION_STATUSES:
+            raise ValueError(f"status must be one of {', '.join(DECISION_STATUSES)}")
+        with self.transaction() as db:
+            row = self._decidable_row(db, item_id, expected_version)
+            self._write_decision(db, row, changes, who, action)
+        return self.queue_item(item_id) or {}
+
+    def undo_decision(
+        self, item_id: int, who: str, expected_version: int | None = None
+    ) -> dict[str, Any]:
+        """Put back what the item's latest audited change replaced (itself audited, so
+        undoing twice redoes). Raises NothingToUndo when the item was never changed."""
+        with self.transaction() as db:
+            row = self._decidable_row(db, item_id, expected_version)
+            sql = "SELECT before FROM audit WHERE item_id = ? ORDER BY id DESC LIMIT 1"
+            last = db.execute(sql, [item_id]).fetchone()
+            if last is None:
+                raise NothingToUndo(f"item {item_id} has no decision to undo")
+            self._write_decision(db, row, json.loads(last[0]), who, "undo")
+        return self.queue_item(item_id) or {}
+
+    def _decidable_row(
+        self, db: sqlite_utils.Database, item_id: int, expected_version: int | None
+    ) -> dict[str, Any]:
+        rows = list(db.query("SELECT * FROM items WHERE id = ?", [item_id]))
+        if not rows:
+            raise NoSuchItem(f"there is no item {item_id}")
+        row = rows[0]
+        if expected_version is not None and row["version"] != expected_version:
+            current = _queue_item(row, self._also_at([item_id]).get(item_id, []))
+            raise VersionConflict(item_id, current, self.audit_log(item_id)[:1])
+        return row
+
+    def _write_decision(
+        self,
+        db: sqlite_utils.Database,
+        row: dict[str, Any],
+        changes: dict[str, Any],
+        who: str,
+        action: str,
+    ) -> None:
+        before = {name: row[name] for name in changes}
+        sets = ", ".join(f"{name} = ?" for name in changes)
+        db.execute(
+            f"UPDATE items SET {sets}, version = version + 1 WHERE id = ?",
+            [*changes.values(), row["id"]],
+        )
+        _insert(
+            db,
+            "audit",
+            {
+                "item_id": row["id"],
+                "at": to_iso(utc_now()),
+                "who": who,
+                "action": action,
+                "before": json.dumps(before, ensure_ascii=False),
+                "after": json.dumps(changes, ensure_ascii=False),
+            },
+        )
+
+    def audit_log(self, item_id: int) -> list[dict[str, Any]]:
+        """Who changed the item, how and when, newest first."""
+        sql = "SELECT * FROM audit WHERE item_id = ? ORDER BY id DESC"
+        rows = list(self.db.query(sql, [item_id]))
+        for row in rows:
+            row["before"] = json.loads(row["before"] or "{}")
+            row["after"] = json.loads(row["after"] or "{}")
+        return rows
+
+    # -- accounts -------------------------------------------------------------------------
+
+    def save_user(self, name: str, password_hash: str) -> bool:
+        """Create a curator account, or set a new password; True when it is new."""
+        with self.transaction() as db:
+            known = db.execute("SELECT 1 FROM users WHERE name = ?", [name]).fetchone()
+            row = {"name": name, "password_hash": password_hash, "created": to_iso(utc_now())}
+            if known:
+                db.execute(
+                    "UPDATE users SET password_hash = ? WHERE name = ?", [password_hash, name]
+                )
+            else:
+                _insert(db, "users", row)
+        return known is None
+
+    def password_hash(self, name: str) -> str | None:
+        row = self.db.execute("SELECT password_hash FROM users WHERE name = ?", [name]).fetchone()
+        return row[0] if row else None
+
+    # -- operations: health, job runs, backups ------------------------------------------
+
+    def health(self) -> dict[str, Any]:
+        """What /healthz reports of the data: the last poll and how many sources fail."""
+        sql = (
+            "SELECT max(last_polled), sum(consecutive_failures > 0 OR retired_at IS NOT NULL) "
+            "FROM sources"
+        )
+        last_poll, failing = self.db.execute(sql).fetchone()
+        return {"last_poll": last_poll, "failing_sources": failing or 0}
+
+    def start_job_run(self, job: str) -> int:
+        with self.transaction() as db:
+            return _insert(db, "job_runs", {"job": job, "started": to_iso(utc_now())})
+
+    def finish_job_run(self, run_id: int, outcome: str, detail: str = "") -> None:
+        with self.transaction() as db:
+            db.execute(
+                "UPDATE job_runs SET finished = ?, outcome = ?, detail = ? WHERE id = ?",
+                [to_iso(utc_now()), outcome, detail, run_id],
+            )
+
+    def recent_job_runs(self, limit: int = 10) -> list[dict[str, Any]]:
+        sql = f"SELECT * FROM job_runs ORDER BY id DESC LIMIT {int(limit)}"
+        return list(self.db.query(sql))
+
+    def prune_job_runs(self, before: datetime) -> int:
+        """Forget job runs that started before `before`; returns how many."""
+        with self.transaction() as db:
+            cursor = db.execute("DELETE FROM job_runs WHERE started < ?", [to_iso(before)])
+            return cursor.rowcount
+
+    def backup_to(self, target: Path) -> None:
+        """A consistent, compact copy of the database at `target` (VACUUM INTO), safe
+        while others write: never a file copy of a WAL database. Written beside the
+        target first, so a crash never leaves half a backup under its name."""
+        target = Path(target)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        partial = target.with_name(target.name + ".partial")
+        partial.unlink(missing_ok=True)
+        try:
+            self.db.execute("VACUUM INTO ?", [str(partial)])
+        except sqlite3.Error as exc:
+            partial.unlink(missing_ok=True)
+            raise StoreError(f"{target}: the backup failed ({exc})") from None
+        partial.replace(target)
+
 
 _EXTRACTION_FIELDS = (
     "id", "text", "html", "extracted_from", "error", "title", "author", "published",
@@ -667,13 +945,14 @@ def _marks(values: list[Any]) -> str:
 
 def _insert(
     db: sqlite_utils.Database, table: str, row: dict[str, Any], replace: bool = False
-) -> None:
+) -> int:
     """A plain INSERT: sqlite-utils' insert() inspects the table on every call, which
     costs more than the write itself on the polling path."""
     verb = "INSERT OR REPLACE" if replace else "INSERT"
     names = ", ".join(row)
     marks = ", ".join("?" * len(row))
-    db.execute(f"{verb} INTO {table} ({names}) VALUES ({marks})", list(row.values()))
+    cursor = db.execute(f"{verb} INTO {table} ({names}) VALUES ({marks})", list(row.values()))
+    return cursor.lastrowid or 0
 
 
 def _item_row(entry: Entry, key: str, source: str, seen_at: str | None) -> dict[str, Any]:
@@ -695,3 +974,51 @@ def _public_item(row: dict[str, Any], also_at: list[dict[str, str]]) -> dict[str
     item = {name: row.get(name) for name in ITEM_FIELDS}
     item["also_at"] = also_at
     return item
+
+
+def _queue_item(row: dict[str, Any], also_at: list[dict[str, str]]) -> dict[str, Any]:
+    item = _public_item(row, also_at)
+    item["version"] = row["version"]
+    return item
+
+
+def _queue_filters(query: QueueQuery, many_matches: bool = False) -> tuple[list[str], list[Any]]:
+    where: list[str] = []
+    params: list[Any] = []
+    for column in ("status", "source", "topic"):
+        value = getattr(query, column)
+        if value:
+            where.append(f"{column} = ?")
+            params.append(value)
+    if query.month:
+        where.append("published >= ? AND published < ?")
+        params += [query.month, query.month + "~"]  # every "YYYY-MM…" sorts between
+    match = fts_query(query.search or "")
+    if match:
+        # `+id` keeps SQLite from driving the query by the matches' rowids, so it walks an
+        # index in the queue's order instead: fast when most items match.
+        column = "+id" if many_matches else "id"
+        where.append(f"{column} IN (SELECT rowid FROM items_fts WHERE items_fts MATCH ?)")
+        params.append(match)
+    return where, params
+
+
+def months_between(oldest: str | None, newest: str | None) -> list[str]:
+    """ "YYYY-MM" of every month from newest back to oldest (ISO dates or None)."""
+    if not oldest or not newest:
+        return []
+    year, month = int(newest[:4]), int(newest[5:7])
+    end = (int(oldest[:4]), int(oldest[5:7]))
+    months = []
+    while (year, month) >= end and len(months) < 1200:
+        months.append(f"{year:04d}-{month:02d}")
+        year, month = (year, month - 1) if month > 1 else (year - 1, 12)
+    return months
+
+
+def fts_query(text: str) -> str:
+    """A curator's words as an FTS5 query: every word must appear, in any form the
+    stemmer joins (grade, grades, grading); quotes keep FTS5 operators in the input
+    from meaning anything."""
+    words = [w.replace('"', "") for w in text.split()]
+    return " ".join(f'"{w}"' for w in words if w)

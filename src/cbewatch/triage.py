@@ -1,7 +1,8 @@
 """The curators' decision on one item: accept (with a section and a blurb) or reject.
 
-Shared by `cbewatch triage` and the web queue; it checks and records, nothing more: it
-never retrains ranking (the next `rank` or `fetch` does, seeing the decisions changed).
+`cbewatch triage` decides through here, and both it and the web queue write through
+`Store.set_decision` (version bump and audit row in one transaction). It never retrains
+ranking (the next `rank` or `fetch` does, seeing the decisions changed).
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from .errors import CbewatchError
-from .store import Store, utc_now
+from .store import Store
 
 DECISIONS = {"accept": "accepted", "reject": "rejected"}
 
@@ -44,7 +45,10 @@ def decide_item(
         )
     _check_topic(topic, topics)
     chosen = topic or (item["topic"] or item["suggested_topic"] if status == "accepted" else None)
-    store.record_decision(item_id, status, chosen, blurb, who, utc_now())
+    changes = {"status": status, "topic": chosen}
+    if blurb is not None:  # a decision without a blurb keeps the one written before
+        changes["blurb"] = blurb
+    store.set_decision(item_id, changes, who, action="triage")  # the web queue's path too
     decided = store.item(item_id)
     assert decided is not None  # it was there a moment ago and items are never deleted
     return decided

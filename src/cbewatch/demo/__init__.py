@@ -8,6 +8,7 @@ import json
 from collections.abc import Callable
 from pathlib import Path
 
+from ..accounts import add_user
 from ..config import Settings, load_config
 from ..pipeline import FetchSummary
 from ..store import Store
@@ -39,8 +40,20 @@ def prepare_demo(settings: Settings, base_url: str) -> Path:
     return config
 
 
-def run_demo(config_path: Path, port: int, echo: Callable[[str], None], fetch: Fetch) -> None:
-    """Serve the fixture sites, fetch everything from them, and say where to look."""
+DEMO_USER = "demo"
+DEMO_PASSWORD = "demo-curator"
+
+
+def run_demo(
+    config_path: Path,
+    port: int,
+    echo: Callable[[str], None],
+    fetch: Fetch,
+    serve: Callable[[Settings], None] | None = None,
+    web_url: str = "",
+) -> None:
+    """Serve the fixture sites, fetch everything from them, then (with `serve`) run the
+    queue on the demo data, the sites still up for "poll now", until Ctrl+C."""
     settings = load_config(config_path)
     with SiteServer(port=port) as server:
         server.add_directory(SITES)
@@ -49,8 +62,12 @@ def run_demo(config_path: Path, port: int, echo: Callable[[str], None], fetch: F
         echo(f"Demo sites of {len(demo.sources)} fictional organizations at {server.base_url}/")
         with Store(demo.db_path) as store:
             summary = fetch(demo, store, poll_all=True)
+            add_user(store, DEMO_USER, DEMO_PASSWORD)
             echo(summary.line())
             for item in store.items():
                 for copy in item["also_at"]:
                     echo(f"  {item['title']} ({item['source']}) — also at {copy['source']}")
-    echo(f"See them: .venv/bin/cbewatch --config {demo_config} items")
+        echo(f"See them: .venv/bin/cbewatch --config {demo_config} items")
+        if serve is not None:
+            echo(f"The queue: {web_url} (log in as {DEMO_USER} / {DEMO_PASSWORD}; Ctrl+C stops)")
+            serve(demo)

@@ -84,3 +84,12 @@ def next_state(
         wait = timedelta(seconds=seconds)
         return replace(failed, next_poll=now + wait)
     return replace(failed, next_poll=now + backoff(failures, every, rng))
+
+
+def health_label(state: SourceState) -> str:
+    """One word for a source's health: ok, failing, retired or never polled."""
+    if state.retired:
+        return "retired"
+    if state.last_polled is None:
+        return "never polled"
+    return "failing" if state.consecutive_failures else "ok"

@@ -1,0 +1,238 @@
+"""`cbewatch serve`: one process running the web app on uvicorn and the APScheduler jobs
+(poll due sources, nightly backup, pruning of old job runs).
+
+The poll runs in a worker thread with its own store connection, never on the web's event
+loop. One serve per data directory (a lock file). On SIGTERM uvicorn stops taking
+requests, a running poll stops at a safe point (between sources' transactions), and the
+process exits 0 within seconds.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import logging
+import os
+import signal
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import timedelta
+from pathlib import Path
+from typing import IO
+
+import uvicorn
+from apscheduler.schedulers.background import BackgroundScheduler
+
+from .config import Settings
+from .errors import CbewatchError
+from .pipeline import choose_sources, run_fetch
+from .store import Store, utc_now
+from .web.app import create_app
+
+log = logging.getLogger("cbewatch")
+
+POLL_EVERY = timedelta(minutes=1)  # how often due sources are looked for
+BACKUPS_KEPT = 7
+BACKUP_HOUR = 3  # local time of the nightly backup
+JOB_RUNS_KEPT = timedelta(days=30)
+STOP_WAIT = 6.0  # seconds a running poll gets to reach a safe point on shutdown
+JOB_DEFAULTS = {"max_instances": 1, "coalesce": True, "misfire_grace_time": 600}
+
+
+class AlreadyServing(CbewatchError):
+    """Another `cbewatch serve` holds the data directory."""
+
+
+@contextmanager
+def serve_lock(data_dir: Path) -> Iterator[None]:
+    """Hold `data_dir/serve.lock` (flock) while serving; a second serve is refused."""
+    data_dir.mkdir(parents=True, exist_ok=True)
+    path = data_dir / "serve.lock"
+    with open(path, "a+") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.seek(0)
+            pid = handle.read().strip() or "?"
+            raise AlreadyServing(
+                f"another cbewatch serve (pid {pid}) is already running on {data_dir}"
+            ) from None
+        _write_pid(handle)
+        yield
+
+
+def _write_pid(handle: IO[str]) -> None:
+    handle.seek(0)
+    handle.truncate()
+    handle.write(str(os.getpid()))
+    handle.flush()
+
+
+def configure_logging() -> None:
+    """One line per event on stderr, with a timestamp: journald keeps it as is."""
+    logging.basicConfig(
+        stream=sys.stderr,
+        level=logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        datefmt="%Y-%m-%dT%H:%M:%S%z",
+        force=True,
+    )
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)  # our jobs log their own line
+
+
+def backup_name(now_text: str) -> str:
+    return f"cbewatch-{now_text.replace(':', '').replace('-', '')}.db"
+
+
+def rotate_backups(folder: Path, keep: int = BACKUPS_KEPT) -> list[Path]:
+    """Delete all but the newest `keep` nightly backups; returns the ones deleted."""
+    backups = sorted(folder.glob("cbewatch-*.db"))
+    stale = backups[:-keep] if keep else backups
+    for path in stale:
+        path.unlink()
+    return stale
+
+
+class Daemon:
+    """The scheduler's jobs and what the web app may ask of them (web.pages.Operations)."""
+
+    def __init__(self, settings: Settings, scheduler: bool = True) -> None:
+        self.settings = settings
+        self.stop = threading.Event()
+        self._poll_lock = threading.Lock()
+        self._scheduler = BackgroundScheduler(job_defaults=JOB_DEFAULTS) if scheduler else None
+
+    # -- what the web app sees ------------------------------------------------------
+
+    def scheduler_state(self) -> str:
+        if self._scheduler is None:
+            return "off"
+        return "running" if self._scheduler.running else "stopped"
+
+    def polling(self) -> bool:
+        return self._poll_lock.locked()
+
+    def poll_now(self, names: list[str]) -> bool:
+        if self.polling():
+            return False
+        threading.Thread(target=self.poll_job, args=(names,), name="poll-now").start()
+        return True
+
+    # -- lifecycle ------------------------------------------------------------------
+
+    def start(self) -> None:
+        if self._scheduler is None:
+            log.info("scheduler off (--no-scheduler): polls only when asked")
+            return
+        add = self._scheduler.add_job
+        every = POLL_EVERY.total_seconds()
+        add(self.poll_job, "interval", seconds=every, id="poll", next_run_time=utc_now())
+        add(self.backup_job, "cron", hour=BACKUP_HOUR, id="backup")
+        add(self.prune_job, "cron", hour=BACKUP_HOUR, minute=30, id="prune")
+        self._scheduler.start()
+        log.info("scheduler started: poll every %s, backup at %02d:00", POLL_EVERY, BACKUP_HOUR)
+
+    def shutdown(self) -> None:
+        """Stop the jobs: a running poll gets STOP_WAIT seconds to reach a safe point."""
+        self.stop.set()
+        if self._scheduler is not None and self._scheduler.running:
+            self._scheduler.shutdown(wait=False)
+        if self._poll_lock.acquire(timeout=STOP_WAIT):
+            self._poll_lock.release()
+        else:
+            log.warning("the poll did not stop in %.0f s; exiting anyway", STOP_WAIT)
+
+    # -- jobs -----------------------------------------------------------------------
+
+    def _job(self, name: str, work: Callable[[Store], str]) -> None:
+        """Run one job with its own store connection; log one line; record the run."""
+        started = time.monotonic()
+        try:
+            with Store(self.settings.db_path) as store:
+                run_id = store.start_job_run(name)
+                try:
+                    detail = work(store)
+                except Exception as exc:
+                    store.finish_job_run(run_id, "failed", f"{type(exc).__name__}: {exc}")
+                    raise
+                store.finish_job_run(run_id, "ok", detail)
+        except Exception as exc:  # one line for the journal; the job runs again next time
+            log.error("%s failed: %s: %s", name, type(exc).__name__, exc)
+            return
+        log.info("%s: %s (%.1f s)", name, detail, time.monotonic() - started)
+
+    def poll_job(self, names: list[str] | None = None) -> None:
+        """Poll the due sources (or the named ones); skipped while another poll runs."""
+        if not self._poll_lock.acquire(blocking=False):
+            log.info("poll skipped: the previous poll is still running")
+            return
+        try:
+            if names or self._anything_due():
+                self._job("poll", lambda store: self._poll(store, names or []))
+        finally:
+            self._poll_lock.release()
+
+    def _anything_due(self) -> bool:
+        """Whether a poll would poll anything (no job run is recorded for an idle minute)."""
+        with Store(self.settings.db_path) as store:
+            store.sync_sources((s.name, s.url, s.kind) for s in self.settings.sources)
+            return bool(choose_sources(self.settings, store))
+
+    def _poll(self, store: Store, names: list[str]) -> str:
+        summary = run_fetch(self.settings, store, names, stop=self.stop)
+        if self.stop.is_set():
+            return summary.line() + " (stopped early: shutting down)"
+        return summary.line()
+
+    def backup_job(self) -> None:
+        folder = self.settings.data_dir / "backups"
+
+        def work(store: Store) -> str:
+            target = folder / backup_name(utc_now().isoformat()[:19])
+            store.backup_to(target)
+            deleted = rotate_backups(folder)
+            return f"wrote {target.name}, deleted {len(deleted)} old"
+
+        self._job("backup", work)
+
+    def prune_job(self) -> None:
+        def work(store: Store) -> str:
+            return f"forgot {store.prune_job_runs(utc_now() - JOB_RUNS_KEPT)} old job runs"
+
+        self._job("prune", work)
+
+
+def _stopped_by_signal(signum: int, frame: object) -> None:
+    log.info("stopping on %s", signal.Signals(signum).name)
+
+
+def serve(settings: Settings, host: str, port: int, scheduler: bool = True) -> None:
+    """Run the web app and the scheduler until SIGTERM or Ctrl+C."""
+    configure_logging()
+    with serve_lock(settings.data_dir):
+        Store(settings.db_path).close()  # migrate before anything else opens it
+        daemon = Daemon(settings, scheduler)
+        app = create_app(settings, daemon)
+        config = uvicorn.Config(
+            app,
+            host=host,
+            port=port,
+            log_config=None,
+            access_log=False,
+            proxy_headers=True,  # a TLS proxy on this host sets X-Forwarded-Proto
+            timeout_graceful_shutdown=3,
+            server_header=False,
+        )
+        server = uvicorn.Server(config)
+        # uvicorn re-raises the signal that stopped it once it is done; by then the stop
+        # is clean, so this handler lets the process end with status 0.
+        signal.signal(signal.SIGTERM, _stopped_by_signal)
+        daemon.start()
+        log.info("serving %s on http://%s:%d/", settings.db_path, host, port)
+        try:
+            server.run()
+        finally:
+            daemon.shutdown()
+            log.info("stopped")

@@ -1,0 +1,81 @@
+"""What every page shares: the Jinja2 templates (autoescaped), the app's state and the
+one way to render a page or an htmx fragment."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.templating import Jinja2Templates
+
+from ..config import Settings
+from ..store import Store
+from .auth import LoginLimiter, csrf_token, current_user
+
+HERE = Path(__file__).parent
+templates = Jinja2Templates(directory=HERE / "templates")
+SNIPPET = 280
+
+
+class Operations(Protocol):
+    """What the daemon lets the web app see and do."""
+
+    def scheduler_state(self) -> str:
+        """'running', 'stopped' (it should run but does not) or 'off' (--no-scheduler)."""
+        ...
+
+    def poll_now(self, names: list[str]) -> bool:
+        """Start polling these sources (all due ones when empty); False if a poll runs."""
+        ...
+
+    def polling(self) -> bool: ...
+
+
+@dataclass
+class Web:
+    """The app's long-lived parts, kept on `app.state.web`."""
+
+    settings: Settings
+    store: Store
+    operations: Operations
+    limiter: LoginLimiter
+
+
+def web(request: Request) -> Web:
+    return request.app.state.web
+
+
+def is_htmx(request: Request) -> bool:
+    return request.headers.get("hx-request") == "true"
+
+
+def render(request: Request, template: str, status: int = 200, **context: Any) -> Response:
+    """A page (or fragment) with what every template may use: user, CSRF token, topics."""
+    context.update(
+        user=current_user(request),
+        csrf=csrf_token(request),
+        topics=[t.name for t in web(request).settings.topics],
+    )
+    return templates.TemplateResponse(request, template, context, status_code=status)
+
+
+def snippet(text: str | None) -> str:
+    """The first words of a plain text, cut on a word boundary."""
+    text = " ".join((text or "").split())
+    if len(text) <= SNIPPET:
+        return text
+    return text[:SNIPPET].rsplit(" ", 1)[0] + "…"
+
+
+def day(iso: str | None) -> str:
+    return (iso or "")[:10]
+
+
+def moment(iso: str | None) -> str:
+    return (iso or "—")[:16].replace("T", " ")
+
+
+templates.env.filters.update(snippet=snippet, day=day, moment=moment)
