@@ -33,10 +33,10 @@ lint: $(STAMP)
 	$(BIN)/ruff format src tests bench
 
 bench: $(STAMP)
-	$(BIN)/python bench/poll.py
-	$(BIN)/python bench/pipeline.py
-	$(BIN)/python bench/rank.py
-	$(BIN)/python bench/queue.py
+	$(BIN)/python -P bench/poll.py
+	$(BIN)/python -P bench/pipeline.py
+	$(BIN)/python -P bench/rank.py
+	$(BIN)/python -P bench/queue.py
 
 clean:
 	rm -rf $(VENV) build dist src/*.egg-info

@@ -1,6 +1,8 @@
 """Benchmark: polling 50 feeds × 20 items on 10 loopback hosts with 50 ms latency.
 
-Compares `fetch --all` (run_fetch, which also sanitizes and stores the 1,000 items) with
+Compares the polling stage of `fetch --all` (run_poll: the same polls, without the page
+reading, dedup and ranking that bench/pipeline.py and bench/rank.py measure; it sanitizes
+and stores the 1,000 items) with
 a naive loop: one request after another, no validators, every feed parsed with
 feedparser and nothing stored. Then polls again with nothing changed. The fixture
 servers run in a child process whose CPU time is left out; cbewatch's worker processes'
@@ -26,7 +28,7 @@ import httpx
 
 from cbewatch.config import Settings, load_config
 from cbewatch.demo.server import Route, SiteServer
-from cbewatch.pipeline import run_fetch
+from cbewatch.pipeline import run_poll
 from cbewatch.store import Store
 
 HOSTS = [f"127.0.0.{i}" for i in range(1, 11)]
@@ -98,7 +100,7 @@ def warm_up(folder: Path, url: str, host_port: str) -> None:
     )
     settings = load_config(warm / "sources.yaml")
     with Store(settings.db_path) as store:
-        run_fetch(settings, store, poll_all=True)
+        run_poll(settings, store, poll_all=True)
 
 
 ROUNDS = 3  # the machine is noisy: report the median round
@@ -140,7 +142,7 @@ def main() -> None:
 def one_round(settings: Settings, urls: list[str], server_pid: int) -> tuple:
     naive_wall = naive(urls)
     with Store(settings.db_path) as store:
-        poll = lambda: run_fetch(settings, store, poll_all=True)  # noqa: E731
+        poll = lambda: run_poll(settings, store, poll_all=True)  # noqa: E731
         wall, cpu, first = timed(poll, exclude=server_pid)
         _, recpu, second = timed(poll, exclude=server_pid)
     return naive_wall, wall, cpu, recpu, first.line(), second.line()

@@ -147,12 +147,23 @@ def run_fetch(
     return summary
 
 
+def run_poll(
+    settings: Settings, store: Store, names: Iterable[str] = (), poll_all: bool = False
+) -> FetchSummary:
+    """The polling stage alone: the chosen sources' entries stored, no page read, no
+    dedup or ranking (bench/poll.py measures it)."""
+    store.sync_sources((s.name, s.url, s.kind) for s in settings.sources)
+    sources = choose_sources(settings, store, names, poll_all)
+    return asyncio.run(_poll_all(settings, store, sources, None, read_pages=False))
+
+
 async def _poll_all(
     settings: Settings,
     store: Store,
     sources: list[Source],
     on_source_done: ProgressCallback | None,
     stop: threading.Event | None = None,
+    read_pages: bool = True,
 ) -> FetchSummary:
     summary = FetchSummary()
     states = store.source_states()
@@ -176,6 +187,8 @@ async def _poll_all(
                     summary.reports.append(report)
                     if on_source_done:
                         on_source_done(report)
+                if not read_pages:
+                    return summary
                 # Items whose pages are still to read include earlier runs' retries, so
                 # this runs even when no source was due.
                 tasks.append(asyncio.ensure_future(_read_new_pages(settings, store, client, pool)))
