@@ -7,8 +7,7 @@ cookie banner, sidebar, comments, footer). Ranking is timed whole (`rank_new_ite
 read the store, retrain, score, write back). Extraction is timed on a sample of pages in
 one process and scaled to 10,000 (the extraction stage spreads it over a pool, which
 changes the wall clock, not the work). Both are CPU time of this process, so that other
-work on a shared machine does not tilt the ratio. trafilatura is not a dependency of this branch:
-`pip install trafilatura lxml_html_clean` to run this.
+work on a shared machine does not tilt the ratio.
 
 Last line: `rank: share_of_extract_time=X` (goal X ≤ 0.05).
 """

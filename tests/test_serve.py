@@ -263,3 +263,23 @@ def test_a_poll_is_never_started_twice(tmp_path: Path) -> None:
         assert len(site.hits_for("/slow.xml")) == 1
     with Store(settings.db_path) as store:
         assert [run["job"] for run in store.recent_job_runs()] == ["poll"]
+
+
+def test_the_queue_shows_why_and_accept_follows_the_triage_rules(fresh_served: Served) -> None:
+    """Best first with the ranking's reasons shown; an accept without a topic takes the
+    suggestion, as `cbewatch triage` does; a duplicate is refused."""
+    with fresh_served.store() as store:
+        store.save_rankings([(3, 0.91, "Grading and Assessment", "mastery, grading")])
+        store.db.execute("UPDATE items SET status = 'duplicate', duplicate_of = 3 WHERE id = 4")
+    alice = logged_in(fresh_served)
+    queue = alice.get("/queue").text
+    first = queue.index('id="item-')
+    assert queue[first:].startswith('id="item-3"') and "Why: mastery, grading" in queue
+    token = csrf_from(queue)
+    form = {"action": "accept", "csrf_token": token, "next": "/queue"}
+    assert alice.post("/items/3", data=form).status_code == 303
+    refused = alice.post("/items/4", data=form)
+    assert refused.status_code == 400 and "duplicate of item 3" in refused.text
+    with fresh_served.store() as store:
+        assert store.queue_item(3)["topic"] == "Grading and Assessment"
+        assert store.queue_item(4)["status"] == "duplicate"

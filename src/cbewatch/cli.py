@@ -236,7 +236,8 @@ def triage(
         names = [t.name for t in settings.topics]
         item = decide_item(store, item_id, decision, topic, blurb, who="cli", topics=names)
     click.echo(
-        f"item {item['id']} {item['status']}" + (f" ({item['topic']})" if item["topic"] else "")
+        f"item {item['id']} {item['status']}"
+        + (f" ({item['topic']})" if item["status"] == "accepted" and item["topic"] else "")
     )
 
 

@@ -905,8 +905,10 @@ def _adopt_canonical(db: sqlite_utils.Database, item_id: int, key: str) -> None:
 def _merge(db: sqlite_utils.Database, duplicate: int, primary: int) -> None:
     """`duplicate` (and its own copies) become copies of `primary`, whose sightings
     gain every place they were seen."""
+    # The version moves too, so a curator who has the copy open cannot accept it unawares.
     db.execute(
-        "UPDATE items SET status = 'duplicate', duplicate_of = ? WHERE id = ?",
+        "UPDATE items SET status = 'duplicate', duplicate_of = ?, version = version + 1 "
+        "WHERE id = ?",
         [primary, duplicate],
     )
     db.execute("UPDATE items SET duplicate_of = ? WHERE duplicate_of = ?", [primary, duplicate])

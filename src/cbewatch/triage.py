@@ -39,19 +39,30 @@ def decide_item(
     item = store.item(item_id)
     if item is None:
         raise TriageError(f"there is no item {item_id}")
-    if item["status"] == "duplicate":
-        raise TriageError(
-            f"item {item_id} is a duplicate of item {item['duplicate_of']}; decide that one"
-        )
     _check_topic(topic, topics)
-    chosen = topic or (item["topic"] or item["suggested_topic"] if status == "accepted" else None)
-    changes = {"status": status, "topic": chosen}
+    changes = decision_changes(item, status, topic)
     if blurb is not None:  # a decision without a blurb keeps the one written before
         changes["blurb"] = blurb
-    store.set_decision(item_id, changes, who, action="triage")  # the web queue's path too
+    store.set_decision(item_id, changes, who, action="triage")
     decided = store.item(item_id)
     assert decided is not None  # it was there a moment ago and items are never deleted
     return decided
+
+
+def decision_changes(item: dict[str, Any], status: str, topic: str | None = None) -> dict[str, Any]:
+    """What accepting or rejecting `item` changes, by the rules the CLI and the web queue
+    share: a duplicate is not decided (its primary is), and an accepted item without a
+    topic takes the suggested one (a topic the curator chose always wins)."""
+    if item["status"] == "duplicate":
+        raise TriageError(
+            f"item {item['id']} is a duplicate of item {item['duplicate_of']}; decide that one"
+        )
+    changes: dict[str, Any] = {"status": status}
+    if topic:
+        changes["topic"] = topic
+    elif status == "accepted" and not item["topic"] and item["suggested_topic"]:
+        changes["topic"] = item["suggested_topic"]
+    return changes
 
 
 def _status(decision: str) -> str:

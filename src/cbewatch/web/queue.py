@@ -23,6 +23,7 @@ from ..store import (
     QueueQuery,
     VersionConflict,
 )
+from ..triage import TriageError, decision_changes
 from .auth import checked_form, current_user, local_path
 from .pages import is_htmx, render, web
 
@@ -95,11 +96,19 @@ def _item_view(
     )
 
 
-def decision_changes(action: str, form: dict[str, str], topics: list[str]) -> dict[str, Any]:
-    """What an action changes on an item, from the posted form; 400 when it is wrong."""
-    if action in ("accept", "reject", "reopen"):
-        status = {"accept": "accepted", "reject": "rejected", "reopen": "new"}[action]
-        return {"status": status}
+def form_changes(
+    item: dict[str, Any], action: str, form: dict[str, str], topics: list[str]
+) -> dict[str, Any]:
+    """What an action changes on an item, from the posted form; 400 when it is wrong.
+    Accept and reject follow the same rules as `cbewatch triage`."""
+    if action in ("accept", "reject"):
+        status = {"accept": "accepted", "reject": "rejected"}[action]
+        try:
+            return decision_changes(item, status)
+        except TriageError as exc:
+            raise HTTPException(400, f"{str(exc)[:1].upper()}{str(exc)[1:]}.") from None
+    if action == "reopen":
+        return {"status": "new"}
     if action == "topic":
         topic = form.get("topic", "")
         if topic and topic not in topics:
@@ -125,7 +134,8 @@ async def decide(request: Request) -> Response:
         if action == "undo":
             item = store.undo_decision(item["id"], who, version)
         else:
-            changes = decision_changes(action, form, [t.name for t in web(request).settings.topics])
+            topics = [t.name for t in web(request).settings.topics]
+            changes = form_changes(item, action, form, topics)
             item = store.set_decision(item["id"], changes, who, version, action)
     except VersionConflict as conflict:
         return _refused(request, conflict.current, str(conflict), form)
