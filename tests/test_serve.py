@@ -5,9 +5,14 @@ Every test runs the real command on 127.0.0.1 with a real SQLite file.
 
 from __future__ import annotations
 
+import html
+import logging
+import re
 import sqlite3
 import threading
 import time
+from contextlib import closing
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
@@ -18,7 +23,8 @@ from cbewatch.cli import cli
 from cbewatch.config import load_config
 from cbewatch.daemon import Daemon
 from cbewatch.demo.server import Route, SiteServer
-from cbewatch.store import Store
+from cbewatch.sources.model import Entry
+from cbewatch.store import Store, to_iso
 from cbewatch.web.app import health_verdict
 
 from .conftest import (
@@ -283,3 +289,147 @@ def test_the_queue_shows_why_and_accept_follows_the_triage_rules(fresh_served: S
     with fresh_served.store() as store:
         assert store.queue_item(3)["topic"] == "Grading and Assessment"
         assert store.queue_item(4)["status"] == "duplicate"
+
+
+PAGE_FEED = """<?xml version="1.0"?><rss version="2.0"><channel><title>Elm</title>
+<item><title>Slow page on mastery</title><link>{base}/slow-page</link></item>
+</channel></rss>"""
+
+
+def test_sigterm_while_a_page_downloads_exits_cleanly(tmp_path: Path) -> None:
+    """The feed is stored, then its item's page hangs: SIGTERM stops the page reading
+    at once; the item stays unread (tried again next time), nothing half-written."""
+    with SiteServer() as site:
+        feed = Route(PAGE_FEED.format(base=site.base_url), content_type="application/rss+xml")
+        site.add("/elm.xml", feed)
+        site.add("/slow-page", Route("<html><body><p>late</p></body></html>", delay=30))
+        sources = f"sources:\n  - name: Elm\n    url: {site.url('/elm.xml')}\n"
+        app = start_serve(serve_config(tmp_path, sources, allow=[site.host_port]))
+        deadline = time.monotonic() + 15
+        while not site.hits_for("/slow-page") and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert site.hits_for("/slow-page"), app.log.read_text()
+        started = time.monotonic()
+        assert app.stop(timeout=10) == 0, app.log.read_text()
+        assert time.monotonic() - started < 10
+    with app.store() as store:
+        [run] = store.recent_job_runs()
+        assert run["job"] == "poll" and "stopped early" in run["detail"]
+        [item] = store.items()
+        assert item["title"] == "Slow page on mastery"
+        assert [row["id"] for row in store.pending_pages()] == [item["id"]]  # unread
+    conn = sqlite3.connect(tmp_path / "var" / "cbewatch.db")
+    assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+
+
+def test_healthz_is_503_when_the_database_file_goes_bad(fresh_served: Served) -> None:
+    served = fresh_served
+    assert httpx.get(served.url + "/healthz").status_code == 200
+    path = load_config(served.config).db_path
+    # Overwritten in place, behind SQLite's back: serve's long-lived connection would
+    # still answer from its page cache, so the check must read the file afresh.
+    with path.open("r+b") as handle:
+        handle.write(b"not a database at all. " * (path.stat().st_size // 23))
+    response = httpx.get(served.url + "/healthz")
+    assert response.status_code == 503
+    body = response.json()
+    assert body["status"] == "unavailable" and body["database"] == "error: DatabaseError"
+    assert body["scheduler"] == "off"
+
+
+def test_nightly_backup_and_prune_jobs(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    """The scheduler's own job functions: a backup that opens and checks, seven kept;
+    job runs older than 30 days forgotten; one log line each."""
+    config = serve_config(tmp_path)
+    seed(config, sample_entries())
+    settings = load_config(config)
+    folder = settings.data_dir / "backups"
+    folder.mkdir(parents=True)
+    old = [folder / f"cbewatch-202501{day:02d}T030000.db" for day in range(1, 9)]
+    for path in old:
+        path.write_bytes(b"an older nightly backup")
+    now = datetime.now(UTC)
+    with Store(settings.db_path) as store, store.transaction() as db:
+        for age in (45, 31, 29, 1):
+            started = to_iso(now - timedelta(days=age))
+            db.execute("INSERT INTO job_runs (job, started) VALUES (?, ?)", [f"age-{age}", started])
+    caplog.set_level(logging.INFO, logger="cbewatch")
+    daemon = Daemon(settings, scheduler=False)
+    daemon.backup_job()
+    daemon.prune_job()
+    backups = sorted(folder.iterdir())
+    assert len(backups) == 7 and backups[:6] == old[2:]  # the two oldest went
+    newest = backups[-1]
+    with closing(sqlite3.connect(newest)) as copy:
+        assert copy.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        assert copy.execute("SELECT count(*) FROM items").fetchone()[0] == 8
+    with Store(settings.db_path) as store:
+        jobs = {row["job"]: row["outcome"] for row in store.recent_job_runs(20)}
+    assert jobs == {"age-29": None, "age-1": None, "backup": "ok", "prune": "ok"}
+    lines = [r.getMessage() for r in caplog.records if r.name == "cbewatch"]
+    assert len(lines) == 2, lines
+    assert lines[0].startswith(f"backup: wrote {newest.name}, deleted 2 old (")
+    assert lines[1].startswith("prune: forgot 2 old job runs (")
+
+
+def _queue_ids(page: str) -> list[int]:
+    return [int(found) for found in re.findall(r'id="item-(\d+)"', page)]
+
+
+def test_queue_filters_next_page_and_the_item_page(tmp_path: Path) -> None:
+    """Month, source and topic filters, keyset "Next page" links, and an item page with
+    its extracted text and a link to the original, all over HTTP."""
+    config = serve_config(tmp_path)
+    start = datetime(2026, 11, 1, tzinfo=UTC)
+    alder = [
+        Entry(url=f"https://alder.example.org/posts/{i}", title=f"Alder post {i}",
+              summary_text="A district's notes.", published=start + timedelta(hours=i))
+        for i in range(55)
+    ]  # fmt: skip
+    seed(config, alder)
+    birch = [
+        Entry(url=f"https://birch.example.org/{i}", title=f"Birch minutes {i}",
+              summary_text="Council minutes.", published=start - timedelta(days=10 * i))
+        for i in range(3)
+    ]  # fmt: skip
+    with Store(load_config(config).db_path) as store:
+        store.sync_sources([("Birch Council", "https://birch.example.org/feed", "feed")])
+        store.record_poll("Birch Council", birch, start)
+        ids = {item["title"]: item["id"] for item in store.items()}
+        for title in ("Alder post 7", "Birch minutes 1"):
+            store.set_decision(ids[title], {"topic": "Equity"}, "alice")
+        text = "Full text: the district moved every school to mastery transcripts."
+        extracted = {"id": ids["Alder post 3"], "final": True, "extracted_from": "page"}
+        extracted |= {"text": text, "html": f"<p>{text}</p>", "error": None}
+        store.record_extractions([extracted], start)
+    app = start_serve(config, "--no-scheduler")
+    try:
+        alice = logged_in(app)
+
+        def titles(query: str) -> set[str]:
+            names = {v: k for k, v in ids.items()}
+            return {names[i] for i in _queue_ids(alice.get("/queue" + query).text)}
+
+        assert titles("?month=2026-10") == {"Birch minutes 1", "Birch minutes 2"}
+        assert titles("?source=Birch+Council") == {f"Birch minutes {i}" for i in range(3)}
+        assert titles("?topic=Equity") == {"Alder post 7", "Birch minutes 1"}
+        assert titles("?source=Alder+Institute&month=2026-10") == set()
+
+        pages: list[list[int]] = []
+        url: str | None = "/queue?source=Alder+Institute"
+        while url:
+            page = alice.get(url).text
+            pages.append(_queue_ids(page))
+            found = re.search(r'<a href="([^"]+)" rel="next">', page)
+            url = html.unescape(found.group(1)) if found else None
+            assert url is None or ("source=Alder+Institute" in url and "after=" in url)
+        assert [len(ids_on_page) for ids_on_page in pages] == [50, 5]
+        seen = pages[0] + pages[1]
+        assert sorted(seen) == sorted(ids[f"Alder post {i}"] for i in range(55))
+        assert seen[0] == ids["Alder post 54"]  # newest first: no score yet
+
+        item = alice.get(f"/items/{ids['Alder post 3']}").text
+        assert text in item
+        assert '<a href="https://alder.example.org/posts/3"' in item and "Original at" in item
+    finally:
+        app.stop()

@@ -69,3 +69,19 @@ def test_a_task_past_its_time_limit_is_killed_and_the_others_go_on() -> None:
     assert isinstance(stuck, WorkerTimeout)
     assert others == [1, 2, 3, 4, 5]
     assert elapsed < 20  # not the 30 s the stuck task asked for
+
+
+def test_stop_kills_a_busy_worker_and_does_not_wait_for_it() -> None:
+    """What a poll does on SIGTERM: cancel its tasks, stop the pool, leave at once."""
+
+    async def go() -> float:
+        with WorkerPool(workers=2) as pool:
+            await pool.run(abs, -1)  # the workers are up
+            busy = asyncio.ensure_future(pool.run(time.sleep, 30, timeout=60))
+            await asyncio.sleep(0.3)  # a worker is now sleeping in the task
+            busy.cancel()
+            start = time.monotonic()
+            pool.stop()
+        return time.monotonic() - start
+
+    assert asyncio.run(go()) < 5  # leaving the pool did not wait out the 30 s task

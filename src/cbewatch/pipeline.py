@@ -198,6 +198,8 @@ async def _poll_all(
                     return summary
             finally:
                 watcher.cancel()
+                if stop is not None and stop.is_set():
+                    pool.stop()  # a worker busy extracting a page is not waited for
     summary.duplicates = dedup_new(store).duplicates
     return summary
 

@@ -64,6 +64,13 @@ class WorkerPool:
         if self._executor is not None:
             self._executor.shutdown(wait=True, cancel_futures=True)
 
+    def stop(self) -> None:
+        """Kill the workers now, busy or not, without waiting: a poll stopping on SIGTERM
+        must not wait out a long extraction. (Leaving the `with` block instead waits for
+        running tasks to finish.)"""
+        if self._executor is not None:
+            self._replace(self._executor, kill=True)
+
     async def run(self, task: Callable[..., T], *args: Any, timeout: float | None = None) -> T:
         """Run `task(*args)` in a worker. A crashed pool is replaced and the task tried
         once more, so one poisonous input fails alone. Past `timeout` seconds (default:

@@ -4,8 +4,10 @@ guards every page. Built by `create_app`; the daemon runs it on uvicorn."""
 from __future__ import annotations
 
 import logging
+import sqlite3
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, closing
+from pathlib import Path
 from typing import Any
 
 from starlette.applications import Starlette
@@ -86,12 +88,20 @@ async def healthz(request: Request) -> Response:
     state = web(request)
     body: dict[str, Any] = {"scheduler": state.operations.scheduler_state()}
     try:
+        await run_in_threadpool(read_database_file, state.settings.db_path)
         body.update(state.store.health())
         body["database"] = "ok"
     except Exception as exc:  # the point of a health check: report, never raise
         body["database"] = f"error: {type(exc).__name__}"
     body["status"], code = health_verdict(body["database"], body["scheduler"])
     return JSONResponse(body, status_code=code)
+
+
+def read_database_file(path: Path) -> None:
+    """Read the database file afresh (its header and schema): the app's long-lived
+    connection answers from its page cache even after the file on disk went bad."""
+    with closing(sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)) as db:
+        db.execute("SELECT count(*) FROM sqlite_schema").fetchone()
 
 
 def health_verdict(database: str, scheduler: str) -> tuple[str, int]:
