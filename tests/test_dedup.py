@@ -12,6 +12,7 @@ import pytest
 
 from cbewatch.dedup import (
     NUM_PERM,
+    OVERLAP_THRESHOLD,
     BandIndex,
     content_hash,
     dedup_new,
@@ -176,3 +177,85 @@ def test_the_band_index_finds_planted_copies_among_many() -> None:
     assert index.similar(twin) == [1334]
     repeated = sketch("Competency-based learning lets students move on when they are ready. " * 9)
     assert repeated.signature is None  # nine times one sentence is still a short text
+
+
+# ---------------------------------------------------------------------------------------
+# A source's boilerplate: releases that share only their "About us" stay apart.
+
+SYCAMORE = "Sycamore Alliance for Learning"
+ABOUT = next(
+    d["text"].split("\n\n")[-1] for d in CORPUS if d["id"] == "sycamore-1"
+)  # about eighty words
+CONVENING = (
+    "The Sycamore Alliance for Learning will hold its annual member convening in Columbus on "
+    "April 14 and 15. Sessions will focus on student-led conferences, advisory programs and "
+    "transcript redesign, with visits to three member high schools."
+)
+[LONG_RELEASE] = [d["text"].split("\n\n")[0] for d in CORPUS if d["id"] == "sycamore-1"]
+SHORT_NEWS = [
+    (
+        "Sycamore names Dana Ortiz its new director of district partnerships.",
+        "Sycamore opens applications for its spring coaching cohort.",
+    ),
+    (
+        "Sycamore names Dana Ortiz its new director of district partnerships. Ortiz led "
+        "coaching for twelve rural districts.",
+        "Sycamore opens applications for its spring coaching cohort. Teams of three to six "
+        "educators may apply until March 1.",
+    ),
+]
+
+
+def _docs(*texts: tuple[str, str, str]) -> list[dict]:
+    """(doc id, source, text) → corpus documents, one day apart, each its own story."""
+    return [
+        {"id": doc_id, "story": doc_id, "source": source, "text": text, "title": doc_id,
+         "url": f"https://{len(source)}.example.org/{doc_id}",
+         "published": f"2026-11-{n + 1:02d}T09:00:00Z"}
+        for n, (doc_id, source, text) in enumerate(texts)
+    ]  # fmt: skip
+
+
+def _releases(first: str, second: str) -> list[tuple[str, str, str]]:
+    return [
+        ("first", SYCAMORE, f"{first}\n\n{ABOUT}"),
+        ("second", SYCAMORE, f"{second}\n\n{ABOUT}"),
+        ("third", SYCAMORE, f"{CONVENING}\n\n{ABOUT.upper()}"),  # the same, normalized
+    ]
+
+
+@pytest.mark.parametrize(("first", "second"), SHORT_NEWS)
+def test_short_releases_that_share_only_their_about_paragraph_stay_apart(
+    store: Store, first: str, second: str
+) -> None:
+    a, b = (sketch(f"{news}\n\n{ABOUT}").shingles for news in (first, second))
+    assert overlap(a, b) >= OVERLAP_THRESHOLD  # the full texts alone would merge
+    item_of = load_corpus(store, _docs(*_releases(first, second)))
+    assert len({roots(store)[i] for i in item_of.values()}) == 3
+
+
+@pytest.mark.parametrize(("first", "second"), SHORT_NEWS)
+@pytest.mark.parametrize("intro", ["", "Reposted from the Sycamore Alliance for Learning.\n\n"])
+def test_a_release_republished_by_another_source_is_still_a_copy(
+    store: Store, first: str, second: str, intro: str
+) -> None:
+    copy = ("copy", "Rural Schools Collaborative",
+            f"{intro}{first}\n\n{ABOUT}\n\nShared with our members this week.")  # fmt: skip
+    item_of = load_corpus(store, _docs(*_releases(first, second), copy))
+    root = roots(store)
+    assert root[item_of["copy"]] == root[item_of["first"]] == item_of["first"]
+    assert len({root[i] for i in item_of.values()}) == 3
+
+
+@pytest.mark.parametrize("about", ["", f"\n\n{ABOUT}"])
+def test_an_excerpt_with_a_new_intro_line_is_still_a_copy(store: Store, about: str) -> None:
+    excerpt = " ".join(LONG_RELEASE.split()[:40]) + "."
+    documents = _docs(
+        ("release", SYCAMORE, f"{LONG_RELEASE}\n\n{ABOUT}"),
+        *_releases(*SHORT_NEWS[0])[:2],
+        ("excerpt", "Mastery Monthly", f"Reposted from {SYCAMORE}:\n\n{excerpt}{about}"),
+    )
+    item_of = load_corpus(store, documents)
+    root = roots(store)
+    assert root[item_of["excerpt"]] == item_of["release"]
+    assert len({root[i] for i in item_of.values()}) == 3

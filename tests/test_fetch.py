@@ -551,8 +551,12 @@ def test_two_fetches_at_once_store_each_article_once(tmp_path: Path, site: SiteS
     )
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).parent.parent)}
     command = [sys.executable, "-m", "cbewatch", "--config", str(config), "fetch", "--all"]
-    procs = [subprocess.Popen(command, env=env, stdout=subprocess.PIPE) for _ in range(2)]
-    outputs = [p.communicate(timeout=60)[0].decode() for p in procs]
+    procs = [
+        subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        for _ in range(2)
+    ]
+    # Generous: each run starts its worker pool and reads 50 pages, on a busy CI machine.
+    outputs = [p.communicate(timeout=240)[0].decode() for p in procs]
     assert all(p.returncode == 0 for p in procs), outputs
     assert all("0 failed" in out for out in outputs), outputs
     stored = items(config)

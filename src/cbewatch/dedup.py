@@ -13,6 +13,7 @@ import hashlib
 import re
 import unicodedata
 import zlib
+from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -33,11 +34,20 @@ MIN_JACCARD = 0.15
 # Share of the shorter text's shingles found in the longer one (the overlap coefficient)
 # above which two texts are one story. Chosen on tests/fixtures/dedup/corpus.json: real
 # copies (new intro or footer, excerpts, reordered paragraphs, changed titles) score 0.87
-# and up; short releases that only share a long "About us" paragraph score at most 0.62;
-# same-event stories that quote the same person at most 0.21. 0.75 is the middle of the gap.
+# and up; short releases that only share a long "About us" paragraph score at most 0.62
+# (one-line ones score more: their source's boilerplate is left out, below); same-event
+# stories that quote the same person at most 0.21. 0.75 is the middle of the gap.
 OVERLAP_THRESHOLD = 0.75
+# A paragraph in this many items of one source (each has it with two others) is that
+# source's boilerplate ("About us", a contact line): no evidence that two texts are one story.
+BOILERPLATE_ITEMS = 3
+# What is left of a text without boilerplate: under MIN_SHINGLES it must be all in the other
+# text, and at least this long (a sentence of eight words).
+MIN_STORY_SHINGLES = 5
 SEED = 20261123
 _WORDS = re.compile(r"\w+")
+_PARAGRAPH_BREAK = re.compile(r"\n[^\S\n]*\n")
+_HEAD = re.compile(r"\W*(\w+)\W+(\w+)\W+(\w+)")  # the first three words
 _MASK32 = np.uint64(0xFFFFFFFF)
 _MIX = np.array([0x9E3779B97F4A7C15, 0xC2B2AE3D27D4EB4F, 0x165667B19E3779F9, 0x27D4EB2F165667C5],
                 dtype=np.uint64)  # fmt: skip
@@ -128,6 +138,28 @@ def overlap(a: np.ndarray, b: np.ndarray) -> float:
 def same_story(a: np.ndarray, b: np.ndarray) -> bool:
     """Decided on exact shingle sets, never on the estimate alone."""
     return min(len(a), len(b)) >= MIN_SHINGLES and overlap(a, b) >= OVERLAP_THRESHOLD
+
+
+def paragraphs(text: str) -> list[str]:
+    """The text's paragraphs (blank-line separated), each as its `words` joined."""
+    return [key for part in _PARAGRAPH_BREAK.split(text) if (key := " ".join(words(part)))]
+
+
+def same_story_apart_from(a: str, b: str, boilerplate: set[str]) -> bool:
+    """Whether two texts that pass `same_story` are still one story once the paragraphs
+    in `boilerplate` are left out of both: a shared "About us" alone does not make two
+    releases one. A short remainder (a one-line release) must be all in the other text."""
+    kept_a, kept_b = paragraphs(a), paragraphs(b)
+    if boilerplate.isdisjoint(kept_a) and boilerplate.isdisjoint(kept_b):
+        return True
+    rest_a, rest_b = (
+        shingles(" ".join(p for p in kept if p not in boilerplate).split())
+        for kept in (kept_a, kept_b)
+    )
+    shorter = min(len(rest_a), len(rest_b))
+    if shorter >= MIN_SHINGLES:
+        return overlap(rest_a, rest_b) >= OVERLAP_THRESHOLD
+    return shorter >= MIN_STORY_SHINGLES and overlap(rest_a, rest_b) == 1.0
 
 
 # ---------------------------------------------------------------------------------------
@@ -263,10 +295,12 @@ class DedupReport:
 def dedup_new(store: Store) -> DedupReport:
     """Sketch every item not yet seen by dedup, find its copies among all items, and
     store the clusters. Runs in one short transaction at the end."""
-    fresh = {row["id"]: sketch(row["text"] or "") for row in store.undeduped()}
+    rows = store.undeduped()
+    fresh = {row["id"]: sketch(row["text"] or "") for row in rows}
     if not fresh:
         return DedupReport()
-    links = _exact_links(store, fresh) + _near_links(store, fresh)
+    texts = {row["id"]: row["text"] or "" for row in rows}
+    links = _exact_links(store, fresh) + _near_links(store, fresh, texts)
     involved = {i for link in links for i in link}
     merges = plan_merges(links, store.cluster_members(involved)) if links else []
     store.record_dedup(_signature_rows(fresh), merges)
@@ -293,7 +327,9 @@ def _exact_links(store: Store, fresh: Mapping[int, Sketch]) -> list[tuple[int, i
     return links
 
 
-def _near_links(store: Store, fresh: Mapping[int, Sketch]) -> list[tuple[int, int]]:
+def _near_links(
+    store: Store, fresh: Mapping[int, Sketch], fresh_texts: Mapping[int, str]
+) -> list[tuple[int, int]]:
     rows = [(i, s.signature.tobytes()) for i, s in fresh.items() if s.signature is not None]
     if not rows:
         return []
@@ -309,4 +345,44 @@ def _near_links(store: Store, fresh: Mapping[int, Sketch]) -> list[tuple[int, in
     texts = store.texts({i for pair in pairs for i in pair if i not in fresh})
     sets = {i: s.shingles for i, s in fresh.items()}
     sets.update((i, sketch(t).shingles) for i, t in texts.items())
-    return [(a, b) for a, b in sorted(pairs) if same_story(sets[a], sets[b])]
+    texts.update(fresh_texts)
+    found = [(a, b) for a, b in sorted(pairs) if same_story(sets[a], sets[b])]
+    # Boilerplate only vetoes: candidates and stored signatures stay on the full texts.
+    source = store.sources_of({i for pair in found for i in pair})
+    wanted: dict[str, set[str]] = {}
+    for a, b in found:
+        keys = set(paragraphs(texts[a])) | set(paragraphs(texts[b]))
+        wanted.setdefault(source[a], set()).update(keys)
+        wanted.setdefault(source[b], set()).update(keys)
+    common = {name: source_boilerplate(store, name, keys) for name, keys in wanted.items()}
+    return [
+        (a, b)
+        for a, b in found
+        if same_story_apart_from(texts[a], texts[b], common[source[a]] | common[source[b]])
+    ]
+
+
+def source_boilerplate(store: Store, source: str, keys: set[str]) -> set[str]:
+    """Which of the paragraphs `keys` are boilerplate of `source` (in BOILERPLATE_ITEMS of
+    its items).
+
+    Counted when a run has pairs about to merge, only for their sources and paragraphs,
+    from the source's texts: nothing to keep up to date in the store. Normalizing every
+    paragraph would cost a second per 25 MB of text, so only those whose first three
+    words open a wanted paragraph are, each distinct one once (boilerplate repeats).
+    """
+    heads = {tuple(key.split()[:3]) for key in keys}
+    normalized: dict[str, str] = {}
+    counts: Counter[str] = Counter()
+    for text in store.source_texts(source):
+        seen = set()
+        for part in _PARAGRAPH_BREAK.split(text):
+            head = _HEAD.match(part)
+            if head and part.isascii() and tuple(map(str.lower, head.groups())) not in heads:
+                continue
+            if (key := normalized.get(part)) is None:
+                key = normalized[part] = " ".join(words(part))
+            if key in keys:
+                seen.add(key)
+        counts.update(seen)
+    return {key for key, n in counts.items() if n >= BOILERPLATE_ITEMS}
