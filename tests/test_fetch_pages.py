@@ -8,6 +8,7 @@ from pathlib import Path
 
 from cbewatch.demo.server import Route, SiteServer
 from cbewatch.extract import MAX_ATTEMPTS
+from cbewatch.urls import canonical_url
 from tests.conftest import FIXTURES
 from tests.test_fetch import RSS, items, rss, run
 
@@ -114,3 +115,33 @@ def test_copies_across_sources_list_as_duplicates(tmp_path: Path, site: SiteServ
     [primary] = items(path, "--status", "new")
     assert copy["source"] == "Union" and copy["duplicate_of"] == primary["id"]
     assert primary["also_at"] == [{"url": site.url("/repost/lakeview"), "source": "Union"}]
+
+
+def test_a_same_site_canonical_becomes_the_key_and_nothing_read_is_none(
+    tmp_path: Path, site: SiteServer
+) -> None:
+    """A page naming its canonical URL on its own site gives the item that key (so the
+    canonical address seen later is the same item); an item with neither a readable page
+    nor any feed text is recorded as extracted from `none`."""
+    canonical = site.url("/2026/11/lakeview-proficiency-diploma/")
+    page = ARTICLE.replace(
+        b"https://ledger.example.org/2026/11/lakeview-proficiency-diploma/", canonical.encode()
+    )
+    site.add("/p/print-view", Route(page))
+    site.add("/p/elsewhere", Route(ARTICLE))  # names a canonical on another site
+    entries = [
+        (site.url("/p/print-view"), "Post print-view", "<p>Teaser.</p>"),
+        (site.url("/p/elsewhere"), "Post elsewhere", "<p>Teaser.</p>"),
+        (site.url("/p/gone"), "Nothing to read", ""),  # no feed text, and a 404 page
+    ]
+    site.add("/feed.xml", Route(rss(entries), content_type=RSS))
+    config = config_for(tmp_path, site)
+    assert run(config, "fetch").exit_code == 0
+    found = {i["url"].rsplit("/", 1)[1]: i for i in items(config)}
+    assert found["print-view"]["canonical_url"] == canonical_url(canonical)
+    assert found["elsewhere"]["canonical_url"] == canonical_url(site.url("/p/elsewhere"))
+    assert found["gone"]["extracted_from"] == "none" and not found["gone"]["text"]
+    # The canonical address, met later in a feed, is the same item.
+    site.add("/feed.xml", Route(rss([(canonical, "Same story", "")]), content_type=RSS))
+    run(config, "fetch", "--all")
+    assert len(items(config)) == 3
