@@ -180,3 +180,20 @@ def test_a_version_1_database_upgrades_and_its_items_wait_for_extraction(tmp_pat
         [pending] = s.pending_pages()
         assert pending["url"] == "https://a.org/1" and pending["attempts"] == 0
         assert s.undeduped() == [] and s.signature_rows() == []
+
+
+def test_commands_started_together_on_a_new_data_directory_all_open_it(tmp_path: Path) -> None:
+    """Several processes creating the database at once: one migrates, none fails."""
+    import subprocess
+    import sys
+
+    path = tmp_path / "var" / "cbewatch.db"
+    opener = f"from cbewatch.store import Store; Store({str(path)!r}).close(); print('ok')"
+    procs = [
+        subprocess.Popen([sys.executable, "-c", opener], stdout=subprocess.PIPE, text=True)
+        for _ in range(6)
+    ]
+    outputs = [p.communicate(timeout=60)[0] for p in procs]
+    assert [p.returncode for p in procs] == [0] * 6, outputs
+    with Store(path) as store:
+        assert store.schema_version == SCHEMA_VERSION

@@ -378,18 +378,24 @@ class Store:
         return self.db.execute("PRAGMA user_version").fetchone()[0]
 
     def _migrate(self) -> None:
+        if self._checked_version() == SCHEMA_VERSION:
+            return
+        with self.transaction() as db:
+            # Read again under the write lock: two commands started at once on a new data
+            # directory both see version 0, and only the first may run the migrations.
+            version = self._checked_version()
+            for step in MIGRATIONS[version:]:
+                step(db)
+            db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+
+    def _checked_version(self) -> int:
         version = self.schema_version
         if version > SCHEMA_VERSION:
             raise StoreError(
                 f"{self.path} was written by a newer cbewatch (schema {version}, this one "
                 f"knows {SCHEMA_VERSION}); upgrade cbewatch"
             )
-        if version == SCHEMA_VERSION:
-            return
-        with self.transaction() as db:
-            for step in MIGRATIONS[version:]:
-                step(db)
-            db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+        return version
 
     # -- sources ---------------------------------------------------------------------
 
