@@ -10,7 +10,7 @@ import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
@@ -132,7 +132,7 @@ def sample_entries(count: int = 8) -> list[Entry]:
             url=f"https://alder.example.org/posts/{i}",
             title=f"Post {i} on {words[i % len(words)]}",
             summary_text=f"What one district learned about {words[i % len(words)]} this fall.",
-            published=datetime(2026, 11, 1 + i, tzinfo=UTC),
+            published=datetime(2026, 11, 1, tzinfo=UTC) + timedelta(hours=12 * i),
         )
         for i in range(count)
     ]

@@ -29,6 +29,7 @@ from cbewatch.web.app import health_verdict
 
 from .conftest import (
     PASSWORD,
+    TOPICS,
     Served,
     csrf_from,
     logged_in,
@@ -370,6 +371,33 @@ def test_nightly_backup_and_prune_jobs(tmp_path: Path, caplog: pytest.LogCapture
     assert len(lines) == 2, lines
     assert lines[0].startswith(f"backup: wrote {newest.name}, deleted 2 old (")
     assert lines[1].startswith("prune: forgot 2 old job runs (")
+
+
+def test_decisions_rerank_the_queue_without_waiting_for_new_items(tmp_path: Path) -> None:
+    """The scheduler's rerank job: once the curators keep rejecting one kind of item, the
+    rest of that kind sinks; with no new decision the job does nothing."""
+    config = serve_config(tmp_path)
+    seed(config, sample_entries(32))
+    settings = load_config(config)
+    daemon = Daemon(settings, scheduler=False)
+    daemon.rerank_job()  # the first run ranks what serve starts with
+    with Store(settings.db_path) as store:
+        before = {i["id"]: (i["title"], i["score"]) for i in store.items()}
+        for item_id, (title, _) in before.items():
+            if item_id <= 16 and title.endswith(("policy", "credit")):
+                store.set_decision(item_id, {"status": "rejected"}, "alice")
+            elif item_id <= 16 and title.endswith(("mastery", "grading")):
+                store.set_decision(item_id, {"status": "accepted", "topic": TOPICS[0]}, "alice")
+    daemon.rerank_job()
+    daemon.rerank_job()  # nothing changed since: no second run
+    with Store(settings.db_path) as store:
+        after = {i["id"]: i["score"] for i in store.items()}
+        runs = [row["job"] for row in store.recent_job_runs(20)]
+    rejected_kind = [i for i, (title, _) in before.items() if i > 16 and title.endswith("policy")]
+    accepted_kind = [i for i, (title, _) in before.items() if i > 16 and title.endswith("mastery")]
+    assert all(after[i] < before[i][1] for i in rejected_kind)
+    assert min(after[i] for i in accepted_kind) > max(after[i] for i in rejected_kind)
+    assert runs == ["rerank", "rerank"]
 
 
 def _queue_ids(page: str) -> list[int]:

@@ -1,5 +1,6 @@
 """`cbewatch serve`: one process running the web app on uvicorn and the APScheduler jobs
-(poll due sources, nightly backup, pruning of old job runs).
+(poll due sources, re-rank after the curators' decisions, nightly backup, pruning of old
+job runs).
 
 The poll runs in a worker thread with its own store connection, never on the web's event
 loop. One serve per data directory (a lock file). On SIGTERM uvicorn stops taking
@@ -28,12 +29,14 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from .config import Settings
 from .errors import CbewatchError
 from .pipeline import choose_sources, run_fetch
+from .rank import rank_new_items
 from .store import Store, utc_now
 from .web.app import create_app
 
 log = logging.getLogger("cbewatch")
 
 POLL_EVERY = timedelta(minutes=1)  # how often due sources are looked for
+RERANK_EVERY = timedelta(minutes=2)  # how soon the queue's order follows new decisions
 BACKUPS_KEPT = 7
 BACKUP_HOUR = 3  # local time of the nightly backup
 JOB_RUNS_KEPT = timedelta(days=30)
@@ -102,6 +105,7 @@ class Daemon:
         self.settings = settings
         self.stop = threading.Event()
         self._poll_lock = threading.Lock()
+        self._ranked_decisions: object = None  # the decisions the queue was last ranked on
         self._scheduler = BackgroundScheduler(job_defaults=JOB_DEFAULTS) if scheduler else None
 
     # -- what the web app sees ------------------------------------------------------
@@ -129,6 +133,7 @@ class Daemon:
         add = self._scheduler.add_job
         every = POLL_EVERY.total_seconds()
         add(self.poll_job, "interval", seconds=every, id="poll", next_run_time=utc_now())
+        add(self.rerank_job, "interval", seconds=RERANK_EVERY.total_seconds(), id="rerank")
         add(self.backup_job, "cron", hour=BACKUP_HOUR, id="backup")
         add(self.prune_job, "cron", hour=BACKUP_HOUR, minute=30, id="prune")
         self._scheduler.start()
@@ -185,6 +190,22 @@ class Daemon:
         if self.stop.is_set():
             return summary.line() + " (stopped early: shutting down)"
         return summary.line()
+
+    def rerank_job(self) -> None:
+        """Rescore the new items once the curators' decisions changed (retraining the
+        model on them), so that what they keep rejecting sinks without waiting for the
+        next poll that brings new items."""
+        with Store(self.settings.db_path) as store:
+            decisions = store.decision_labels()
+        if decisions == self._ranked_decisions or self.stop.is_set():
+            return
+
+        def work(store: Store) -> str:
+            summary = rank_new_items(self.settings, store)
+            self._ranked_decisions = decisions
+            return summary.line()
+
+        self._job("rerank", work)
 
     def backup_job(self) -> None:
         folder = self.settings.data_dir / "backups"

@@ -541,6 +541,12 @@ class Store:
         )
         return list(self.db.query(sql))
 
+    def decision_labels(self) -> list[tuple[int, str, str | None]]:
+        """(id, status, topic) of every accepted or rejected item: what the ranking
+        model learns from, cheap enough to compare every few minutes."""
+        sql = "SELECT id, status, topic FROM items WHERE status IN ('accepted', 'rejected')"
+        return [tuple(row) for row in self.db.execute(sql + " ORDER BY id").fetchall()]
+
     def save_rankings(self, rankings: Iterable[tuple[int, float, str | None, str]]) -> None:
         """Store (id, score, suggested_topic, why) for many items in one transaction."""
         rows = [(score, topic, why, item_id) for item_id, score, topic, why in rankings]
