@@ -28,6 +28,7 @@ class Labelled:
     relevant: bool
     topic: str | None
     kind: str | None
+    holdout: bool = False  # written apart from the lexicon: never looked at to tune it
 
     @property
     def url(self) -> str:
@@ -36,7 +37,7 @@ class Labelled:
 
 def load_corpus(path: Path = CORPUS) -> list[Labelled]:
     rows = [json.loads(line) for line in path.read_text().splitlines()]
-    return [Labelled(**{"kind": None, **row}) for row in rows]
+    return [Labelled(**row) for row in rows]
 
 
 def corpus_config(folder: Path) -> Path:

@@ -4,6 +4,7 @@ what it stores."""
 from __future__ import annotations
 
 import json
+import random
 from pathlib import Path
 
 import pytest
@@ -53,6 +54,34 @@ def item(title: str = "", description: str = "", text: str = "", n: int = 1) -> 
 def test_phrase_variants_match(phrase: str, text: str) -> None:
     assert list(PhraseIndex.of([phrase]).find(stems(text)))
 
+
+
+def test_phrases_are_found_leftmost_longest_and_never_overlapping() -> None:
+    """The indexed scan against a plain one, on random texts."""
+    phrases = ["assessment", "performance assessment", "performance", "assessment literacy",
+               "learning", "personalized learning", "a b c", "b", "b c d", "c", "a b c d e"]  # fmt: skip
+    index = PhraseIndex.of(phrases)
+    keys = set(index.by_key)
+    vocabulary = [*stems("assessment performance literacy learning personalized"),
+                  "a", "b", "c", "d", "e", "x", "bc", "ab"]  # fmt: skip
+
+    def plain_scan(words: list[str]) -> list[tuple[str, ...]]:
+        found, i = [], 0
+        while i < len(words):
+            longest = max(
+                (words[i:end] for end in range(i + 1, len(words) + 1)
+                 if tuple(words[i:end]) in keys),
+                key=len, default=None,
+            )  # fmt: skip
+            if longest:
+                found.append(tuple(longest))
+            i += len(longest) if longest else 1
+        return found
+
+    rng = random.Random(3)
+    for _ in range(3000):
+        words = [rng.choice(vocabulary) for _ in range(rng.randint(0, 12))]
+        assert [m.key for m in index.find(words)] == plain_scan(words), words
 
 @pytest.mark.parametrize(
     ("title", "description", "expected"),

@@ -15,190 +15,283 @@ from functools import lru_cache
 
 @dataclass(frozen=True)
 class Concept:
-    """A family of phrases that mean one thing in the field.
+    """A family of phrases that mean one thing in the field, at one strength.
 
     `weight` is how much one match says "this is about the field"; a negative weight says
-    it is not (the field's words in another sense). A one-word phrase is ambiguous
-    ("assessment", "equity", "policy") and counts only in a text that also speaks of
-    students or schools, unless it is one of the field's own words (UNAMBIGUOUS_WORDS).
+    it is not (the field's words in another sense). A one-word phrase counts only in a
+    text that also speaks of students or schools ("assessment", "equity", "policy"),
+    unless it is one of the field's own words (UNAMBIGUOUS_WORDS), and counts half unless
+    its concept is a strong one. Concepts of one `family` point to the same section.
     """
 
     name: str
     phrases: tuple[str, ...]
     weight: float
+    family: str = ""
+
+    @property
+    def strong(self) -> bool:
+        return self.weight >= STRONG
+
+
+STRONG, MEDIUM, WEAK = 3.0, 1.5, 0.75
+
+
+def _split(phrases: str) -> tuple[str, ...]:
+    return tuple(p.strip() for p in phrases.split(";") if p.strip())
 
 
 def _concept(name: str, weight: float, phrases: str) -> Concept:
-    return Concept(name, tuple(p.strip() for p in phrases.split(";") if p.strip()), weight)
+    return Concept(name, _split(phrases), weight, name)
+
+
+def _family(name: str, strong: str, medium: str = "", weak: str = "") -> tuple[Concept, ...]:
+    """One section's vocabulary in three strengths: phrases only the field uses, phrases
+    that say it in a school context, and single words that merely lean its way."""
+    tiers = ((STRONG, strong), (MEDIUM, medium), (WEAK, weak))
+    return tuple(
+        Concept(f"{name} ({weight:g})", _split(text), weight, name)
+        for weight, text in tiers
+        if text.strip()
+    )
 
 
 FIELD_CONCEPTS: tuple[Concept, ...] = (
-    _concept(
+    # The field itself: relevance, and no section of its own.
+    *_family(
         "competency education",
-        3.0,
-        """
+        strong="""
         competency-based education; competency-based learning; competency education;
-        competency-based; proficiency-based; mastery-based; mastery learning;
-        standards-based learning; CBE; CompetencyWorks; performance-based learning;
-        competency-based system; learning progressions; demonstrated mastery;
-        demonstrate mastery; demonstrating mastery; show mastery; move on when ready;
-        move on when they are ready; advance upon mastery; advance when ready""",
+        competency-based; competency based; proficiency-based; mastery-based;
+        mastery learning; mastery-learning; standards-based learning; standards-based;
+        CBE; CompetencyWorks; performance-based learning; learning progressions;
+        demonstrated mastery; demonstrate mastery; demonstrating mastery; show mastery;
+        showing mastery; shows mastery; prove mastery; reach mastery; mastery of skills;
+        move on when ready; move on when they are ready; move on when they're ready;
+        advance upon mastery; advance when ready; advance when they are ready;
+        move ahead when ready; progress skill by skill; competency framework;
+        Aurora Institute; iNACOL""",
+        medium="""
+        mastery; competencies; competency; proficiency; proficient; demonstrate;
+        demonstrated; show what they know; show what they have learned;
+        skills; skill; standards; learning outcomes;
+        move on; ready to move on; when they are ready; when they're ready""",
     ),
-    _concept(
+    *_family(
         "personalization",
-        2.0,
-        """
+        strong="""
         personalized learning; personalised learning; personalized instruction;
+        personalized pathway; personalized pathways; personalize learning;
+        personalizing learning; learner profile; learner profiles; personal learning plan;
+        personal learning plans; individual learning plan; individual learning plans;
+        individualized learning plan; student agency; learner agency; voice and choice;
+        student voice; learner voice; flexible pacing; self-paced; self-pacing; own pace;
+        own speed; own timeline; own schedule;
+        different paces; different speeds; learning pathways;
+        learning path; learning paths; blended learning; station rotation;
+        student ownership; ownership of their learning; ownership of learning;
         learner-centered; learner-centred; student-centered; student-centred;
-        learner profile; learner profiles; personal learning plan; personal learning path;
-        individual learning plan; student agency; learner agency; voice and choice;
-        flexible pacing; self-paced; own pace; their own pace; learning pathways;
-        blended learning; student ownership; ownership of their learning;
-        ownership of learning; goal setting; learning playlists; playlist;
-        student-driven; student-directed; self-directed learners; tailored instruction;
-        student choice; choice; choices; pace; pacing; learning goals; their own goals;
-        set goals; own path; individualized; individualised; adaptive; small groups;
-        reflect; reflection; journals; goal tracker; conferring; one-on-one""",
+        student-driven; student-directed; self-directed; self-direction;
+        learning playlists; playlists; choice boards; choice board; goal-setting;
+        goal setting; set goals; learning goals; own goals;
+        track their own progress; chart their own progress; track their progress;
+        chart their progress; individualized instruction; tailored instruction""",
+        medium="""
+        personalized; personalised; personalize; individualized; individualised;
+        tailored; tailor; pace; pacing; paced; choice; choices; choose; chose; pick;
+        interests; passions; agency; ownership; goals; flexible; adaptive; tutoring;
+        tutor; one-on-one; conferring; check-ins; small groups; reflect; reflection;
+        progress; own learning; independently""",
     ),
-    _concept(
+    *_family(
         "credit anywhere",
-        2.0,
-        """
-        anytime, anywhere learning; anytime anywhere; learning anywhere; learn everywhere;
-        extended learning opportunities; extended learning opportunity; ELO; ELOs;
-        work-based learning; seat time; seat-time; Carnegie unit; credit flexibility;
-        competency-based credit; credit for learning outside school; internships for credit;
-        internship for credit; earn credit; earned credit; earning credit; course credit;
-        academic credit; credit toward graduation; credit-bearing; dual enrollment;
-        dual credit; early college; apprenticeship; apprenticeships; youth apprenticeship;
-        pre-apprenticeship; out-of-school learning; outside the classroom;
-        beyond the classroom; community-based learning; learning outside school;
-        internship; internships; job shadowing; credit; credits; graduation credit;
-        toward graduation; toward a diploma; count toward graduation; counts toward;
-        placement; placements; community partners; employer partners; employers;
-        out-of-school; afterschool; after-school; summer learning; expanded learning;
-        career pathways; career and technical education; CTE; workplace; job site""",
+        strong="""
+        anytime, anywhere learning; anytime anywhere learning; anytime anywhere;
+        learning anywhere; learn everywhere; extended learning opportunities;
+        extended learning opportunity; ELO; ELOs; work-based learning; seat time;
+        seat-time; Carnegie unit; Carnegie units; credit flexibility;
+        competency-based credit; credit for learning outside school;
+        internships for credit; internship for credit; earn credit; earns credit;
+        earned credit; earning credit; earn credits; receive credit; receives credit;
+        award credit; awards credit; awarded credit; grant credit; grants credit;
+        give credit; course credit; academic credit; elective credit; half credit;
+        full credit; credit toward graduation; credits toward graduation;
+        count toward graduation; counts toward graduation; credit-bearing; credit by exam;
+        credit by examination; test out; tests out; testing out; credit recovery;
+        dual enrollment; dual credit; early college; apprenticeship; apprenticeships;
+        youth apprenticeship; pre-apprenticeship; apprentice; apprentices;
+        out-of-school learning; learning outside school; learning outside of school;
+        outside the classroom; beyond the classroom; community-based learning;
+        internship; internships; job shadowing; job shadow; work experience;
+        career and technical education; industry certification; industry credential;
+        industry-recognized credential; summer job; summer jobs; part-time job;
+        part-time jobs; learning at work""",
+        medium="""
+        credit; credits; credited; toward graduation; toward a diploma; counts toward;
+        count toward; placement; placements; community partners; employer partners;
+        employers; employer; workplace; job site; out-of-school; afterschool;
+        after-school; summer learning; expanded learning; career pathways; CTE;
+        certification; certified; museum; library; volunteer; volunteering; jobs""",
     ),
-    _concept(
+    *_family(
         "equity",
-        2.0,
-        """
+        strong="""
         educational equity; equity in education; equitable access; equitable outcomes;
-        opportunity gap; opportunity gaps; achievement gap; culturally responsive;
-        culturally sustaining; culturally relevant; multilingual learners;
-        multilingual students; English learners; English language learners;
-        emergent bilingual; students with disabilities; special education;
-        universal design for learning; UDL; underserved students; underserved;
-        historically marginalized; marginalized students; inclusive learning; inclusion;
-        anti-racist; antiracist; anti-racism; students of color; low-income students;
-        students from low-income families; racial disparities; disparities; equity;
-        belonging; access and opportunity; first-generation; home language;
-        languages; immigrant; immigrants; newcomer; newcomers; income; race; subgroup;
-        subgroups; disaggregated; gap; gaps; fair access; access; rigorous coursework;
-        tracking; tracks; bias; biased; cultures; bilingual; translated; rural;
-        left behind; least well served; disability; disabilities""",
+        opportunity gap; opportunity gaps; achievement gap; achievement gaps;
+        culturally responsive; culturally sustaining; culturally relevant;
+        multilingual learners; multilingual students; English learners;
+        English language learners; emergent bilingual; emergent bilinguals;
+        students with disabilities; special education; universal design for learning;
+        UDL; underserved students; historically marginalized; marginalized students;
+        inclusive learning; anti-racist; antiracist; anti-racism; students of color;
+        Black students; Latino students; Latina students; Latinx students;
+        Black and Latino; Indigenous students; Native students; Native American students;
+        low-income students; low-income families; students from low-income families;
+        students experiencing homelessness; homeless students; foster youth; foster care;
+        migrant students; refugee students; immigrant students; newcomer students;
+        chronically absent; chronic absenteeism; racial disparities; digital divide;
+        home language; heritage language; heritage speakers; first-generation;
+        juvenile justice; juvenile detention; detention school; learning disabilities;
+        IEP; IEPs; 504 plans; gifted""",
+        medium="""
+        equity; equitable; inequitable; inequity; inequities; disparities; disparity;
+        underserved; marginalized; inclusive; inclusion; belonging; racial; race;
+        racism; low-income; poverty; homeless; homelessness; migrant; migrants;
+        refugee; refugees; immigrant; immigrants; newcomer; newcomers; multilingual;
+        bilingual; interpreters; interpreter; translated; translation; dyslexia;
+        deaf; blind; disability; disabilities; accommodations; accessible;
+        accessibility; internet access; hotspot; hotspots; broadband; bias; biased;
+        fairness; gap; gaps; access; rural students; absent; absences""",
     ),
-    _concept(
+    *_family(
         "leadership",
-        1.5,
-        """
+        strong="""
         learner-centered leadership; portrait of a graduate; profile of a graduate;
         graduate portrait; graduate profile; portrait of a learner; vision of a graduate;
         superintendent; superintendents; principal leadership; school leaders;
         district leaders; district leadership; distributed leadership;
-        teacher leadership; teacher leaders; community engagement; engage the community;
-        systems change; system change; change management; vision for learning;
-        shared vision; strategic plan; leadership team; school board; transformation;
-        leading change; stakeholder engagement; community conversations;
-        community listening; design team; forums; community forums; listening tour;
-        central office; district office; principals; leaders; leading; lead;
-        board adopted; decision-making; school board members; network of principals;
-        the community; residents; vision; graduate""",
+        teacher leadership; teacher leaders; community engagement; systems change;
+        system change; change management; vision for learning; shared vision;
+        strategic plan; leadership team; leadership teams; school board;
+        board members; listening tour; community conversations; community forums;
+        town hall; town halls; design team; steering committee; leading change;
+        stakeholder engagement; central office""",
+        medium="""
+        principal; principals; leaders; leadership; leading; lead; board;
+        vision; mission; community; families; parents; stakeholders; transformation;
+        culture; trust; coalition; network; cohort; summit; convening; retreat;
+        strategy; plan; planning; decision-making; collaboration; graduate""",
     ),
-    _concept(
+    *_family(
         "policy",
-        1.5,
-        """
-        state policy; policy; policies; policymakers; legislation; legislature;
-        legislators; lawmakers; bill; statute; seat-time waiver; waiver; waivers;
-        graduation requirements; competency-based diploma; accountability system;
-        accountability; innovative assessment pilot; innovative assessment demonstration
-        authority; IADA; ESSA; Every Student Succeeds Act; state board of education;
-        state board; department of education; policy brief; testimony; innovation zone;
-        innovation zones; governor; regulations; rulemaking; state law; funding formula;
-        federal""",
+        strong="""
+        state policy; policymakers; legislation; legislature; legislative; legislators;
+        lawmakers; statute; seat-time waiver; graduation requirements;
+        competency-based diploma; accountability system; accountability systems;
+        innovative assessment pilot; innovative assessment demonstration authority;
+        IADA; ESSA; Every Student Succeeds Act; state board of education;
+        state board; department of education; education department; policy brief;
+        testimony; testified; innovation zone; innovation zones; governor;
+        rulemaking; state law; state laws; new law; bill; bills; senate bill;
+        house bill; school ratings; state ratings; state test; state tests;
+        state testing; statewide test; federal testing; diploma law; credit hour;
+        credit hours; funding formula; pilot districts; state auditor; commissioner;
+        education commissioner; state superintendent; appropriations; state budget""",
+        medium="""
+        policy; policies; law; laws; waiver; waivers; accountability; regulations;
+        rules; federal; state; states; statewide; flexibility; mandate; mandates;
+        requirements; budget; funding; grant program; audit; auditor; task force;
+        ratings; legislative staff; diploma; governors; congress""",
     ),
-    _concept(
+    *_family(
         "grading",
-        2.0,
-        """
+        strong="""
         standards-based grading; competency-based grading; mastery-based grading;
-        proficiency-based grading; grading practices; grading policy; equitable grading;
-        grading for equity; traditional grading; letter grades; grades; grading;
-        proficiency scale; proficiency scales; performance assessment;
+        proficiency-based grading; grading practices; grading policy; grading policies;
+        equitable grading; grading for equity; traditional grading; letter grades;
+        grading; proficiency scale; proficiency scales; performance assessment;
         performance assessments; performance task; performance tasks; reassessment;
-        reassessments; retake; retakes; redo; rubric; rubrics; formative assessment;
-        summative assessment; scoring calibration; calibration; moderation;
-        competency-based transcript; mastery transcript; transcript; report card;
-        report cards; through-year assessment; assessment literacy; assessment;
-        assessments; evidence of learning; feedback; zero; zeros; homework; averaging;
-        gradebook; four-point scale; 4-point scale; scored""",
+        reassessments; reassess; retake; retakes; redo; redos; second chance;
+        second chances; second try; second tries; rubric; rubrics; scoring guide;
+        scoring guides; formative assessment; summative assessment; scoring calibration;
+        calibration; moderation; competency-based transcript; mastery transcript;
+        transcript; transcripts; report card; report cards; progress report;
+        progress reports; through-year assessment; assessment literacy;
+        evidence of learning; gradebook; gradebooks; four-point scale; 4-point scale;
+        unit test; unit tests; unit check; unit checks; common assessments;
+        averaging; zeros; late work; homework""",
+        medium="""
+        assessment; assessments; assess; assessing; test; tests; testing; exam; exams;
+        quiz; quizzes; score; scores; scoring; scored; feedback;
+        evidence; measure; measuring; results""",
     ),
-    _concept(
+    *_family(
         "practice",
-        1.5,
-        """
+        strong="""
         mastery-based progression; competency-based pathways; project-based learning;
-        PBL; capstone; capstone project; exhibition of learning; exhibitions;
-        defense of learning; student-led conferences; student-led conference;
-        interdisciplinary; deeper learning; school redesign; redesign; advisory;
-        flexible scheduling; microschool; micro-school; microschools; place-based learning;
-        place-based; learning studio; multi-age; multiage; hands-on learning;
-        portfolio defense; presentation of learning; experiential learning;
-        inquiry-based; studio; innovation; innovative practices; pilot school; projects;
-        project; portfolio; portfolios; panel; mentoring; mentor; mentors; showcase;
-        mixed-age; long blocks; block schedule; schedule; real-world; community experts;
-        student-led; presentation; present; presents; defend; co-plan; co-planning;
-        across subjects; workshop; workshops; expedition; field work; fieldwork""",
+        project-based; PBL; capstone; capstones; capstone project; exhibition of learning;
+        exhibitions of learning; exhibitions; exhibition; student-led conferences;
+        student-led conference; interdisciplinary; deeper learning; school redesign;
+        redesign; redesigned; advisory; flexible scheduling; flexible schedule;
+        microschool; micro-school; microschools; place-based learning; place-based;
+        learning studio; multi-age; multiage; mixed-age; portfolio defense;
+        presentation of learning; presentations of learning; experiential learning;
+        inquiry-based; expeditionary learning; lab school; pilot school; innovation school;
+        block schedule; bell schedule; makerspace; design challenge; hands-on learning;
+        fieldwork; field work; real-world problems; passion project; passion projects;
+        genius hour; intersession; learning expedition; defend their work;
+        community project; community projects""",
+        medium="""
+        projects; project; portfolio; portfolios; panel; showcase; studio; lab;
+        schedule; bells; blocks; real-world; hands-on; defense; defend; present;
+        presentation; presentations; exhibit; mentors; mentor; mentoring; model;
+        innovative; innovation; pilot; new school; units""",
     ),
-    _concept(
+    *_family(
         "teacher resources",
-        1.5,
-        """
+        strong="""
         micro-credentials; micro-credential; microcredential; microcredentials;
         professional learning; professional development; toolkit; tool kit;
-        teacher resources; resources for teachers; unit planning; unit plan;
-        learning targets; learning target; instructional coaching; instructional coach;
-        coaching; educator competencies; facilitation guide; lesson plans; lesson plan;
-        lesson planning; webinar; webinars; playbook; guidebook; workbook; protocol;
-        protocols; templates; template; professional learning community; PLC;
-        planning guide; self-paced course; online course; course for educators;
-        implementation guide; guide; credential; credentials; course; module; modules;
-        materials; open educational resources; openly licensed; facilitator;
-        facilitator notes; sample units; unit planner; recorded session; video examples;
-        free course; download; downloadable; kit; starter kit; checklist;
-        reflection prompts; library of; coaches""",
+        teacher resources; resources for teachers; unit planning; unit plan; unit plans;
+        learning targets; learning target; I can statements; instructional coaching;
+        instructional coach; instructional coaches; educator competencies;
+        facilitation guide; lesson plans; lesson plan; lesson planning; webinar;
+        webinars; playbook; guidebook; workbook; facilitator guide; planning guide;
+        implementation guide; starter kit; video library; video series; podcast;
+        podcast episode; online course; free course; course for teachers;
+        community of practice; professional learning community; PLC; book study;
+        teacher fellowship; fellowship; office hours; open educational resources;
+        teacher training; new teachers; induction; sample units; planning template;
+        templates; template; protocols; protocol""",
+        medium="""
+        guide; guides; resources; resource; tool; tools; app; apps; checklist;
+        workshop; workshops; webinar series; coaching; coach; coaches; training;
+        session; sessions; register; registration; apply; applications; course;
+        courses; module; modules; materials; library; videos; video; download;
+        curriculum; designing; design; planning""",
     ),
-    _concept(
+    *_family(
         "research",
-        1.0,
-        """
-        research; report; study finds; study; evaluation; white paper; issue brief;
-        case study; survey; evidence base; working paper; literature review; findings;
+        strong="""
+        study finds; new study; white paper; issue brief; case study; case studies;
+        working paper; literature review; evaluation finds; survey finds;
+        research brief; new report; report finds""",
+        medium="""
+        research; report; study; evaluation; survey; evidence base; findings;
         researchers; data""",
     ),
 )
 
 # Words that tell an ambiguous phrase ("assessment", "equity", "policy") is about school.
-SCHOOL_WORDS: tuple[str, ...] = tuple(
+SCHOOL_WORDS: tuple[str, ...] = _split(
     """student; students; school; schools; schooling; teacher; teachers; classroom;
     classrooms; district; districts; K-12; educator; educators; learner; learners;
     pupil; pupils; high school; middle school; elementary; kindergarten; curriculum;
     instruction; instructional; graduation; grade level; ninth graders; tenth graders;
-    eighth graders; principal; superintendent; youth; education; diploma; teen; teens;
-    juniors; seniors; counselor; counselors; coursework; transcript; young people""".replace(
-        "\n", " "
-    ).split(";")
+    eighth graders; sixth graders; fifth graders; fourth graders; third graders;
+    seventh graders; graders; principal; superintendent; youth; diploma; teen; teens;
+    juniors; seniors; freshmen; sophomores; counselor; counselors; coursework;
+    transcript; young people; kids; children; unified; academy"""
 )
 
 # The field's words in their other senses. A match here counts against relevance.
@@ -207,63 +300,80 @@ OTHER_SENSES: tuple[Concept, ...] = (
         "property and money",
         -3.0,
         """
-        property tax; property taxes; tax assessment; assessed value; assessor;
-        county assessor; homeowner; homeowners; home equity; equity line; mortgage;
-        mortgages; appraisal; real estate; refinance; interest rate; interest rates;
-        private equity; equity investors; equity stake; shares; shareholders; stock;
-        portfolio managers; dividend; quarterly earnings; earnings; revenue; fiscal quarter;
-        valuation; investors; venture; fund""",
+        property tax; property taxes; tax assessment; assessed value; assessed values;
+        assessor; assessors; county assessor; assessment notice; assessment notices;
+        assessment appeals; mill rate; millage; homeowner; homeowners; home equity;
+        equity line; home equity loan; mortgage; mortgages; appraisal; real estate;
+        refinance; interest rate; interest rates; private equity; equity investors;
+        equity stake; equity firm; shareholders; stock price; stocks; dividend;
+        quarterly earnings; earnings call; fiscal quarter; valuation; investors;
+        venture capital; pay equity; buyout""",
     ),
     _concept(
         "insurance",
         -3.0,
         """
         insurance; insurer; insurers; policyholder; policyholders; premium; premiums;
-        deductible; coverage; claims; underwriting; actuarial""",
+        deductible; deductibles; coverage; claims; underwriting; actuarial; liability""",
     ),
     _concept(
         "corporate",
         -2.5,
         """
-        executive; executives; CEO; chief executive; board of directors; corporate;
-        company; companies; employees; workforce retention; sales team; quarterly;
-        customers; brand; marketing; merger; acquisition; startup; leadership retreat;
-        management consultants; c-suite; managers""",
+        chief executive; CEO; board of directors; corporate; company; companies;
+        employees; sales team; merger; acquisition; startup; leadership retreat;
+        management consultants; c-suite; managers; executive team; executives;
+        management book; workforce; staff training; warehouse""",
+    ),
+    _concept(
+        "higher education",
+        -2.5,
+        """
+        university; universities; undergraduate; undergraduates; bachelor's;
+        bachelor's degree; master's degree; degree program; degree programs; degrees;
+        online degree; college students; adult learners; adult students;
+        credit for prior learning; prior learning assessment; faculty; professor; professors; campus; medical school;
+        first-year students; freshman seminar; tuition""",
+    ),
+    _concept(
+        "health care",
+        -2.0,
+        """
+        patients; patient; clinical; hospital; hospitals; nurses; nursing;
+        physicians; medical; diagnosis; treatment; clinic; health plan; pharmacy;
+        pharmacist; pharmacists""",
     ),
     _concept(
         "performing and sport",
         -2.5,
         """
         orchestra; symphony; piano; pianist; violin; violinist; guitar; guitarist; cello;
-        musician; musicians; concert; recital; conservatory; chess; grandmaster;
-        martial arts; black belt; dojo; athlete; athletes; coach said; season; tournament;
-        playoffs; championship; quarterback; chef; cooking; kitchen; recipe; sourdough;
-        pottery; woodworking; painting; gallery""",
+        cellist; musician; musicians; concert; recital; conservatory; masterclass;
+        master class; chess; grandmaster; martial arts; black belt; dojo; athlete;
+        athletes; tournament; playoffs; championship; quarterback; chef; chefs; cooking;
+        culinary; recipe; sourdough; pottery; woodworking; marathon; running clinic""",
     ),
     _concept(
         "product launch",
         -2.5,
         """
-        laptop; laptops; tablet; tablets; chromebook; chromebooks; processor; battery;
-        battery life; stylus; touchscreen; display; pre-order; preorder; pre-orders;
-        retail price; price; priced at; ships; shipping; available in; storage; gigabytes;
-        GB; RAM; hardware; device; devices; headset; unveiled; launch; launches; model year;
-        specs""",
-    ),
-    _concept(
-        "health and clinic",
-        -2.0,
-        """
-        patients; patient; clinical; hospital; nurses; physicians; medical; diagnosis;
-        treatment; clinic; health plan""",
+        laptop; laptops; tablet; tablets; chromebook; chromebooks; processor; battery life;
+        stylus; touchscreen; pre-order; preorder; pre-orders; retail price; priced at;
+        gigabytes; hardware; headset; headsets; unveiled; model year; specs; funding round;
+        series A; series B; per seat; subscription""",
     ),
     _concept(
         "local chores",
         -1.5,
         """
-        snow day; bus route; bus routes; cafeteria menu; lunch menu; parking; road work;
-        construction; roof; boiler; bond measure; ribbon cutting; football; basketball;
-        volleyball; homecoming; prom; bake sale; fundraiser; retirement party; obituary""",
+        snow day; bus route; bus routes; bus schedule; cafeteria menu; lunch menu;
+        lunch prices; parking; road work; construction; roof; boiler; bond measure;
+        bond vote; ribbon cutting; football; basketball; volleyball; homecoming; prom;
+        bake sale; fundraiser; retirement party; obituary; teacher strike; strike;
+        walkout; contract talks; salary; salaries; raises; pay raise; cell phone ban;
+        phone ban; cellphones; lockdown drill; shooting; enrollment decline;
+        school closure; school closures; highway; highways; fishing; utility rates;
+        utilities""",
     ),
 )
 
@@ -276,9 +386,15 @@ _BRITISH = re.compile(r"(i)s(e|ed|es|ing|ation|ations)$")
 _SUFFIXES = (("ies", "y"), ("ing", ""), ("ed", ""), ("es", "e"), ("s", ""))
 
 
+# Words the stemmer would fold into another word of a different sense.
+_KEEP = {"grading": "grading", "graded": "grading"}  # not "grade", the year of school
+
+
 @lru_cache(maxsize=65_536)
 def stem(word: str) -> str:
     """A light stemmer: plural and -ed/-ing forms and British spellings meet."""
+    if word in _KEEP:
+        return _KEEP[word]
     word = _BRITISH.sub(r"\1z\2", word)
     for suffix, replacement in _SUFFIXES:
         if word.endswith(suffix) and len(word) - len(suffix) >= 3 and not word.endswith("ss"):
@@ -341,23 +457,21 @@ class PhraseIndex:
         return cls(by_key)
 
     def find(self, words: list[str]) -> Iterator[Match]:
-        firsts = self.firsts
+        firsts, longer, by_key = self.firsts, self.longer, self.by_key
         free = 0  # the next match starts after the last one ends
         for i in [i for i, word in enumerate(words) if word in firsts]:
             if i < free:
                 continue
-            key = self._longest_at(words, i)
+            # most starts begin no longer phrase: a one-word match, no tuples to try
+            key = self._longest_at(words, i) if words[i] in longer else (words[i],)
             if key:
-                yield Match(key, self.by_key[key])
+                yield Match(key, by_key[key])
                 free = i + len(key)
 
     def any_in(self, words: list[str]) -> bool:
         return not self.firsts.isdisjoint(words) and next(self.find(words), None) is not None
 
     def _longest_at(self, words: list[str], i: int) -> tuple[str, ...] | None:
-        if words[i] not in self.longer:  # most matches are one word: no tuples to try
-            key = (words[i],)
-            return key if key in self.by_key else None
         longest = None
         for end in range(i + 1, len(words) + 1):
             key = tuple(words[i:end])
