@@ -102,6 +102,56 @@ def test_login_is_rate_limited(served: Served) -> None:
     assert PASSWORD not in log and "wrong password" not in log and "cbewatch_session" not in log
 
 
+def from_address(served: Served, address: str) -> httpx.Client:
+    """A client whose connections come from `address`: on Linux all of 127.0.0.0/8 is
+    loopback, so each test can be a different client address to the server."""
+    transport = httpx.HTTPTransport(local_address=address)
+    return httpx.Client(base_url=served.url, transport=transport, timeout=10)
+
+
+def try_login(client: httpx.Client, user: str, password: str) -> httpx.Response:
+    token = csrf_from(client.get("/login").text)
+    return client.post("/login", data={"username": user, "password": password, "csrf_token": token})
+
+
+def test_a_strangers_failed_logins_do_not_lock_the_curator_out(served: Served) -> None:
+    stranger = from_address(served, "127.0.0.2")
+    for _ in range(5):
+        assert try_login(stranger, "alice", "wrong password").status_code == 401
+    refused = try_login(stranger, "alice", PASSWORD)
+    assert refused.status_code == 429 and "Too many failed logins" in refused.text
+    alice = from_address(served, "127.0.0.3")
+    assert try_login(alice, "alice", PASSWORD).status_code == 303
+    assert alice.get("/queue").status_code == 200
+    assert try_login(stranger, "alice", PASSWORD).status_code == 429  # still, for the stranger
+
+
+def test_failed_logins_are_limited_per_address_across_user_names(served: Served) -> None:
+    sprayer = from_address(served, "127.0.0.4")
+    for n in range(20):
+        assert try_login(sprayer, f"guess{n % 5}", "wrong password").status_code == 401
+    refused = try_login(sprayer, "bob", PASSWORD)
+    assert refused.status_code == 429 and "Too many failed logins" in refused.text
+    assert try_login(from_address(served, "127.0.0.5"), "bob", PASSWORD).status_code == 303
+
+
+def test_behind_a_proxy_failed_logins_count_by_the_forwarded_address(served: Served) -> None:
+    """The proxy on this host (127.0.0.1) names the client in X-Forwarded-For, as
+    docs/deploy.md tells nginx to; two clients behind it are limited apart."""
+    proxy = httpx.Client(base_url=served.url, timeout=10)
+    token = csrf_from(proxy.get("/login").text)
+    for _ in range(5):
+        bad = {"username": "bob", "password": "wrong password", "csrf_token": token}
+        sent = proxy.post("/login", data=bad, headers={"x-forwarded-for": "192.0.2.10"})
+        assert sent.status_code == 401
+    right = {"username": "bob", "password": PASSWORD, "csrf_token": token}
+    again = proxy.post("/login", data=right, headers={"x-forwarded-for": "192.0.2.10"})
+    assert again.status_code == 429
+    assert "login failed: user 'bob' from 192.0.2.10" in served.log.read_text()
+    other = proxy.post("/login", data=right, headers={"x-forwarded-for": "192.0.2.11"})
+    assert other.status_code == 303
+
+
 def test_plain_form_decisions_and_a_refused_conflict(served: Served) -> None:
     alice, bob = logged_in(served, "alice"), logged_in(served, "bob")
     token = csrf_from(alice.get("/items/2").text)

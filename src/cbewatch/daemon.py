@@ -242,7 +242,9 @@ def serve(settings: Settings, host: str, port: int, scheduler: bool = True) -> N
             port=port,
             log_config=None,
             access_log=False,
-            proxy_headers=True,  # a TLS proxy on this host sets X-Forwarded-Proto
+            # A TLS proxy on this host sets X-Forwarded-Proto, and X-Forwarded-For: the
+            # login limits count by the client's address, never the proxy's.
+            proxy_headers=True,
             timeout_graceful_shutdown=3,
             server_header=False,
         )

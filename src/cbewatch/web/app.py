@@ -69,6 +69,7 @@ async def login(request: Request) -> Response:
         log.warning("login failed: user %r from %s", user[:64], address)
         message = "That user name and password do not match."
         return render(request, "login.html", 401, next=target, error=message)
+    state.limiter.succeeded(address, user)
     log_in(request, user)
     return RedirectResponse(target, 303)
 

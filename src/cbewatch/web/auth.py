@@ -7,6 +7,7 @@ secret. Every page but the public ones requires a login; every POST needs the to
 from __future__ import annotations
 
 import hmac
+import ipaddress
 import secrets
 import time
 from collections import deque
@@ -138,31 +139,77 @@ def guard(sessions: Sessions) -> Callable[[Request, Callable], Awaitable[Respons
     return middleware
 
 
+def address_key(address: str) -> str:
+    """A client address as the login limits count it: an IPv6 address by its /64 (one
+    host or home usually has a whole /64 to pick from), anything else as it is."""
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return address
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped:
+            return str(ip.ipv4_mapped)
+        return str(ipaddress.ip_network(f"{ip}/64", strict=False))
+    return str(ip)
+
+
 class LoginLimiter:
-    """Failed logins are limited per user name (`per_user`) and per client address
-    (`per_address`, higher: curators may share an office or a proxy) within `window`
-    seconds; a success does not reset the count, so guessing stays slow."""
+    """Failed logins within `window` seconds, counted three ways:
 
-    def __init__(self, per_user: int = 5, per_address: int = 20, window: float = 900.0) -> None:
+    - per client address and user name (`per_pair`): guessing one account from one place;
+    - per client address (`per_address`, higher: curators may share an office or a proxy);
+    - per user name from every address (`per_user`): only a ceiling against guessing
+      spread over many addresses. One address stops at `per_pair` failures for a name, so
+      it takes `per_user / per_pair` addresses to reach it, and an address the user has
+      logged in from within `known_for` seconds is exempt from it.
+
+    So a stranger's failures lock out the stranger's address, never the curator logging
+    in from elsewhere. A success does not reset the counts, so guessing stays slow.
+    """
+
+    def __init__(
+        self,
+        per_pair: int = 5,
+        per_address: int = 20,
+        per_user: int = 100,
+        window: float = 900.0,
+        known_for: float = 30 * 86400.0,
+    ) -> None:
         self.window = window
-        self._limits = {"user": per_user, "address": per_address}
-        self._failures: dict[tuple[str, str], deque[float]] = {}
+        self.known_for = known_for
+        self._limits = {"pair": per_pair, "address": per_address, "user": per_user}
+        self._failures: dict[tuple[str, ...], deque[float]] = {}
+        self._known: dict[tuple[str, str], float] = {}  # (address, user) -> last success
 
-    def _recent(self, key: tuple[str, str], now: float) -> deque[float]:
-        times = self._failures.setdefault(key, deque())
+    def _count(self, key: tuple[str, ...], now: float) -> int:
+        times = self._failures.get(key)  # a read never adds a key
+        if times is None:
+            return 0
         while times and times[0] <= now - self.window:
             times.popleft()
-        return times
+        return len(times)
 
-    def _keys(self, address: str, user: str) -> list[tuple[str, str]]:
-        return [("user", user.lower()), ("address", address)]
+    def _keys(self, address: str, user: str) -> list[tuple[str, ...]]:
+        address, user = address_key(address), user.lower()
+        return [("pair", address, user), ("address", address), ("user", user)]
+
+    def _known_address(self, address: str, user: str, now: float) -> bool:
+        seen = self._known.get((address_key(address), user.lower()))
+        return seen is not None and seen > now - self.known_for
 
     def blocked(self, address: str, user: str) -> bool:
         now = time.monotonic()
-        keys = self._keys(address, user)
-        return any(len(self._recent(k, now)) >= self._limits[k[0]] for k in keys)
+        exempt = self._known_address(address, user, now)
+        return any(
+            self._count(key, now) >= self._limits[key[0]]
+            for key in self._keys(address, user)
+            if not (key[0] == "user" and exempt)
+        )
 
     def failed(self, address: str, user: str) -> None:
         now = time.monotonic()
         for key in self._keys(address, user):
-            self._recent(key, now).append(now)
+            self._failures.setdefault(key, deque()).append(now)
+
+    def succeeded(self, address: str, user: str) -> None:
+        self._known[(address_key(address), user.lower())] = time.monotonic()
