@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import time
+import tracemalloc
+
 import pytest
 
 from cbewatch.web.auth import LoginLimiter, address_key
@@ -53,3 +56,55 @@ def test_an_ipv6_client_cannot_escape_by_changing_its_interface_id() -> None:
         limiter.failed(f"2001:db8:1:2::{n:x}", "alice")
     assert limiter.blocked("2001:db8:1:2::99", "alice")
     assert not limiter.blocked("2001:db8:1:3::1", "alice")
+
+
+def spray(limiter: LoginLimiter, count: int, start: int = 0) -> None:
+    """Failures from `count` different addresses at `count` different user names."""
+    for n in range(start, start + count):
+        limiter.failed(f"10.{n >> 16 & 255}.{n >> 8 & 255}.{n & 255}", f"user{n}")
+
+
+def test_checking_a_limit_remembers_nothing() -> None:
+    limiter = LoginLimiter()
+    for n in range(1000):
+        assert not limiter.blocked(f"10.0.{n >> 8}.{n & 255}", f"user{n}")
+    assert limiter.tracked() == 0
+
+
+def test_the_failure_table_stays_bounded_however_many_names_and_addresses() -> None:
+    limiter = LoginLimiter(max_keys=3000)
+    spray(limiter, 1000)
+    tracemalloc.start()
+    try:
+        spray(limiter, 1000, start=1000)  # the table is full from here on
+        full = tracemalloc.get_traced_memory()[0]
+        spray(limiter, 20_000, start=2000)
+        later = tracemalloc.get_traced_memory()[0]
+    finally:
+        tracemalloc.stop()
+    assert later < full + 64 * 1024  # no growth beyond noise
+    assert limiter.tracked() == 3000
+    assert limiter.blocked("203.0.113.9", "user0") is False  # long forgotten: no lockout
+
+
+def test_expired_failures_are_dropped_as_new_ones_come_in() -> None:
+    limiter = LoginLimiter(window=0.05)
+    spray(limiter, 200)
+    assert limiter.tracked() == 600  # (address, name), address and name for each
+    time.sleep(0.1)
+    spray(limiter, 1, start=500)
+    assert limiter.tracked() == 3
+
+
+def test_one_key_keeps_only_what_its_limit_needs() -> None:
+    limiter = LoginLimiter()
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        for _ in range(5000):  # as if a caller went on failing without asking first
+            limiter.failed("203.0.113.9", "x" * 100_000)
+        after = tracemalloc.get_traced_memory()[0]
+    finally:
+        tracemalloc.stop()
+    assert after - before < 16 * 1024
+    assert limiter.blocked("203.0.113.9", "x" * 100_000) and limiter.tracked() == 3

@@ -10,8 +10,8 @@ import hmac
 import ipaddress
 import secrets
 import time
-from collections import deque
-from collections.abc import Awaitable, Callable
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable, Hashable
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -145,12 +145,56 @@ def address_key(address: str) -> str:
     try:
         ip = ipaddress.ip_address(address)
     except ValueError:
-        return address
+        return address[:64]  # not an address (a proxy's odd header): never stored whole
     if isinstance(ip, ipaddress.IPv6Address):
         if ip.ipv4_mapped:
             return str(ip.ipv4_mapped)
         return str(ipaddress.ip_network(f"{ip}/64", strict=False))
     return str(ip)
+
+
+def name_key(user: str) -> str:
+    # User names have at most 64 characters; a longer one is never a user, and a
+    # megabyte-long one must not be kept whole.
+    return user.lower()[:65]
+
+
+class RecentTimes:
+    """Moments per key within the last `window` seconds: at most `max_keys` keys, and
+    per key only the newest `keep` moments. Keys are kept in the order they were last
+    added to, so expired ones are dropped from the front as new moments come in, and
+    when the table is full the least recently added key is forgotten first."""
+
+    def __init__(self, window: float, max_keys: int) -> None:
+        self.window = window
+        self.max_keys = max_keys
+        self._times: OrderedDict[Hashable, list[float]] = OrderedDict()
+
+    def __len__(self) -> int:
+        return len(self._times)
+
+    def count(self, key: Hashable, now: float) -> int:
+        """How many moments of `key` are recent; a read never adds a key."""
+        cutoff = now - self.window
+        return sum(moment > cutoff for moment in self._times.get(key, ()))
+
+    def add(self, key: Hashable, now: float, keep: int) -> None:
+        times = self._times.get(key)
+        if times is None:
+            times = self._times[key] = []
+        else:
+            self._times.move_to_end(key)
+        times.append(now)
+        del times[:-keep]  # the newest `keep` decide whether a limit of `keep` is reached
+        self._prune(now)
+
+    def _prune(self, now: float) -> None:
+        cutoff = now - self.window
+        while self._times:
+            oldest = next(iter(self._times.values()))
+            if oldest[-1] > cutoff and len(self._times) <= self.max_keys:
+                break
+            self._times.popitem(last=False)
 
 
 class LoginLimiter:
@@ -165,6 +209,8 @@ class LoginLimiter:
 
     So a stranger's failures lock out the stranger's address, never the curator logging
     in from elsewhere. A success does not reset the counts, so guessing stays slow.
+    Memory is bounded: at most `max_keys` counts and `max_keys` known addresses, each
+    a few hundred bytes (see `RecentTimes`).
     """
 
     def __init__(
@@ -174,34 +220,25 @@ class LoginLimiter:
         per_user: int = 100,
         window: float = 900.0,
         known_for: float = 30 * 86400.0,
+        max_keys: int = 10_000,
     ) -> None:
-        self.window = window
-        self.known_for = known_for
         self._limits = {"pair": per_pair, "address": per_address, "user": per_user}
-        self._failures: dict[tuple[str, ...], deque[float]] = {}
-        self._known: dict[tuple[str, str], float] = {}  # (address, user) -> last success
+        self._failures = RecentTimes(window, max_keys)
+        self._known = RecentTimes(known_for, max_keys)  # (address, user) of past successes
 
-    def _count(self, key: tuple[str, ...], now: float) -> int:
-        times = self._failures.get(key)  # a read never adds a key
-        if times is None:
-            return 0
-        while times and times[0] <= now - self.window:
-            times.popleft()
-        return len(times)
+    def tracked(self) -> int:
+        """How many keys the limiter holds (failure counts and known addresses)."""
+        return len(self._failures) + len(self._known)
 
     def _keys(self, address: str, user: str) -> list[tuple[str, ...]]:
-        address, user = address_key(address), user.lower()
+        address, user = address_key(address), name_key(user)
         return [("pair", address, user), ("address", address), ("user", user)]
-
-    def _known_address(self, address: str, user: str, now: float) -> bool:
-        seen = self._known.get((address_key(address), user.lower()))
-        return seen is not None and seen > now - self.known_for
 
     def blocked(self, address: str, user: str) -> bool:
         now = time.monotonic()
-        exempt = self._known_address(address, user, now)
+        exempt = self._known.count((address_key(address), name_key(user)), now) > 0
         return any(
-            self._count(key, now) >= self._limits[key[0]]
+            self._failures.count(key, now) >= self._limits[key[0]]
             for key in self._keys(address, user)
             if not (key[0] == "user" and exempt)
         )
@@ -209,7 +246,7 @@ class LoginLimiter:
     def failed(self, address: str, user: str) -> None:
         now = time.monotonic()
         for key in self._keys(address, user):
-            self._failures.setdefault(key, deque()).append(now)
+            self._failures.add(key, now, keep=self._limits[key[0]])
 
     def succeeded(self, address: str, user: str) -> None:
-        self._known[(address_key(address), user.lower())] = time.monotonic()
+        self._known.add((address_key(address), name_key(user)), time.monotonic(), keep=1)
