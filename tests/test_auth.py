@@ -36,6 +36,15 @@ def test_many_addresses_reach_the_per_user_ceiling_but_not_a_known_address() -> 
     assert not limiter.blocked("192.0.2.1", "bob")
 
 
+def test_an_attempt_counts_at_once_and_a_success_takes_back_only_its_own() -> None:
+    limiter = LoginLimiter()
+    attempts = [limiter.attempt("203.0.113.9", "alice") for _ in range(6)]
+    assert None not in attempts[:5] and attempts[5] is None  # refused before any check
+    limiter.succeeded("203.0.113.9", "alice", attempts[4])  # the fifth was right after all
+    assert limiter.attempt("203.0.113.9", "alice") is not None  # four failures stand
+    assert limiter.attempt("203.0.113.9", "alice") is None
+
+
 @pytest.mark.parametrize(
     ("address", "key"),
     [

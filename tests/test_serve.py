@@ -5,6 +5,7 @@ Every test runs the real command on 127.0.0.1 with a real SQLite file.
 
 from __future__ import annotations
 
+import asyncio
 import html
 import logging
 import re
@@ -133,6 +134,21 @@ def test_failed_logins_are_limited_per_address_across_user_names(served: Served)
     refused = try_login(sprayer, "bob", PASSWORD)
     assert refused.status_code == 429 and "Too many failed logins" in refused.text
     assert try_login(from_address(served, "127.0.0.5"), "bob", PASSWORD).status_code == 303
+
+
+def test_guesses_sent_all_at_once_do_not_slip_past_the_limit(served: Served) -> None:
+    """The password check is slow and runs off the event loop: thirty guesses in
+    flight together still get five tries, not thirty."""
+
+    async def guess_together() -> list[int]:
+        transport = httpx.AsyncHTTPTransport(local_address="127.0.0.6")
+        async with httpx.AsyncClient(base_url=served.url, transport=transport) as client:
+            token = csrf_from((await client.get("/login")).text)
+            bad = {"username": "alice", "password": "wrong password", "csrf_token": token}
+            sent = [client.post("/login", data=bad, timeout=30) for _ in range(30)]
+            return sorted(response.status_code for response in await asyncio.gather(*sent))
+
+    assert asyncio.run(guess_together()) == [401] * 5 + [429] * 25
 
 
 def test_behind_a_proxy_failed_logins_count_by_the_forwarded_address(served: Served) -> None:

@@ -59,17 +59,17 @@ async def login(request: Request) -> Response:
     target = local_path(str(form.get("next", "")))
     state = web(request)
     address = request.client.host if request.client else "?"
-    if state.limiter.blocked(address, user):
+    attempt = state.limiter.attempt(address, user)  # counted as failed until it succeeds
+    if attempt is None:
         log.warning("login refused (rate limit): user %r from %s", user[:64], address)
         message = "Too many failed logins. Wait fifteen minutes and try again."
         return render(request, "login.html", 429, next=target, error=message)
     stored = state.store.password_hash(user)
     if not await run_in_threadpool(check_password, stored, password):
-        state.limiter.failed(address, user)
         log.warning("login failed: user %r from %s", user[:64], address)
         message = "That user name and password do not match."
         return render(request, "login.html", 401, next=target, error=message)
-    state.limiter.succeeded(address, user)
+    state.limiter.succeeded(address, user, attempt)
     log_in(request, user)
     return RedirectResponse(target, 303)
 

@@ -188,6 +188,14 @@ class RecentTimes:
         del times[:-keep]  # the newest `keep` decide whether a limit of `keep` is reached
         self._prune(now)
 
+    def discard(self, key: Hashable, moment: float) -> None:
+        """Take back one moment of `key`, if it is still there."""
+        times = self._times.get(key)
+        if times and moment in times:
+            times.remove(moment)
+            if not times:
+                del self._times[key]
+
     def _prune(self, now: float) -> None:
         cutoff = now - self.window
         while self._times:
@@ -208,7 +216,8 @@ class LoginLimiter:
       logged in from within `known_for` seconds is exempt from it.
 
     So a stranger's failures lock out the stranger's address, never the curator logging
-    in from elsewhere. A success does not reset the counts, so guessing stays slow.
+    in from elsewhere. An attempt counts as a failure from the moment it starts (see
+    `attempt`); a success takes back only its own, so guessing stays slow.
     Memory is bounded: at most `max_keys` counts and `max_keys` known addresses, each
     a few hundred bytes (see `RecentTimes`).
     """
@@ -243,10 +252,25 @@ class LoginLimiter:
             if not (key[0] == "user" and exempt)
         )
 
-    def failed(self, address: str, user: str) -> None:
+    def failed(self, address: str, user: str) -> float:
+        """Count a failure; returns its moment."""
         now = time.monotonic()
         for key in self._keys(address, user):
             self._failures.add(key, now, keep=self._limits[key[0]])
+        return now
 
-    def succeeded(self, address: str, user: str) -> None:
+    def attempt(self, address: str, user: str) -> float | None:
+        """Start a login: None when the limits refuse it, else the moment it began. It
+        counts as a failure at once, before the slow password check: guesses sent all
+        together must not all pass `blocked` while the first ones are still checked."""
+        if self.blocked(address, user):
+            return None
+        return self.failed(address, user)
+
+    def succeeded(self, address: str, user: str, attempt: float | None = None) -> None:
+        """A login succeeded: take its `attempt` back, and remember the address as the
+        user's (exempt from the per-user ceiling)."""
+        if attempt is not None:
+            for key in self._keys(address, user):
+                self._failures.discard(key, attempt)
         self._known.add((address_key(address), name_key(user)), time.monotonic(), keep=1)
