@@ -19,6 +19,7 @@ from pathlib import Path
 import httpx
 import pytest
 from click.testing import CliRunner
+from itsdangerous import URLSafeTimedSerializer
 
 from cbewatch.cli import cli
 from cbewatch.config import load_config
@@ -166,6 +167,54 @@ def test_behind_a_proxy_failed_logins_count_by_the_forwarded_address(served: Ser
     assert "login failed: user 'bob' from 192.0.2.10" in served.log.read_text()
     other = proxy.post("/login", data=right, headers={"x-forwarded-for": "192.0.2.11"})
     assert other.status_code == 303
+
+
+def sent_to_login(response: httpx.Response) -> bool:
+    return response.status_code == 303 and response.headers["location"].startswith("/login")
+
+
+def test_a_cookie_copied_before_logout_is_refused_after_it(fresh_served: Served) -> None:
+    served = fresh_served
+    alice = logged_in(served)
+    token = csrf_from(alice.get("/queue").text)
+    copied = alice.cookies["cbewatch_session"]
+    elsewhere = logged_in(served)  # alice in another browser
+    assert alice.post("/logout", data={"csrf_token": token}).status_code == 303
+    thief = {"cookie": f"cbewatch_session={copied}"}
+    for path in ("/queue", "/items/1", "/sources"):
+        refused = httpx.get(served.url + path, headers=thief)
+        assert sent_to_login(refused), path
+        assert copied not in refused.headers["set-cookie"]  # the stale cookie is replaced
+    accept = {"action": "accept", "version": "1", "csrf_token": token}
+    assert sent_to_login(httpx.post(served.url + "/items/1", data=accept, headers=thief))
+    assert sent_to_login(elsewhere.get("/queue"))  # logout ends all of alice's sessions
+    with served.store() as store:
+        assert store.queue_item(1)["status"] == "new"
+    assert logged_in(served).get("/queue").status_code == 200  # and she can log in again
+    assert logged_in(served, "bob").get("/queue").status_code == 200
+
+
+def test_a_new_password_ends_the_curators_sessions(fresh_served: Served) -> None:
+    served = fresh_served
+    alice, bob = logged_in(served), logged_in(served, "bob")
+    command = ["--config", str(served.config), "users", "add", "alice", "--password-stdin"]
+    done = CliRunner().invoke(cli, command, input="a brand new password\n")
+    assert done.exit_code == 0 and "changed the password of alice" in done.output
+    assert sent_to_login(alice.get("/queue"))
+    assert bob.get("/queue").status_code == 200
+    fresh = from_address(served, "127.0.0.7")
+    assert try_login(fresh, "alice", PASSWORD).status_code == 401
+    assert try_login(fresh, "alice", "a brand new password").status_code == 303
+
+
+def test_a_session_cookie_without_a_generation_asks_for_a_login(fresh_served: Served) -> None:
+    """A cookie signed before schema 4 (user and CSRF token only) is refused once."""
+    secret = (load_config(fresh_served.config).data_dir / "session.key").read_text().strip()
+    old = URLSafeTimedSerializer(secret, salt="cbewatch-session").dumps(
+        {"user": "alice", "csrf": "token"}
+    )
+    queue = httpx.get(fresh_served.url + "/queue", headers={"cookie": f"cbewatch_session={old}"})
+    assert sent_to_login(queue)
 
 
 def test_plain_form_decisions_and_a_refused_conflict(served: Served) -> None:

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 import sqlite_utils
 
+from cbewatch.accounts import check_password
 from cbewatch.errors import StoreError
 from cbewatch.sources.model import Entry
 from cbewatch.store import MIGRATIONS, SCHEMA_VERSION, Store
@@ -197,3 +198,25 @@ def test_commands_started_together_on_a_new_data_directory_all_open_it(tmp_path:
     assert [p.returncode for p in procs] == [0] * 6, outputs
     with Store(path) as store:
         assert store.schema_version == SCHEMA_VERSION
+
+
+def test_a_version_3_database_keeps_its_curators_at_session_generation_0(tmp_path: Path) -> None:
+    path = tmp_path / "cbewatch.db"
+    path.write_bytes((Path(__file__).parent / "fixtures" / "db" / "v3.db").read_bytes())
+    with Store(path) as store:
+        assert store.schema_version == SCHEMA_VERSION
+        assert store.session_generation("ann") == 0
+        assert check_password(store.password_hash("ann"), "ann's old password")
+
+
+def test_ending_sessions_and_a_new_password_bump_the_session_generation(store: Store) -> None:
+    assert store.save_user("ann", "hash-1") is True
+    store.save_user("bob", "hash-1")
+    assert store.session_generation("ann") == 0
+    store.end_sessions("ann")
+    assert store.session_generation("ann") == 1
+    assert store.save_user("ann", "hash-2") is False  # a new password logs ann out too
+    assert store.session_generation("ann") == 2 and store.password_hash("ann") == "hash-2"
+    assert store.session_generation("bob") == 0
+    assert store.session_generation("nobody") is None
+    store.end_sessions("nobody")  # nothing to end, and no error

@@ -324,10 +324,18 @@ _FTS_TRIGGERS = (
     f"BEGIN {_FTS_REMOVE} {_FTS_ADD} END",
 )
 
+
+def _migrate_3_to_4(db: sqlite_utils.Database) -> None:
+    """Logout that holds: a curator's session cookies carry the user's session
+    generation, and logging out (or a new password) bumps it, refusing every older one."""
+    db["users"].add_column("session_generation", int, not_null_default=0)
+
+
 MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _migrate_0_to_1,
     _migrate_1_to_2,
     _migrate_2_to_3,
+    _migrate_3_to_4,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -822,13 +830,16 @@ class Store:
     # -- accounts -------------------------------------------------------------------------
 
     def save_user(self, name: str, password_hash: str) -> bool:
-        """Create a curator account, or set a new password; True when it is new."""
+        """Create a curator account, or set a new password and end the account's
+        sessions (whoever knew the old one is logged out); True when it is new."""
         with self.transaction() as db:
             known = db.execute("SELECT 1 FROM users WHERE name = ?", [name]).fetchone()
             row = {"name": name, "password_hash": password_hash, "created": to_iso(utc_now())}
             if known:
                 db.execute(
-                    "UPDATE users SET password_hash = ? WHERE name = ?", [password_hash, name]
+                    "UPDATE users SET password_hash = ?, "
+                    "session_generation = session_generation + 1 WHERE name = ?",
+                    [password_hash, name],
                 )
             else:
                 _insert(db, "users", row)
@@ -837,6 +848,21 @@ class Store:
     def password_hash(self, name: str) -> str | None:
         row = self.db.execute("SELECT password_hash FROM users WHERE name = ?", [name]).fetchone()
         return row[0] if row else None
+
+    def session_generation(self, name: str) -> int | None:
+        """The generation a session of `name` must carry to be valid; None for no such
+        user. Asked on every request: one primary-key lookup."""
+        sql = "SELECT session_generation FROM users WHERE name = ?"
+        row = self.db.execute(sql, [name]).fetchone()
+        return row[0] if row else None
+
+    def end_sessions(self, name: str) -> None:
+        """Refuse every session of `name` made until now (logout)."""
+        with self.transaction() as db:
+            db.execute(
+                "UPDATE users SET session_generation = session_generation + 1 WHERE name = ?",
+                [name],
+            )
 
     # -- operations: health, job runs, backups ------------------------------------------
 

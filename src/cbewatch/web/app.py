@@ -64,13 +64,17 @@ async def login(request: Request) -> Response:
         log.warning("login refused (rate limit): user %r from %s", user[:64], address)
         message = "Too many failed logins. Wait fifteen minutes and try again."
         return render(request, "login.html", 429, next=target, error=message)
+    # The generation first, then the hash: a new password set in between or during the
+    # check has bumped it, so this login's session is refused rather than outliving it.
+    generation = state.store.session_generation(user)
     stored = state.store.password_hash(user)
-    if not await run_in_threadpool(check_password, stored, password):
+    matches = await run_in_threadpool(check_password, stored, password)
+    if not matches or generation is None:
         log.warning("login failed: user %r from %s", user[:64], address)
         message = "That user name and password do not match."
         return render(request, "login.html", 401, next=target, error=message)
     state.limiter.succeeded(address, user, attempt)
-    log_in(request, user)
+    log_in(request, user, generation)
     return RedirectResponse(target, 303)
 
 
@@ -80,8 +84,16 @@ async def logout_page(request: Request) -> Response:
 
 async def logout(request: Request) -> Response:
     await checked_form(request)
+    user = current_user(request)
+    if user is not None:
+        # Server-side, so a copy of the cookie (another browser, a thief) dies too.
+        web(request).store.end_sessions(user)
     log_out(request)
     return RedirectResponse("/login", 303)
+
+
+def session_generation(request: Request, user: str) -> int | None:
+    return web(request).store.session_generation(user)
 
 
 async def healthz(request: Request) -> Response:
@@ -151,7 +163,7 @@ def create_app(settings: Settings, operations: Operations) -> Starlette:
     sessions = Sessions(load_secret(settings.data_dir))
     return Starlette(
         routes=ROUTES,
-        middleware=[Middleware(BaseHTTPMiddleware, dispatch=guard(sessions))],
+        middleware=[Middleware(BaseHTTPMiddleware, dispatch=guard(sessions, session_generation))],
         exception_handlers={HTTPException: http_error},
         lifespan=lifespan,
     )

@@ -1,7 +1,10 @@
 """Sessions, CSRF, login rate limits and the security headers of every response.
 
-The session is a signed cookie (itsdangerous): the user's name and a CSRF token, nothing
-secret. Every page but the public ones requires a login; every POST needs the token.
+The session is a signed cookie (itsdangerous): the user's name, the user's session
+generation and a CSRF token, nothing secret. The cookie alone is not enough: on every
+request its generation must still be the user's in the store, and logging out (or a new
+password) bumps that, so a copied cookie stops working. Every page but the public ones
+requires a login; every POST needs the token.
 """
 
 from __future__ import annotations
@@ -89,9 +92,10 @@ def csrf_token(request: Request) -> str:
     return state["csrf"]
 
 
-def log_in(request: Request, user: str) -> None:
-    """A fresh session for the user: a new CSRF token, so none from before login survives."""
-    request.state.session = {"user": user, "csrf": secrets.token_urlsafe(24)}
+def log_in(request: Request, user: str, generation: int) -> None:
+    """A fresh session for the user at the user's current session generation, with a new
+    CSRF token, so none from before login survives."""
+    request.state.session = {"user": user, "gen": generation, "csrf": secrets.token_urlsafe(24)}
 
 
 def log_out(request: Request) -> None:
@@ -119,13 +123,23 @@ def local_path(target: str | None, default: str = "/queue") -> str:
     return default
 
 
-def guard(sessions: Sessions) -> Callable[[Request, Callable], Awaitable[Response]]:
-    """HTTP middleware: load the session, send strangers to /login, save the session if
-    it changed, and put the security headers on every response."""
+def guard(
+    sessions: Sessions, generation_of: Callable[[Request, str], int | None]
+) -> Callable[[Request, Callable], Awaitable[Response]]:
+    """HTTP middleware: load the session, drop it if its user's sessions were ended since
+    (`generation_of` gives the user's current generation, None for no such user), send
+    strangers to /login, save the session if it changed, and put the security headers on
+    every response."""
 
     async def middleware(request: Request, call_next: Callable) -> Response:
-        request.state.session = sessions.load(request)
-        before = dict(request.state.session)
+        loaded = sessions.load(request)
+        before = dict(loaded)
+        user = loaded.get("user")
+        if user is not None:
+            current = generation_of(request, user)
+            if current is None or loaded.get("gen") != current:
+                loaded = {}  # logged out since, or an old cookie: saved empty below
+        request.state.session = loaded
         if current_user(request) is None and not is_public(request.url.path):
             target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
             response: Response = RedirectResponse(f"/login?next={quote(target)}", 303)
