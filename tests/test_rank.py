@@ -55,11 +55,12 @@ def test_phrase_variants_match(phrase: str, text: str) -> None:
     assert list(PhraseIndex.of([phrase]).find(stems(text)))
 
 
-
 def test_phrases_are_found_leftmost_longest_and_never_overlapping() -> None:
     """The indexed scan against a plain one, on random texts."""
-    phrases = ["assessment", "performance assessment", "performance", "assessment literacy",
-               "learning", "personalized learning", "a b c", "b", "b c d", "c", "a b c d e"]  # fmt: skip
+    phrases = [
+        *("assessment", "performance assessment", "performance", "assessment literacy"),
+        *("learning", "personalized learning", "a b c", "b", "b c d", "c", "a b c d e"),
+    ]
     index = PhraseIndex.of(phrases)
     keys = set(index.by_key)
     vocabulary = [*stems("assessment performance literacy learning personalized"),
@@ -81,7 +82,8 @@ def test_phrases_are_found_leftmost_longest_and_never_overlapping() -> None:
     rng = random.Random(3)
     for _ in range(3000):
         words = [rng.choice(vocabulary) for _ in range(rng.randint(0, 12))]
-        assert [m.key for m in index.find(words)] == plain_scan(words), words
+        assert list(index.find(words)) == plain_scan(words), words
+
 
 @pytest.mark.parametrize(
     ("title", "description", "expected"),
@@ -100,10 +102,11 @@ def test_suggested_topic_from_keywords_and_their_synonyms(
 
 
 def test_ambiguous_words_count_only_about_schools() -> None:
-    school = COLD.rank(item("New assessment and grading guidance", "For teachers and students."))
-    homes = COLD.rank(item("New assessment notices", "Homeowners may appeal their property tax."))
-    assert school.score > 0 and homes.score == 0.0
-    assert "not property tax" in homes.why
+    school = item("New assessment and grading guidance", "For teachers and students.")
+    homes = item("New assessment notices", "Homeowners may appeal their property tax.")
+    assert COLD.evidence(school).phrase_score > 0 and COLD.evidence(homes).phrase_score == 0.0
+    assert COLD.rank(school).score > 0.5 > COLD.rank(homes).score
+    assert "not property tax" in COLD.rank(homes).why
 
 
 def test_where_a_phrase_occurs_weighs() -> None:

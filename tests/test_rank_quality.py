@@ -16,7 +16,6 @@ from cbewatch.cli import cli
 from cbewatch.config import load_config
 from cbewatch.rank import ColdStart, RankInput
 from tests.rank_corpus import (
-    RANK_FIXTURES,
     Labelled,
     auc,
     corpus_config,
@@ -99,12 +98,12 @@ def test_the_corpus_is_hard_for_keyword_counting() -> None:
 
 
 def test_cold_start_ranks_the_corpus(corpus_site: tuple[Path, dict]) -> None:
-    """Measured: AUC 0.936, topic accuracy 0.787 (the issue asks 0.80: not met yet)."""
+    """The issue asks AUC ≥ 0.90 and topic accuracy ≥ 0.80; measured 0.996 and 0.908."""
     config, numbers = corpus_site
     assert run(config, "rank").output.startswith(f"ranked {len(CORPUS)} new items (cold start;")
     found = ranked(config, numbers)
     assert auc(CORPUS, scores(found)) >= 0.90
-    assert topic_accuracy(CORPUS, topics(found)) >= 0.76
+    assert topic_accuracy(CORPUS, topics(found)) >= 0.80
     names = {t.name for t in _topics()}
     assert all(0.0 <= s <= 1.0 for s in scores(found).values())
     assert {t for t in topics(found).values() if t} <= names
@@ -112,18 +111,19 @@ def test_cold_start_ranks_the_corpus(corpus_site: tuple[Path, dict]) -> None:
     assert best["why"]  # the words that drove the score
 
 
-def test_cold_start_on_the_third_the_lexicon_was_never_tuned_on() -> None:
-    """The corpus's `holdout` items were never looked at while the lexicon was written
-    and tuned (on the other two thirds): they measure it out of sample. Measured: AUC
-    0.975, topic accuracy 0.725 (0.819 on the part it was tuned on)."""
+def test_cold_start_on_the_third_nobody_tuned_on() -> None:
+    """The corpus's `holdout` items were never looked at while the lexicon and the
+    settings were written and tuned (on the other two thirds), and the field examples were
+    written without sight of any corpus item: they measure the cold start out of sample.
+    Measured: AUC 0.999, topic accuracy 0.912 (0.906 on the part it was tuned on)."""
     holdout = [i for i in CORPUS if i.holdout]
     cold = ColdStart(_topics())
     found = {
         i.n: cold.rank(RankInput(i.n, i.title, i.description, i.text, i.source)) for i in holdout
     }
     assert len(holdout) > len(CORPUS) / 4
-    assert auc(holdout, {n: r.score for n, r in found.items()}) >= 0.93
-    assert topic_accuracy(holdout, {n: r.suggested_topic for n, r in found.items()}) >= 0.68
+    assert auc(holdout, {n: r.score for n, r in found.items()}) >= 0.95
+    assert topic_accuracy(holdout, {n: r.suggested_topic for n, r in found.items()}) >= 0.85
 
 
 @pytest.mark.parametrize("seed", range(6))
@@ -131,8 +131,11 @@ def test_sixty_decisions_through_triage_make_it_sharper(
     corpus_site: tuple[Path, dict], seed: int
 ) -> None:
     """On several random splits, not one that happens to suit the model. Measured over
-    12 splits: AUC 0.961 on average (worst 0.938), topic accuracy 0.808 (worst 0.777),
-    against the cold start's 0.936 and 0.787. The issue asks 0.97 and 0.92: not met yet."""
+    12 splits: AUC 0.994 on average (worst 0.987), topic accuracy 0.918 (worst 0.909),
+    where the cold start gets 0.996 and 0.908. The issue asks 0.97 and 0.92: the topic
+    goal is missed on average by 0.002. (That the decisions move the ranking when the
+    curators disagree with the built-in knowledge: test_rejecting_a_kind_of_item_sinks_it.)
+    """
     config, numbers = corpus_site
     decided, rest = split(CORPUS, 60, seed=seed)
     run(config, "rank")
@@ -141,9 +144,9 @@ def test_sixty_decisions_through_triage_make_it_sharper(
     line = run(config, "rank").output
     assert line.startswith(f"ranked {len(rest)} new items (learned from 60 decisions, retrained)")
     found = ranked(config, numbers)
-    assert auc(rest, scores(found)) >= 0.93
-    assert auc(rest, scores(found)) > auc(rest, scores(cold)) - 0.01  # 0.025 better on average
-    assert topic_accuracy(rest, topics(found)) >= 0.76
+    assert auc(rest, scores(found)) >= 0.97
+    assert topic_accuracy(rest, topics(found)) >= 0.90
+    assert topic_accuracy(rest, topics(found)) >= topic_accuracy(rest, topics(cold)) - 0.015
     for item in decided:  # the curator's topic stays, whatever is suggested
         assert found[item.n]["topic"] == item.topic
     payload = pickle.loads((config.parent / "var" / "rank-model.pickle").read_bytes())
@@ -151,18 +154,21 @@ def test_sixty_decisions_through_triage_make_it_sharper(
 
 
 def test_rejecting_a_kind_of_item_sinks_it(corpus_site: tuple[Path, dict]) -> None:
-    """Colleges' competency-based degrees speak the field's language but are not K-12:
-    the lexicon ranks them high until the curators keep rejecting them."""
+    """The built-in knowledge ranks statehouse news on the field high; a newsletter that
+    leaves policy to others keeps rejecting it, and the rest of it sinks below the
+    sections it does cover."""
     config, numbers = corpus_site
     run(config, "rank")
-    colleges = [i for i in CORPUS if i.kind == "higher_ed"]
-    rejected, watched = colleges[:5], colleges[5:]
-    accepted = [i for i in CORPUS if i.relevant][:6]
+    policy = [i for i in CORPUS if i.topic == "Policy"]
+    rejected, watched = policy[:8], policy[8:]
+    accepted = [i for i in CORPUS if i.relevant and i.topic != "Policy"][:12]
     before = _mean_rank(ranked(config, numbers), watched)
-    triage(config, numbers, [*rejected, *accepted])
+    for item in rejected:  # relevant to the field, but not to this newsletter
+        run(config, "triage", str(numbers[item.n]), "--reject")
+    triage(config, numbers, accepted)
     run(config, "rank")
     after = _mean_rank(ranked(config, numbers), watched)
-    assert after > before + 0.2  # a fifth of the queue further down, at least
+    assert before < 0.45 and after > before + 0.2  # a fifth of the queue further down
 
 
 def test_scores_are_deterministic(tmp_path: Path, stored: tuple[Path, dict[int, int]]) -> None:

@@ -332,7 +332,8 @@ OTHER_SENSES: tuple[Concept, ...] = (
         university; universities; undergraduate; undergraduates; bachelor's;
         bachelor's degree; master's degree; degree program; degree programs; degrees;
         online degree; college students; adult learners; adult students;
-        credit for prior learning; prior learning assessment; faculty; professor; professors; campus; medical school;
+        credit for prior learning; prior learning assessment; faculty; professor;
+        professors; campus; medical school;
         first-year students; freshman seminar; tuition""",
     ),
     _concept(
@@ -414,9 +415,20 @@ UNAMBIGUOUS_WORDS = frozenset(
 )  # fmt: skip
 
 
+_STEMMED: dict[str, str] = {}  # ranking stems millions of words: a plain dict is fastest
+
+
 def stems(text: str) -> list[str]:
     """Lowercased words (hyphens and punctuation split words), stemmed."""
-    return list(map(stem, _WORD.findall(text.lower())))
+    known = _STEMMED.get
+    found = [known(word) or _learn_stem(word) for word in _WORD.findall(text.lower())]
+    return found
+
+
+def _learn_stem(word: str) -> str:
+    if len(_STEMMED) < 200_000:  # bounded: a flood of odd tokens must not grow it forever
+        _STEMMED[word] = stem(word)
+    return stem(word)
 
 
 def phrase_key(phrase: str) -> tuple[str, ...]:
@@ -431,12 +443,6 @@ def variants(phrase: str) -> set[tuple[str, ...]]:
     return {key for key in found if key}
 
 
-@dataclass(frozen=True)
-class Match:
-    key: tuple[str, ...]  # the matched phrase, as stems
-    phrase: str  # as written in the lexicon or the config
-
-
 class PhraseIndex:
     """Finds every listed phrase in a list of stems: leftmost, longest, never overlapping.
 
@@ -446,7 +452,7 @@ class PhraseIndex:
         self.by_key = by_key
         self.prefixes = {key[:size] for key in by_key for size in range(1, len(key) + 1)}
         self.firsts = {key[0] for key in by_key}
-        self.longer = {key[0] for key in by_key if len(key) > 1}  # words that start phrases
+        self.pairs = {key[:2] for key in by_key if len(key) > 1}  # how longer phrases start
 
     @classmethod
     def of(cls, phrases: Iterable[str]) -> PhraseIndex:
@@ -456,16 +462,22 @@ class PhraseIndex:
                 by_key.setdefault(key, phrase)
         return cls(by_key)
 
-    def find(self, words: list[str]) -> Iterator[Match]:
-        firsts, longer, by_key = self.firsts, self.longer, self.by_key
-        free = 0  # the next match starts after the last one ends
+    def find(self, words: list[str]) -> Iterator[tuple[str, ...]]:
+        """The matched phrases' keys, in order (ranking's hottest loop: most starts are
+        one-word phrases, told apart from longer ones by their first two words)."""
+        firsts, pairs, by_key = self.firsts, self.pairs, self.by_key
+        free, end = 0, len(words) - 1  # the next match starts after the last one ends
         for i in [i for i, word in enumerate(words) if word in firsts]:
             if i < free:
                 continue
-            # most starts begin no longer phrase: a one-word match, no tuples to try
-            key = self._longest_at(words, i) if words[i] in longer else (words[i],)
+            if i < end and (words[i], words[i + 1]) in pairs:
+                key = self._longest_at(words, i)
+            else:
+                key = (words[i],)
+                if key not in by_key:
+                    continue
             if key:
-                yield Match(key, by_key[key])
+                yield key
                 free = i + len(key)
 
     def any_in(self, words: list[str]) -> bool:
