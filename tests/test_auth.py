@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 import tracemalloc
 
 import pytest
@@ -93,14 +92,25 @@ def test_the_failure_table_stays_bounded_however_many_names_and_addresses() -> N
         tracemalloc.stop()
     assert later < full + 64 * 1024  # no growth beyond noise
     assert limiter.tracked() == 3000
-    assert limiter.blocked("203.0.113.9", "user0") is False  # long forgotten: no lockout
+
+
+def test_a_full_table_forgets_the_longest_idle_lockout_first() -> None:
+    limiter = LoginLimiter(max_keys=300)
+    for _ in range(5):
+        limiter.failed("203.0.113.9", "ann")
+    assert limiter.blocked("203.0.113.9", "ann")
+    spray(limiter, 99)  # 297 more keys: ann's three still fit
+    assert limiter.blocked("203.0.113.9", "ann")
+    spray(limiter, 2, start=1000)  # now they are the longest idle
+    assert not limiter.blocked("203.0.113.9", "ann")
 
 
 def test_expired_failures_are_dropped_as_new_ones_come_in() -> None:
-    limiter = LoginLimiter(window=0.05)
+    now = [1000.0]
+    limiter = LoginLimiter(window=60.0, clock=lambda: now[0])
     spray(limiter, 200)
     assert limiter.tracked() == 600  # (address, name), address and name for each
-    time.sleep(0.1)
+    now[0] += 61.0
     spray(limiter, 1, start=500)
     assert limiter.tracked() == 3
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import random
+import threading
 from pathlib import Path
 
 import pytest
@@ -22,6 +23,7 @@ from cbewatch.rank import (
     decisions_fingerprint,
     load_model,
     rank_with,
+    save_model,
     train,
 )
 from tests.conftest import write_config
@@ -152,6 +154,63 @@ def test_the_model_file_is_reused_then_rebuilt_when_damaged_or_stale(tmp_path: P
 def test_no_decisions_means_no_model(tmp_path: Path) -> None:
     assert current_model(tmp_path / "m.pickle", [], COLD) == (None, False)
     assert not (tmp_path / "m.pickle").exists()
+
+
+@pytest.mark.parametrize(
+    "decided",
+    [
+        [Decision(item("Standards-based grading at Millbrook", "Rubrics for every unit."), True,
+                  TOPICS[0].name)],
+        [Decision(item("", n=n), n % 2 == 0) for n in range(8)],  # no words at all
+        [Decision(item("The and of it", "Is was to", n=n), n % 2 == 0) for n in range(8)],
+        [Decision(item("Same words", "Same words", n=n), n % 2 == 0) for n in range(12)],
+    ],
+    ids=["the first decision", "empty items", "stop words only", "one word in every item"],
+)  # fmt: skip
+def test_awkward_decisions_still_rank(decided: list[Decision]) -> None:
+    model = train(decided, COLD)
+    rankings = rank_with([item("Rubrics and report cards", n=99), item("", n=100)], COLD, model)
+    assert [r.id for r in rankings] == [99, 100]
+    assert rankings[0].score > rankings[1].score
+    assert all(0.0 <= r.score <= 1.0 for r in rankings)
+
+
+def test_no_word_the_examples_know_means_no_likeness() -> None:
+    """The examples' classifier would answer its base rates: the phrases decide alone."""
+    unknown = item("", "", "Students move on when ready and earn credit by demonstrating mastery.")
+    found = COLD.read([unknown, item("Xqzv wplk", n=2)])
+    assert found[0].likeness and found[0].score > 0.5  # the text's start stands in
+    assert not found[1].likeness and found[1].score == found[1].phrase_score == 0.0
+    assert "reads like" not in COLD.rank(item("Xqzv wplk")).why
+
+
+def test_why_names_no_section_it_does_not_suggest() -> None:
+    calendar = COLD.rank(item("Board votes on next year's calendar", "Families weigh in."))
+    assert calendar.suggested_topic is None
+    assert not any(t.name in calendar.why for t in TOPICS)
+
+
+def test_writers_of_the_model_file_never_collide(tmp_path: Path) -> None:
+    """The poll and the rerank job may both save it, from threads of one process."""
+    model = train(decisions(), COLD)
+    assert model is not None
+    errors: list[BaseException] = []
+
+    def save() -> None:
+        try:
+            for _ in range(20):
+                save_model(tmp_path / "rank-model.pickle", model)
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=save) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert load_model(tmp_path / "rank-model.pickle", model.fingerprint) is not None
+    assert [p.name for p in tmp_path.iterdir()] == ["rank-model.pickle"]
 
 
 def test_one_sided_decisions_teach_topics_but_not_relevance() -> None:

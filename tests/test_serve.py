@@ -515,6 +515,21 @@ def test_decisions_rerank_the_queue_without_waiting_for_new_items(tmp_path: Path
     assert runs == ["rerank", "rerank"]
 
 
+def test_a_rerank_never_runs_beside_a_poll(tmp_path: Path) -> None:
+    """Polls rank what they store: a rerank due meanwhile skips its turn (no second
+    training beside the poll's), and the next one catches up."""
+    config = serve_config(tmp_path)
+    seed(config, sample_entries(8))
+    daemon = Daemon(load_config(config), scheduler=False)
+    with daemon._rank_lock:  # as a poll holds it while it ranks
+        daemon.rerank_job()
+    with Store(load_config(config).db_path) as store:
+        assert store.recent_job_runs(5) == []
+    daemon.rerank_job()
+    with Store(load_config(config).db_path) as store:
+        assert [row["job"] for row in store.recent_job_runs(5)] == ["rerank"]
+
+
 def _queue_ids(page: str) -> list[int]:
     return [int(found) for found in re.findall(r'id="item-(\d+)"', page)]
 

@@ -105,6 +105,8 @@ class Daemon:
         self.settings = settings
         self.stop = threading.Event()
         self._poll_lock = threading.Lock()
+        # Polls rank what they store: a rerank waits its turn rather than train beside one.
+        self._rank_lock = threading.Lock()
         self._ranked_decisions: object = None  # the decisions the queue was last ranked on
         self._scheduler = BackgroundScheduler(job_defaults=JOB_DEFAULTS) if scheduler else None
 
@@ -175,7 +177,8 @@ class Daemon:
             return
         try:
             if names or self._anything_due():
-                self._job("poll", lambda store: self._poll(store, names or []))
+                with self._rank_lock:
+                    self._job("poll", lambda store: self._poll(store, names or []))
         finally:
             self._poll_lock.release()
 
@@ -195,17 +198,22 @@ class Daemon:
         """Rescore the new items once the curators' decisions changed (retraining the
         model on them), so that what they keep rejecting sinks without waiting for the
         next poll that brings new items."""
-        with Store(self.settings.db_path) as store:
-            decisions = store.decision_labels()
-        if decisions == self._ranked_decisions or self.stop.is_set():
-            return
+        if not self._rank_lock.acquire(blocking=False):
+            return  # a poll is ranking; the next run sees what it did not
+        try:
+            with Store(self.settings.db_path) as store:
+                decisions = store.decision_labels()
+            if decisions == self._ranked_decisions or self.stop.is_set():
+                return
 
-        def work(store: Store) -> str:
-            summary = rank_new_items(self.settings, store)
-            self._ranked_decisions = decisions
-            return summary.line()
+            def work(store: Store) -> str:
+                summary = rank_new_items(self.settings, store)
+                self._ranked_decisions = decisions
+                return summary.line()
 
-        self._job("rerank", work)
+            self._job("rerank", work)
+        finally:
+            self._rank_lock.release()
 
     def backup_job(self) -> None:
         folder = self.settings.data_dir / "backups"

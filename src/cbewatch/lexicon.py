@@ -131,7 +131,7 @@ FIELD_CONCEPTS: tuple[Concept, ...] = (
         count toward; placement; placements; community partners; employer partners;
         employers; employer; workplace; job site; out-of-school; afterschool;
         after-school; summer learning; expanded learning; career pathways; CTE;
-        certification; certified; museum; library; volunteer; volunteering; jobs""",
+        certification; certified; museum; volunteer; volunteering; jobs""",
     ),
     *_family(
         "equity",
@@ -180,7 +180,7 @@ FIELD_CONCEPTS: tuple[Concept, ...] = (
         principal; principals; leaders; leadership; leading; lead; board;
         vision; mission; community; families; parents; stakeholders; transformation;
         culture; trust; coalition; network; cohort; summit; convening; retreat;
-        strategy; plan; planning; decision-making; collaboration; graduate""",
+        strategy; plan; decision-making; collaboration; graduate""",
     ),
     *_family(
         "policy",
@@ -201,7 +201,7 @@ FIELD_CONCEPTS: tuple[Concept, ...] = (
         policy; policies; law; laws; waiver; waivers; accountability; regulations;
         rules; federal; state; states; statewide; flexibility; mandate; mandates;
         requirements; budget; funding; grant program; audit; auditor; task force;
-        ratings; legislative staff; diploma; governors; congress""",
+        ratings; legislative staff; diploma; congress""",
     ),
     *_family(
         "grading",
@@ -421,14 +421,15 @@ _STEMMED: dict[str, str] = {}  # ranking stems millions of words: a plain dict i
 def stems(text: str) -> list[str]:
     """Lowercased words (hyphens and punctuation split words), stemmed."""
     known = _STEMMED.get
-    found = [known(word) or _learn_stem(word) for word in _WORD.findall(text.lower())]
-    return found
+    return [known(word) or _learn_stem(word) for word in _WORD.findall(text.lower())]
 
 
 def _learn_stem(word: str) -> str:
-    if len(_STEMMED) < 200_000:  # bounded: a flood of odd tokens must not grow it forever
-        _STEMMED[word] = stem(word)
-    return stem(word)
+    stemmed = stem(word)
+    # bounded: a flood of odd tokens (base64, a PDF's debris) must not grow it for ever
+    if len(word) <= 30 and len(_STEMMED) < 200_000:
+        _STEMMED[word] = stemmed
+    return stemmed
 
 
 def phrase_key(phrase: str) -> tuple[str, ...]:

@@ -13,6 +13,7 @@ import json
 import math
 import os
 import pickle
+import tempfile
 import time
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
@@ -56,6 +57,7 @@ MIN_PER_CLASS = 3  # accepted and rejected decisions needed before learning rele
 SEED = 0
 CLEAR_LIKENESS = 0.5  # a likeness to the field examples that `why` mentions
 EXAMPLES_C = 10.0  # the examples' classifier: thousands of examples, little regularizing
+HEADING_WORDS = 60  # of a summary, as many as the examples' longest
 
 # The settings below were chosen on the development two thirds of the ranking corpus
 # (tests/fixtures/rank), never on its held-out third; figures are the mean over 8 random
@@ -177,7 +179,7 @@ class Evidence:
         """What the field examples say, when they say it clearly."""
         if self.likeness.get(ELSEWHERE, 0.0) >= CLEAR_LIKENESS:
             return ["reads like news from outside the field"]
-        if self.like_topics:
+        if self.like_topics and self.topics:  # a topic only when one is suggested
             topic, share = max(self.like_topics.items(), key=lambda pair: (pair[1], pair[0]))
             if share >= CLEAR_LIKENESS:
                 return [f"reads like {topic}"]
@@ -215,14 +217,17 @@ class ColdStart:
         table = sorted(
             (k, p.weight, p.topics, p.ambiguous, p.size, p.family) for k, p in self.phrases.items()
         )
+        settings = (MODEL_FORMAT, PLACE_WEIGHTS, TEXT_CHARS, SATURATION, TOPIC_SATURATION,
+                    LIKENESS_WEIGHT, LIKENESS_TOPIC_WEIGHT, COLD_FEATURE_SCALE,
+                    LIKENESS_FEATURE_SCALE, LEXICON_TOPIC_SCALE, HEADING_WORDS)  # fmt: skip
         examples = field_examples().signature
         self.signature = hashlib.sha256(
-            repr((self.topic_names, table, examples)).encode()
+            repr((self.topic_names, table, examples, settings)).encode()
         ).hexdigest()
 
     def _add(self, phrase: str, concept: Concept, owner: tuple[str, ...]) -> None:
         for key in variants(phrase):
-            if key not in self.phrases:  # the first (strongest) listing wins
+            if key not in self.phrases:  # the first listing wins: strongest within a family
                 ambiguous = _ambiguous(key)
                 size = 0.5 if ambiguous and not concept.strong else 1.0
                 self.phrases[key] = _Phrase(concept.weight, owner, ambiguous, size, concept.family)
@@ -234,10 +239,12 @@ class ColdStart:
         evidence = [self.evidence(i) for i in items]
         if evidence:
             # the examples are headlines and summaries: like is compared with like
-            likeness = field_examples().likeness([Evidence(words=e.heading) for e in evidence])
+            examples = field_examples()
+            likeness = examples.likeness([Evidence(words=e.heading) for e in evidence])
             for found, row in zip(evidence, likeness, strict=True):
-                found.likeness = dict(zip(field_examples().families, row.tolist(), strict=True))
-                found.like_topics = self._like_topics(found.likeness)
+                if row is not None:  # else: no word the examples know, no opinion
+                    found.likeness = dict(zip(examples.families, row.tolist(), strict=True))
+                    found.like_topics = self._like_topics(found.likeness)
         return evidence
 
     def _like_topics(self, likeness: dict[str, float]) -> dict[str, float]:
@@ -260,10 +267,10 @@ class ColdStart:
         for place, words in places.items():
             for key in self.index.find(words):
                 found[key] += PLACE_WEIGHTS[place]
-        heading = [*places["title"], *places["title"], *places["description"]]
-        words = [*heading, *places["text"]]
+        words = [*places["title"], *places["title"], *places["description"], *places["text"]]
         evidence = self._weigh(found, SCHOOL_INDEX.any_in(words), words)
-        evidence.heading = heading
+        # without a description, the text's first words stand in (as a feed's summary)
+        evidence.heading = heading_words(places["title"], places["description"] or places["text"])
         return evidence
 
     def _weigh(
@@ -342,21 +349,28 @@ class FieldExamples:
 
         rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
         self.signature = hashlib.sha256(path.read_bytes()).hexdigest()
-        texts = [Evidence(words=_heading(r["title"], r["summary"])) for r in rows]
+        texts = [
+            Evidence(words=heading_words(stems(r["title"]), stems(r["summary"]))) for r in rows
+        ]
         self.words = TfidfVectorizer(analyzer=content_words, sublinear_tf=True, min_df=2)
         x = self.words.fit_transform(texts)
         self.model = LogisticRegression(C=EXAMPLES_C, max_iter=2000, random_state=SEED)
         self.model.fit(x, [r["family"] for r in rows])
         self.families: tuple[str, ...] = tuple(self.model.classes_)
 
-    def likeness(self, evidence: Sequence[Evidence]) -> np.ndarray:
-        """Per item, the probability of each family (columns as `families`)."""
-        return self.model.predict_proba(self.words.transform(evidence))
+    def likeness(self, evidence: Sequence[Evidence]) -> list[np.ndarray | None]:
+        """Per item, the probability of each family (as `families`); None for an item
+        with no word the examples know (the classifier would answer its base rates)."""
+        x = self.words.transform(evidence)
+        probabilities = self.model.predict_proba(x)
+        return [row if x.indptr[k + 1] > x.indptr[k] else None
+                for k, row in enumerate(probabilities)]  # fmt: skip
 
 
-def _heading(title: str, summary: str) -> list[str]:
-    title_stems = stems(title)
-    return [*title_stems, *title_stems, *stems(summary)]  # as Evidence.heading
+def heading_words(title: list[str], summary: list[str]) -> list[str]:
+    """What the field examples are compared on: a title's stems twice, then its summary's
+    first words (the examples are headlines with a one-or-two-sentence summary)."""
+    return [*title, *title, *summary[:HEADING_WORDS]]
 
 
 @cache
@@ -376,7 +390,7 @@ class LearnedModel:
     decisions: int
     topic_names: tuple[str, ...]
     families: tuple[str, ...]  # the lexicon's concept families, one feature each
-    words: TfidfVectorizer
+    words: TfidfVectorizer | None  # None when the decided items had no word to learn
     sources: DictVectorizer
     relevance: Any | None = None  # a calibrated classifier, None with too few decisions
     explainer: LogisticRegression | None = None  # its coefficients say why
@@ -426,27 +440,39 @@ def train(decisions: Sequence[Decision], cold: ColdStart) -> LearnedModel | None
     if not decisions:
         return None
     from sklearn.feature_extraction import DictVectorizer
-    from sklearn.feature_extraction.text import TfidfVectorizer
 
     started = time.perf_counter()
     ordered = sorted(decisions, key=lambda d: d.item.id)
     items = [d.item for d in ordered]
+    evidence = cold.read(items)
     model = LearnedModel(
         fingerprint=decisions_fingerprint(ordered, cold),
         decisions=len(ordered),
         topic_names=cold.topic_names,
         families=cold.families,
-        words=TfidfVectorizer(analyzer=content_words, sublinear_tf=True, max_df=0.9),
+        words=_fitted_words(evidence),
         sources=DictVectorizer(),
     )
-    evidence = cold.read(items)
-    model.words.fit(evidence)
     model.sources.fit([{i.source: 1.0} for i in items])
     base = _features(model, items, evidence)
     _fit_relevance(model, ordered, base)
     _fit_topics(model, ordered, _with_topic_shares(base, cold, evidence))
     model.seconds = time.perf_counter() - started
     return model
+
+
+def _fitted_words(evidence: Sequence[Evidence]) -> TfidfVectorizer | None:
+    """The vocabulary of the decided items, less words in 90% of them (once there are
+    enough items for that to mean something); None when no word is left (every decided
+    item empty or made of stop words), and the model learns from the rest."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    max_df = 0.9 if len(evidence) >= 10 else 1.0
+    words = TfidfVectorizer(analyzer=content_words, sublinear_tf=True, max_df=max_df)
+    try:
+        return words.fit(evidence)
+    except ValueError:  # "empty vocabulary" or "no terms remain"
+        return None
 
 
 def _features(
@@ -467,7 +493,7 @@ def _features(
         ]
     ).reshape(len(evidence), -1)
     blocks = [
-        model.words.transform(evidence),
+        model.words.transform(evidence) if model.words else sparse.csr_matrix((len(items), 0)),
         model.sources.transform([{i.source: 1.0} for i in items]),
         sparse.csr_matrix(dense),
     ]
@@ -588,7 +614,7 @@ def _learned_reasons(model: LearnedModel, base: sparse.csr_matrix) -> list[list[
     if model.explainer is None:
         return [[] for _ in range(base.shape[0])]
     names = [
-        *model.words.get_feature_names_out(),
+        *(model.words.get_feature_names_out() if model.words else ()),
         *(f"source: {s}" for s in model.sources.feature_names_),
     ]
     x = base[:, : len(names)]
@@ -643,10 +669,15 @@ def save_model(path: Path, model: LearnedModel) -> None:
         "decisions": model.decisions,
         "model": model,
     }
-    partial = path.with_name(f"{path.name}.{os.getpid()}.partial")  # one per writer
-    with partial.open("wb") as handle:
-        pickle.dump(payload, handle, protocol=pickle.HIGHEST_PROTOCOL)
-    os.replace(partial, path)
+    # a partial file of its own for every writer (process or thread) to replace from
+    handle, partial = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".partial")
+    try:
+        with os.fdopen(handle, "wb") as out:
+            pickle.dump(payload, out, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(partial, path)
+    except BaseException:
+        Path(partial).unlink(missing_ok=True)
+        raise
 
 
 # ---------------------------------------------------------------------------------------

@@ -53,6 +53,10 @@ ITEM_FIELDS = (
 )
 
 
+# Ranking reads an article's start only (rank.TEXT_CHARS): no need to load whole texts.
+RANKED_TEXT = "substr(text, 1, 20000) AS text"
+
+
 def utc_now() -> datetime:
     return datetime.now(UTC).replace(microsecond=0)
 
@@ -538,13 +542,16 @@ class Store:
 
     def rank_inputs(self, status: str = "new") -> list[dict[str, Any]]:
         """What ranking reads of the items with a status, oldest first."""
-        sql = "SELECT id, title, summary_text, text, source FROM items WHERE status = ? ORDER BY id"
+        sql = (
+            f"SELECT id, title, summary_text, {RANKED_TEXT}, source FROM items "
+            "WHERE status = ? ORDER BY id"
+        )
         return list(self.db.query(sql, [status]))
 
     def decided_items(self) -> list[dict[str, Any]]:
         """Accepted and rejected items with what ranking learns from, oldest first."""
         sql = (
-            "SELECT id, title, summary_text, text, source, status, topic FROM items "
+            f"SELECT id, title, summary_text, {RANKED_TEXT}, source, status, topic FROM items "
             "WHERE status IN ('accepted', 'rejected') ORDER BY id"
         )
         return list(self.db.query(sql))

@@ -229,9 +229,12 @@ class LoginLimiter:
       it takes `per_user / per_pair` addresses to reach it, and an address the user has
       logged in from within `known_for` seconds is exempt from it.
 
-    So a stranger's failures lock out the stranger's address, never the curator logging
-    in from elsewhere. An attempt counts as a failure from the moment it starts (see
-    `attempt`); a success takes back only its own, so guessing stays slow.
+    So one stranger's failures lock out the stranger's address, not the curator logging
+    in from elsewhere. A stranger with `per_user / per_pair` addresses (20; an IPv6 /56
+    holds 256 /64s) can still reach the per-user ceiling and lock the curator out of
+    addresses not yet known: known ones live in memory, so a restart forgets them. An
+    attempt counts as a failure from the moment it starts (see `attempt`); a success
+    takes back only its own, so guessing stays slow.
     Memory is bounded: at most `max_keys` counts and `max_keys` known addresses, each
     a few hundred bytes (see `RecentTimes`).
     """
@@ -244,7 +247,9 @@ class LoginLimiter:
         window: float = 900.0,
         known_for: float = 30 * 86400.0,
         max_keys: int = 10_000,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
+        self._clock = clock  # tests pass their own, to move time without sleeping
         self._limits = {"pair": per_pair, "address": per_address, "user": per_user}
         self._failures = RecentTimes(window, max_keys)
         self._known = RecentTimes(known_for, max_keys)  # (address, user) of past successes
@@ -258,7 +263,7 @@ class LoginLimiter:
         return [("pair", address, user), ("address", address), ("user", user)]
 
     def blocked(self, address: str, user: str) -> bool:
-        now = time.monotonic()
+        now = self._clock()
         exempt = self._known.count((address_key(address), name_key(user)), now) > 0
         return any(
             self._failures.count(key, now) >= self._limits[key[0]]
@@ -268,7 +273,7 @@ class LoginLimiter:
 
     def failed(self, address: str, user: str) -> float:
         """Count a failure; returns its moment."""
-        now = time.monotonic()
+        now = self._clock()
         for key in self._keys(address, user):
             self._failures.add(key, now, keep=self._limits[key[0]])
         return now
@@ -287,4 +292,4 @@ class LoginLimiter:
         if attempt is not None:
             for key in self._keys(address, user):
                 self._failures.discard(key, attempt)
-        self._known.add((address_key(address), name_key(user)), time.monotonic(), keep=1)
+        self._known.add((address_key(address), name_key(user)), self._clock(), keep=1)
