@@ -11,6 +11,7 @@ import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from functools import lru_cache
+from itertools import compress
 
 
 @dataclass(frozen=True)
@@ -420,8 +421,11 @@ _STEMMED: dict[str, str] = {}  # ranking stems millions of words: a plain dict i
 
 def stems(text: str) -> list[str]:
     """Lowercased words (hyphens and punctuation split words), stemmed."""
-    known = _STEMMED.get
-    return [known(word) or _learn_stem(word) for word in _WORD.findall(text.lower())]
+    words = _WORD.findall(text.lower())
+    found = list(map(_STEMMED.get, words))  # a loop in C: almost every word is known
+    if None in found:
+        found = [stemmed or _learn_stem(word) for stemmed, word in zip(found, words, strict=True)]
+    return found
 
 
 def _learn_stem(word: str) -> str:
@@ -468,7 +472,7 @@ class PhraseIndex:
         one-word phrases, told apart from longer ones by their first two words)."""
         firsts, pairs, by_key = self.firsts, self.pairs, self.by_key
         free, end = 0, len(words) - 1  # the next match starts after the last one ends
-        for i in [i for i, word in enumerate(words) if word in firsts]:
+        for i in compress(range(len(words)), map(firsts.__contains__, words)):
             if i < free:
                 continue
             if i < end and (words[i], words[i + 1]) in pairs:
