@@ -184,6 +184,21 @@ def test_no_word_the_examples_know_means_no_likeness() -> None:
     assert "reads like" not in COLD.rank(item("Xqzv wplk")).why
 
 
+def test_news_from_outside_the_field_gets_no_section() -> None:
+    picnic = item(
+        "Thank you for a wonderful fall staff picnic",
+        "Thank you to everyone who joined us at Lakeside Park for our annual fall staff "
+        "picnic. More than eighty teachers, staff and their families came out, and the rain "
+        "held off until the very last game of the afternoon.",
+        "Special thanks to the operations team for organizing the grills and the games.",
+    )
+    found = COLD.read([picnic])[0]
+    assert found.topics and found.outside_field  # a weak phrase, but the examples know
+    assert COLD.rank(picnic).suggested_topic is None
+    model = train(decisions(), COLD)
+    assert rank_with([picnic], COLD, model)[0].suggested_topic is None
+
+
 def test_why_names_no_section_it_does_not_suggest() -> None:
     calendar = COLD.rank(item("Board votes on next year's calendar", "Families weigh in."))
     assert calendar.suggested_topic is None

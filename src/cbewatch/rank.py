@@ -165,8 +165,8 @@ class Evidence:
         return shares
 
     def top_topic(self) -> str | None:
-        if not self.topics:  # no phrase of any section: no suggestion
-            return None
+        if not self.topics or self.outside_field:  # no phrase of any section, or not
+            return None  # the field's news: no suggestion
         shares = self.topic_shares()
         return max(shares.items(), key=lambda pair: (pair[1], pair[0]))[0]
 
@@ -175,9 +175,14 @@ class Evidence:
         found = [(p if w > 0 else f"not {p}") for p, w in ordered[:limit]]
         return [*found, *self.reads_like()]
 
+    @property
+    def outside_field(self) -> bool:
+        """The field examples say clearly that this is news from elsewhere."""
+        return self.likeness.get(ELSEWHERE, 0.0) >= CLEAR_LIKENESS
+
     def reads_like(self) -> list[str]:
         """What the field examples say, when they say it clearly."""
-        if self.likeness.get(ELSEWHERE, 0.0) >= CLEAR_LIKENESS:
+        if self.outside_field:
             return ["reads like news from outside the field"]
         if self.like_topics and self.topics:  # a topic only when one is suggested
             topic, share = max(self.like_topics.items(), key=lambda pair: (pair[1], pair[0]))
@@ -596,7 +601,10 @@ def _blended_topics(
     weight = model.topic_weight
     has_lexical = lexical.sum(axis=1, keepdims=True) > 0
     blended = np.where(has_lexical, weight * learned + (1 - weight) * lexical, learned)
-    return [names[int(np.argmax(row))] for row in blended]
+    return [
+        None if e.outside_field else names[int(np.argmax(row))]
+        for e, row in zip(evidence, blended, strict=True)
+    ]
 
 
 def _whys(model: LearnedModel, base: sparse.csr_matrix, evidence: Sequence[Evidence]) -> list[str]:
