@@ -7,6 +7,7 @@ import json
 import pickle
 import shutil
 from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -98,7 +99,7 @@ def test_the_corpus_is_hard_for_keyword_counting() -> None:
 
 
 def test_cold_start_ranks_the_corpus(corpus_site: tuple[Path, dict]) -> None:
-    """The issue asks AUC ≥ 0.90 and topic accuracy ≥ 0.80; measured 0.996 and 0.908."""
+    """The issue asks AUC ≥ 0.90 and topic accuracy ≥ 0.80; measured 0.996 and 0.925."""
     config, numbers = corpus_site
     assert run(config, "rank").output.startswith(f"ranked {len(CORPUS)} new items (cold start;")
     found = ranked(config, numbers)
@@ -115,7 +116,7 @@ def test_cold_start_on_the_third_nobody_tuned_on() -> None:
     """The corpus's `holdout` items were never looked at while the lexicon and the
     settings were written and tuned (on the other two thirds), and the field examples were
     written without sight of any corpus item: they measure the cold start out of sample.
-    Measured: AUC 0.999, topic accuracy 0.912 (0.906 on the part it was tuned on)."""
+    Measured: AUC 0.999, topic accuracy 0.912 (0.931 on the part it was tuned on)."""
     holdout = [i for i in CORPUS if i.holdout]
     cold = ColdStart(_topics())
     found = {
@@ -123,34 +124,82 @@ def test_cold_start_on_the_third_nobody_tuned_on() -> None:
     }
     assert len(holdout) > len(CORPUS) / 4
     assert auc(holdout, {n: r.score for n, r in found.items()}) >= 0.95
-    assert topic_accuracy(holdout, {n: r.suggested_topic for n, r in found.items()}) >= 0.85
+    assert topic_accuracy(holdout, {n: r.suggested_topic for n, r in found.items()}) >= 0.88
 
 
-@pytest.mark.parametrize("seed", range(6))
+SPLITS = range(6)
+
+
+@dataclass(frozen=True)
+class SplitResult:
+    line: str
+    auc: float
+    topic_accuracy: float
+    cold_topic_accuracy: float
+    curator_topics_kept: bool
+    model_decisions: int
+
+
+@pytest.fixture(scope="module")
+def sixty_decisions(
+    tmp_path_factory: pytest.TempPathFactory, stored: tuple[Path, dict[int, int]]
+) -> dict[int, SplitResult]:
+    """On several random splits, not one that happens to suit the model: 60 decisions
+    taken through `cbewatch triage` from the labels, then `rank`, each on its own copy."""
+    results = {}
+    for seed in SPLITS:
+        folder = tmp_path_factory.mktemp(f"split-{seed}")
+        config = corpus_config(folder)
+        (folder / "var").mkdir()
+        shutil.copy(stored[0], folder / "var" / "cbewatch.db")
+        numbers = stored[1]
+        decided, rest = split(CORPUS, 60, seed=seed)
+        run(config, "rank")
+        cold = ranked(config, numbers)
+        triage(config, numbers, decided)
+        line = run(config, "rank").output
+        found = ranked(config, numbers)
+        payload = pickle.loads((folder / "var" / "rank-model.pickle").read_bytes())
+        results[seed] = SplitResult(
+            line=line,
+            auc=auc(rest, scores(found)),
+            topic_accuracy=topic_accuracy(rest, topics(found)),
+            cold_topic_accuracy=topic_accuracy(rest, topics(cold)),
+            curator_topics_kept=all(found[i.n]["topic"] == i.topic for i in decided),
+            model_decisions=payload["decisions"],
+        )
+    return results
+
+
+@pytest.mark.parametrize("seed", SPLITS)
 def test_sixty_decisions_through_triage_make_it_sharper(
-    corpus_site: tuple[Path, dict], seed: int
+    sixty_decisions: dict[int, SplitResult], seed: int
 ) -> None:
-    """On several random splits, not one that happens to suit the model. Measured over
-    12 splits: AUC 0.994 on average (worst 0.987), topic accuracy 0.918 (worst 0.909),
-    where the cold start gets 0.996 and 0.908. The issue asks 0.97 and 0.92: the topic
-    goal is missed on average by 0.002. (That the decisions move the ranking when the
-    curators disagree with the built-in knowledge: test_rejecting_a_kind_of_item_sinks_it.)
-    """
-    config, numbers = corpus_site
-    decided, rest = split(CORPUS, 60, seed=seed)
-    run(config, "rank")
-    cold = ranked(config, numbers)
-    triage(config, numbers, decided)
-    line = run(config, "rank").output
-    assert line.startswith(f"ranked {len(rest)} new items (learned from 60 decisions, retrained)")
-    found = ranked(config, numbers)
-    assert auc(rest, scores(found)) >= 0.97
-    assert topic_accuracy(rest, topics(found)) >= 0.90
-    assert topic_accuracy(rest, topics(found)) >= topic_accuracy(rest, topics(cold)) - 0.015
-    for item in decided:  # the curator's topic stays, whatever is suggested
-        assert found[item.n]["topic"] == item.topic
-    payload = pickle.loads((config.parent / "var" / "rank-model.pickle").read_bytes())
-    assert payload["decisions"] == 60
+    """Every split: AUC ≥ 0.97 and topic accuracy ≥ 0.90 on the remaining items, and the
+    curator's topic stays whatever is suggested. Measured over 12 splits: AUC 0.994 on
+    average (worst 0.986), topic accuracy 0.929 (worst 0.919, 10 of 12 at 0.92 or more)."""
+    result = sixty_decisions[seed]
+    assert result.line.startswith(
+        f"ranked {len(CORPUS) - 60} new items (learned from 60 decisions, retrained)"
+    )
+    assert result.auc >= 0.97
+    assert result.topic_accuracy >= 0.90
+    assert result.curator_topics_kept
+    assert result.model_decisions == 60
+
+
+def test_sixty_decisions_meet_the_goals_on_average(
+    sixty_decisions: dict[int, SplitResult],
+) -> None:
+    """The issue's goals, AUC ≥ 0.97 and topic accuracy ≥ 0.92 after 60 decisions, as
+    the mean over the splits (one split of 60 can be luckier or unluckier than another);
+    and learning does not cost topic accuracy against the cold start on the same items.
+    (That decisions move the ranking when the curators disagree with the built-in
+    knowledge: test_rejecting_a_kind_of_item_sinks_it.)"""
+    results = list(sixty_decisions.values())
+    assert sum(r.auc for r in results) / len(results) >= 0.97
+    assert sum(r.topic_accuracy for r in results) / len(results) >= 0.92
+    assert sum(r.topic_accuracy - r.cold_topic_accuracy for r in results) >= 0
 
 
 def test_rejecting_a_kind_of_item_sinks_it(corpus_site: tuple[Path, dict]) -> None:

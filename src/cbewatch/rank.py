@@ -51,6 +51,10 @@ ELSEWHERE = "elsewhere"  # the examples' family of items that are not the field'
 PLACE_WEIGHTS = {"title": 3.0, "description": 2.0, "text": 1.0}
 TEXT_CHARS = 20_000  # enough of a long article to judge it; keeps ranking cheap
 KEYWORD_WEIGHT = 1.5  # a config keyword the lexicon does not know
+# The config's keywords are the operator's own definition of each section: a match votes
+# for its section five times over (topic accuracy on the corpus's development part: cold
+# 0.906 → 0.931, learned 0.915 → 0.929; on the held-out third it changed nothing, 0.912).
+KEYWORD_TOPIC_BOOST = 5.0
 SATURATION = 8.0  # phrase evidence at which the phrase score reaches 1 - 1/e
 TOPIC_SATURATION = 6.0  # phrase evidence at which the lexicon's topic vote reaches 1 - 1/e
 MIN_PER_CLASS = 3  # accepted and rejected decisions needed before learning relevance
@@ -80,11 +84,11 @@ RELEVANCE_HALF = 10
 COLD_FEATURE_SCALE = 0.5
 LIKENESS_FEATURE_SCALE = 3.0
 # The topic model refines the built-in topic vote rather than replacing it: it weighs half
-# only at 75 examples (0.912 against 0.905 at 40), the built-in shares are features scaled
-# by 3 (10 did worse), and it is regularized moderately.
-TOPIC_HALF = 75
+# only at 150 accepted items (0.931, against 0.927 at 75 and 0.930 at 300), the built-in
+# shares are features scaled by 3 (10 did worse), and it is regularized moderately.
+TOPIC_HALF = 150
 LEXICON_TOPIC_SCALE = 3.0
-TOPIC_C = 100.0
+TOPIC_C = 10.0
 
 
 @dataclass(frozen=True)
@@ -124,6 +128,7 @@ class _Phrase:
     ambiguous: bool  # counts only in a text about schools
     size: float = 1.0  # a weak one-word phrase counts half
     family: str = "keywords"  # the lexicon's concept family (a config keyword: "keywords")
+    keyword: bool = False  # one of the config's topic keywords: the operator's own words
 
 
 @dataclass
@@ -213,7 +218,7 @@ class ColdStart:
             known = self.phrases.get(key)
             weight = max(known.weight if known else 0.0, KEYWORD_WEIGHT)
             family = known.family if known else "keywords"
-            self.phrases[key] = _Phrase(weight, names, _ambiguous(key), family=family)
+            self.phrases[key] = _Phrase(weight, names, _ambiguous(key), family=family, keyword=True)
             self.shown.setdefault(key, _keyword_shown(topics, key))
         self.index = PhraseIndex({k: self.shown.get(k, " ".join(k)) for k in self.phrases})
         self.families = tuple(sorted({p.family for p in self.phrases.values()}))
@@ -223,8 +228,9 @@ class ColdStart:
             (k, p.weight, p.topics, p.ambiguous, p.size, p.family) for k, p in self.phrases.items()
         )
         settings = (MODEL_FORMAT, PLACE_WEIGHTS, TEXT_CHARS, SATURATION, TOPIC_SATURATION,
-                    LIKENESS_WEIGHT, LIKENESS_TOPIC_WEIGHT, COLD_FEATURE_SCALE,
-                    LIKENESS_FEATURE_SCALE, LEXICON_TOPIC_SCALE, HEADING_WORDS)  # fmt: skip
+                    KEYWORD_TOPIC_BOOST, LIKENESS_WEIGHT, LIKENESS_TOPIC_WEIGHT,
+                    COLD_FEATURE_SCALE, LIKENESS_FEATURE_SCALE, LEXICON_TOPIC_SCALE,
+                    HEADING_WORDS)  # fmt: skip
         examples = field_examples().signature
         self.signature = hashlib.sha256(
             repr((self.topic_names, table, examples, settings)).encode()
@@ -290,8 +296,9 @@ class ColdStart:
             evidence.families[phrase.family] = evidence.families.get(phrase.family, 0.0) + amount
             if amount > 0:
                 evidence.relevance += amount
+                vote = amount * (KEYWORD_TOPIC_BOOST if phrase.keyword else 1.0)
                 for topic in phrase.topics:
-                    evidence.topics[topic] = evidence.topics.get(topic, 0.0) + amount
+                    evidence.topics[topic] = evidence.topics.get(topic, 0.0) + vote
             else:
                 evidence.against -= amount
             evidence.reasons[self.index.by_key[key]] = amount
