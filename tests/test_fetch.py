@@ -386,14 +386,45 @@ def test_a_crash_mid_fetch_keeps_finished_sources_whole(tmp_path: Path, site: Si
             conn.close()
         except sqlite3.Error:
             pass
+    helpers = _descendants(proc.pid)  # the fork server and its parsing workers
     proc.send_signal(signal.SIGKILL)
     proc.wait()
     assert count == 20
+    assert helpers, "the fetch should have started its worker processes by now"
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and any(_alive(pid) for pid in helpers):
+        time.sleep(0.1)
+    assert not [pid for pid in helpers if _alive(pid)], "workers outlived a killed fetch"
     conn = sqlite3.connect(db)
     assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     rows = dict(conn.execute("SELECT name, last_polled FROM sources").fetchall())
     assert rows["fast"] is not None and rows["slow"] is None
     assert conn.execute("SELECT count(*) FROM items WHERE source = 'slow'").fetchone()[0] == 0
+
+
+def _descendants(root: int) -> list[int]:
+    """Every process below `root`, from /proc (Linux)."""
+    parents = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # gone meanwhile
+        parents[int(stat.parent.name)] = int(fields[1])
+    found, frontier = [], [root]
+    while frontier:
+        children = [pid for pid, parent in parents.items() if parent in frontier]
+        found += children
+        frontier = children
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"  # a zombie has exited; its parent just has not reaped it yet
 
 
 @pytest.mark.parametrize("argv", [["--help"], ["fetch", "--help"], ["items", "--help"]])

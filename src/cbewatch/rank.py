@@ -634,11 +634,14 @@ def _learned_reasons(model: LearnedModel, base: sparse.csr_matrix) -> list[list[
     ]
     x = base[:, : len(names)]
     contributions = x.multiply(model.explainer.coef_[0][: len(names)]).tocsr()
+    contributions.sort_indices()  # a fixed order within rows, so ties break the same way
+    values, columns, starts = contributions.data, contributions.indices, contributions.indptr
+    rows = np.repeat(np.arange(contributions.shape[0]), np.diff(starts))
+    # one sort for all rows (by row, then largest contribution first) instead of a sort a row
+    order = np.lexsort((-values, rows))
     reasons = []
     for row in range(contributions.shape[0]):
-        start, end = contributions.indptr[row], contributions.indptr[row + 1]
-        values, columns = contributions.data[start:end], contributions.indices[start:end]
-        top = np.argsort(-values, kind="stable")[:3]
+        top = order[starts[row] : min(starts[row] + 3, starts[row + 1])]
         reasons.append([names[columns[k]] for k in top if values[k] > 0])
     return reasons
 

@@ -11,6 +11,8 @@ from __future__ import annotations
 import asyncio
 import multiprocessing
 import os
+import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -38,6 +40,7 @@ _CONTEXT.set_forkserver_preload(
 )
 
 TASK_DEADLINE = 30.0  # seconds; reading one body never takes this long unless attacked
+OWNER_CHECK = 1.0  # seconds between a worker's checks that its owner still lives
 
 
 class WorkerCrashed(Exception):
@@ -104,7 +107,12 @@ class WorkerPool:
 
     def _current(self) -> ProcessPoolExecutor:
         if self._executor is None:
-            self._executor = ProcessPoolExecutor(max_workers=self.workers, mp_context=_CONTEXT)
+            self._executor = ProcessPoolExecutor(
+                max_workers=self.workers,
+                mp_context=_CONTEXT,
+                initializer=_exit_with,
+                initargs=(os.getpid(),),
+            )
         return self._executor
 
     def _replace(self, executor: ProcessPoolExecutor, kill: bool = False) -> None:
@@ -115,6 +123,25 @@ class WorkerPool:
                 process.kill()
         executor.shutdown(wait=False, cancel_futures=True)
         self._executor = None
+
+
+def _exit_with(owner: int) -> None:
+    """In a worker: exit once the process that owns the pool is gone. A worker killed
+    with its owner (kill -9, the OOM killer) would otherwise wait for tasks for ever: it
+    holds its own task queue's write end, so it never sees the end of it, and it keeps
+    the fork server alive too."""
+
+    def watch() -> None:
+        while True:
+            time.sleep(OWNER_CHECK)
+            try:
+                os.kill(owner, 0)
+            except ProcessLookupError:
+                os._exit(0)  # no cleanup to do: the owner took the work with it
+            except PermissionError:  # the pid was reused by another user's process
+                os._exit(0)
+
+    threading.Thread(target=watch, name="exit-with-owner", daemon=True).start()
 
 
 def _name(task: Callable[..., Any]) -> str:
