@@ -37,6 +37,7 @@ bench: $(STAMP)
 	$(BIN)/python -P bench/pipeline.py
 	$(BIN)/python -P bench/rank.py
 	$(BIN)/python -P bench/queue.py
+	$(BIN)/python -P bench/rank_quality.py
 
 clean:
 	rm -rf $(VENV) build dist src/*.egg-info
