@@ -197,8 +197,9 @@ class Evidence:
 
 
 class ColdStart:
-    """The keyword lexicon for a config's topics: the field concepts, each owned by the
-    topic whose keywords it shares most, plus every keyword itself."""
+    """The built-in knowledge, mapped onto a config's topics: the lexicon's concept
+    families, each owned by the topic whose keywords it shares most, every keyword itself
+    (a strong vote for its own topic), and the field examples' classifier (`read`)."""
 
     def __init__(self, topics: Sequence[Topic]) -> None:
         self.topic_names = tuple(t.name for t in topics)
@@ -222,10 +223,11 @@ class ColdStart:
             self.shown.setdefault(key, _keyword_shown(topics, key))
         self.index = PhraseIndex({k: self.shown.get(k, " ".join(k)) for k in self.phrases})
         self.families = tuple(sorted({p.family for p in self.phrases.values()}))
-        # The cold-start score is one of the learned models' features: a model trained on
-        # another lexicon or other keywords is stale.
+        # The cold-start evidence is the learned models' features: a model trained on
+        # another lexicon, other keywords, other examples or other settings is stale.
         table = sorted(
-            (k, p.weight, p.topics, p.ambiguous, p.size, p.family) for k, p in self.phrases.items()
+            (k, p.weight, p.topics, p.ambiguous, p.size, p.family, p.keyword)
+            for k, p in self.phrases.items()
         )
         settings = (MODEL_FORMAT, PLACE_WEIGHTS, TEXT_CHARS, SATURATION, TOPIC_SATURATION,
                     KEYWORD_TOPIC_BOOST, LIKENESS_WEIGHT, LIKENESS_TOPIC_WEIGHT,
