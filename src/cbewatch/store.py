@@ -629,11 +629,16 @@ class Store:
 
     def texts(self, ids: Iterable[int]) -> dict[int, str]:
         """id → text of the items `ids`."""
+        return self._by_id("coalesce(text, '')", ids)
+
+    def _by_id(self, column: str, ids: Iterable[int]) -> dict[int, Any]:
+        """id → `column` (an SQL expression of ours, never input) for the items `ids`,
+        asked 500 at a time (SQLite's limit on bound parameters)."""
         ids = list(ids)
-        found: dict[int, str] = {}
+        found: dict[int, Any] = {}
         for start in range(0, len(ids), 500):
             chunk = ids[start : start + 500]
-            sql = f"SELECT id, coalesce(text, '') FROM items WHERE id IN ({_marks(chunk)})"
+            sql = f"SELECT id, {column} FROM items WHERE id IN ({_marks(chunk)})"
             found.update(self.db.execute(sql, chunk).fetchall())
         return found
 
@@ -925,13 +930,7 @@ class Store:
 
     def sources_of(self, ids: Iterable[int]) -> dict[int, str]:
         """id → source of the items `ids`."""
-        ids = list(ids)
-        found: dict[int, str] = {}
-        for start in range(0, len(ids), 500):
-            chunk = ids[start : start + 500]
-            sql = f"SELECT id, source FROM items WHERE id IN ({_marks(chunk)})"
-            found.update(self.db.execute(sql, chunk).fetchall())
-        return found
+        return self._by_id("source", ids)
 
     def source_texts(self, source: str) -> Iterator[str]:
         """Texts of the source's items, copies of its other items left out."""
