@@ -200,6 +200,23 @@ def test_commands_started_together_on_a_new_data_directory_all_open_it(tmp_path:
         assert store.schema_version == SCHEMA_VERSION
 
 
+def test_opening_while_another_command_is_creating_the_file_waits_for_it(tmp_path: Path) -> None:
+    """The race behind a rare "database is locked" when two fetches start together:
+    SQLite refuses the switch to WAL at once, without waiting, while another connection
+    holds the write lock on a file still in rollback mode."""
+    import threading
+
+    path = tmp_path / "cbewatch.db"
+    other = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    other.execute("CREATE TABLE scratch (x)")
+    other.execute("BEGIN IMMEDIATE")
+    threading.Timer(0.3, other.execute, ["COMMIT"]).start()
+    with Store(path) as store:
+        assert store.db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        assert store.schema_version == SCHEMA_VERSION
+    other.close()
+
+
 def test_a_version_3_database_keeps_its_curators_at_session_generation_0(tmp_path: Path) -> None:
     path = tmp_path / "cbewatch.db"
     path.write_bytes((Path(__file__).parent / "fixtures" / "db" / "v3.db").read_bytes())
