@@ -19,6 +19,7 @@ from cbewatch.rank import (
     ColdStart,
     Decision,
     RankInput,
+    WordWeights,
     current_model,
     decisions_fingerprint,
     load_model,
@@ -26,6 +27,7 @@ from cbewatch.rank import (
     save_model,
     train,
 )
+from cbewatch.rank import _stop_stems as stop_stems
 from tests.conftest import write_config
 from tests.test_fetch import RSS, rss, sources_yaml
 
@@ -269,3 +271,28 @@ def test_fetch_scores_what_it_stores(tmp_path: Path, site: SiteServer) -> None:
     output = runner.invoke(cli, ["--config", str(config), "items", "--json"]).output
     found = {i["url"][-1]: i for i in map(json.loads, output.splitlines())}
     assert found["a"]["score"] > found["b"]["score"] and found["a"]["why"]
+
+
+@pytest.mark.parametrize(("min_df", "max_df"), [(1, 1.0), (2, 1.0), (1, 0.6)])
+def test_word_weights_are_scikit_learns_tf_idf(min_df: int, max_df: float) -> None:
+    """Our counting is faster; the numbers and columns must be TfidfVectorizer's."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    rng = random.Random(3)
+    vocabulary = [*stems("mastery grading rubric portrait learner school the of and"), "x"]
+    weights = [2**-n for n in range(len(vocabulary))]  # common words and rare ones
+    docs = [rng.choices(vocabulary, weights, k=rng.randrange(0, 12)) for _ in range(40)]
+    ours = WordWeights(docs, min_df=min_df, max_df=max_df)
+    stop = stop_stems()
+    theirs = TfidfVectorizer(
+        analyzer=lambda d: [w for w in d if w not in stop],
+        sublinear_tf=True,
+        min_df=min_df,
+        max_df=max_df,
+    ).fit(docs)
+    assert ours.names == list(theirs.get_feature_names_out())
+    unseen = [["grading", "grading", "unknown"], []]
+    for batch in (docs, unseen):
+        assert abs(ours.transform(batch) - theirs.transform(batch)).max() < 1e-12
+    with pytest.raises(ValueError):
+        WordWeights([["the", "of"], []])

@@ -15,10 +15,11 @@ import os
 import pickle
 import tempfile
 import time
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cache
+from itertools import chain, repeat
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -41,11 +42,10 @@ if TYPE_CHECKING:  # scikit-learn and SciPy load only when a model is trained or
     # so commands that never rank (items, triage, sources) start quickly.
     from scipy import sparse
     from sklearn.feature_extraction import DictVectorizer
-    from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.linear_model import LogisticRegression
 
 MODEL_FILE = "rank-model.pickle"
-MODEL_FORMAT = 4  # 4: the lexicon's concept families and the field examples are features
+MODEL_FORMAT = 5  # 5: WordWeights in place of TfidfVectorizer
 EXAMPLES_FILE = Path(__file__).parent / "field_examples.jsonl"
 ELSEWHERE = "elsewhere"  # the examples' family of items that are not the field's
 PLACE_WEIGHTS = {"title": 3.0, "description": 2.0, "text": 1.0}
@@ -130,6 +130,16 @@ class _Phrase:
     family: str = "keywords"  # the lexicon's concept family (a config keyword: "keywords")
     keyword: bool = False  # one of the config's topic keywords: the operator's own words
 
+    @property
+    def needs_school(self) -> bool:
+        """An ambiguous word of the field counts only in a text about schools."""
+        return self.ambiguous and self.weight > 0
+
+    @property
+    def vote(self) -> float:
+        """How much of its evidence goes to its topics."""
+        return KEYWORD_TOPIC_BOOST if self.keyword else 1.0
+
 
 @dataclass
 class Evidence:
@@ -137,7 +147,6 @@ class Evidence:
     topic and per concept family, and the words why) and its likeness to the examples."""
 
     words: list[str] = field(default_factory=list)  # the item's stems, the title twice
-    content: list[str] | None = None  # the words less stop words, once asked for
     heading: list[str] = field(default_factory=list)  # title's stems twice, description's
     relevance: float = 0.0
     against: float = 0.0
@@ -222,6 +231,11 @@ class ColdStart:
             self.phrases[key] = _Phrase(weight, names, _ambiguous(key), family=family, keyword=True)
             self.shown.setdefault(key, _keyword_shown(topics, key))
         self.index = PhraseIndex({k: self.shown.get(k, " ".join(k)) for k in self.phrases})
+        # what `_weigh` needs of each phrase, looked up once per match
+        self.weighing = {
+            k: (p.weight * p.size, p.family, p.topics, p.vote, p.needs_school, self.index.by_key[k])
+            for k, p in self.phrases.items()
+        }
         self.families = tuple(sorted({p.family for p in self.phrases.values()}))
         # The cold-start evidence is the learned models' features: a model trained on
         # another lexicon, other keywords, other examples or other settings is stale.
@@ -278,8 +292,9 @@ class ColdStart:
         }
         found: dict[tuple[str, ...], float] = defaultdict(float)
         for place, words in places.items():
+            weight = PLACE_WEIGHTS[place]
             for key in self.index.find(words):
-                found[key] += PLACE_WEIGHTS[place]
+                found[key] += weight
         words = [*places["title"], *places["title"], *places["description"], *places["text"]]
         evidence = self._weigh(found, SCHOOL_INDEX.any_in(words), words)
         # without a description, the text's first words stand in (as a feed's summary)
@@ -290,27 +305,33 @@ class ColdStart:
         self, found: dict[tuple[str, ...], float], about_school: bool, words: list[str]
     ) -> Evidence:
         evidence = Evidence(words=words)
+        families, topics, reasons = evidence.families, evidence.topics, evidence.reasons
+        relevance = against = 0.0
         for key, placed in found.items():
-            phrase = self.phrases[key]
-            if phrase.ambiguous and phrase.weight > 0 and not about_school:
+            weight, family, phrase_topics, vote, needs_school, shown = self.weighing[key]
+            if needs_school and not about_school:
                 continue
-            amount = phrase.weight * phrase.size * math.sqrt(placed)
-            evidence.families[phrase.family] = evidence.families.get(phrase.family, 0.0) + amount
+            amount = weight * math.sqrt(placed)
+            families[family] = families.get(family, 0.0) + amount
             if amount > 0:
-                evidence.relevance += amount
-                vote = amount * (KEYWORD_TOPIC_BOOST if phrase.keyword else 1.0)
-                for topic in phrase.topics:
-                    evidence.topics[topic] = evidence.topics.get(topic, 0.0) + vote
+                relevance += amount
+                for topic in phrase_topics:
+                    topics[topic] = topics.get(topic, 0.0) + amount * vote
             else:
-                evidence.against -= amount
-            evidence.reasons[self.index.by_key[key]] = amount
+                against -= amount
+            reasons[shown] = amount
+        evidence.relevance, evidence.against = relevance, against
         return evidence
 
-    def topic_vector(self, evidence: Evidence) -> np.ndarray:
-        shares = evidence.topic_shares() if evidence.topics else {}
-        values = np.array([shares.get(t, 0.0) for t in self.topic_names])
-        total = values.sum()
-        return values / total if total > 0 else values
+    def topic_matrix(self, evidence: Sequence[Evidence]) -> np.ndarray:
+        """The lexicon's topic shares, a row per item (as `topic_names`) summing to 1, or
+        all 0 for an item with no topic's phrase."""
+        names = self.topic_names
+        shares = (e.topic_shares() if e.topics else {} for e in evidence)
+        rows = np.array([[s.get(t, 0.0) for t in names] for s in shares])
+        rows = rows.reshape(len(evidence), len(names))
+        totals = rows.sum(axis=1, keepdims=True)
+        return np.divide(rows, totals, out=np.zeros_like(rows), where=totals > 0)
 
     def rank(self, item: RankInput) -> Ranking:
         return _cold_ranking(item, self.read([item])[0])
@@ -358,16 +379,13 @@ class FieldExamples:
     """A classifier over the lexicon's families, trained on the bundled examples."""
 
     def __init__(self, path: Path) -> None:
-        from sklearn.feature_extraction.text import TfidfVectorizer
         from sklearn.linear_model import LogisticRegression
 
         rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
         self.signature = hashlib.sha256(path.read_bytes()).hexdigest()
-        texts = [
-            Evidence(words=heading_words(stems(r["title"]), stems(r["summary"]))) for r in rows
-        ]
-        self.words = TfidfVectorizer(analyzer=content_words, sublinear_tf=True, min_df=2)
-        x = self.words.fit_transform(texts)
+        texts = [heading_words(stems(r["title"]), stems(r["summary"])) for r in rows]
+        self.words = WordWeights(texts, min_df=2)
+        x = self.words.transform(texts)
         self.model = LogisticRegression(C=EXAMPLES_C, max_iter=2000, random_state=SEED)
         self.model.fit(x, [r["family"] for r in rows])
         self.families: tuple[str, ...] = tuple(self.model.classes_)
@@ -375,7 +393,7 @@ class FieldExamples:
     def likeness(self, evidence: Sequence[Evidence]) -> list[np.ndarray | None]:
         """Per item, the probability of each family (as `families`); None for an item
         with no word the examples know (the classifier would answer its base rates)."""
-        x = self.words.transform(evidence)
+        x = self.words.transform([e.words for e in evidence])
         probabilities = self.model.predict_proba(x)
         return [row if x.indptr[k + 1] > x.indptr[k] else None
                 for k, row in enumerate(probabilities)]  # fmt: skip
@@ -404,7 +422,7 @@ class LearnedModel:
     decisions: int
     topic_names: tuple[str, ...]
     families: tuple[str, ...]  # the lexicon's concept families, one feature each
-    words: TfidfVectorizer | None  # None when the decided items had no word to learn
+    words: WordWeights | None  # None when the decided items had no word to learn
     sources: DictVectorizer
     relevance: Any | None = None  # a calibrated classifier, None with too few decisions
     explainer: LogisticRegression | None = None  # its coefficients say why
@@ -432,13 +450,39 @@ def _stop_stems() -> frozenset[str]:
     return frozenset(stems(" ".join(ENGLISH_STOP_WORDS)))
 
 
-def content_words(evidence: Evidence) -> list[str]:
-    """The TF-IDF's tokens: the stems the lexicon already read, less stop words (kept on
-    the evidence: the examples' and the learned model's vectorizers both read them)."""
-    if evidence.content is None:
+class WordWeights:
+    """TF-IDF over lists of stems, as scikit-learn's TfidfVectorizer computes it
+    (sublinear tf, smoothed idf, rows of unit length, stop words left out, columns in
+    alphabetical order), with the counting done by C loops: the vectorizer's own loop
+    looks every token up in Python, and was a fifth of ranking's time.
+
+    Raises ValueError when no word is left to learn from, as TfidfVectorizer does."""
+
+    def __init__(self, docs: Sequence[list[str]], min_df: int = 1, max_df: float = 1.0) -> None:
+        seen = Counter(chain.from_iterable(map(set, docs)))
+        most = max_df * len(docs)
         stop = _stop_stems()
-        evidence.content = [w for w in evidence.words if w not in stop]
-    return evidence.content
+        self.names = sorted(w for w, n in seen.items() if min_df <= n <= most and w not in stop)
+        if not self.names:
+            raise ValueError("no word left to learn from")
+        self.index = {w: column for column, w in enumerate(self.names)}
+        df = np.array([seen[w] for w in self.names], dtype=float)
+        self.idf = np.log((1 + len(docs)) / (1 + df)) + 1
+
+    def transform(self, docs: Sequence[list[str]]) -> sparse.csr_matrix:
+        from scipy import sparse
+        from sklearn.preprocessing import normalize
+
+        flat = list(chain.from_iterable(docs))
+        columns = np.fromiter(map(self.index.get, flat, repeat(-1)), np.int64, len(flat))
+        rows = np.repeat(np.arange(len(docs)), [len(d) for d in docs])
+        known = columns >= 0
+        counts = sparse.csr_matrix(
+            (np.ones(int(known.sum())), (rows[known], columns[known])),
+            shape=(len(docs), len(self.names)),
+        )  # duplicate (row, column) pairs are summed: the counts
+        counts.data = (1 + np.log(counts.data)) * self.idf[counts.indices]
+        return normalize(counts, copy=False)
 
 
 def decisions_fingerprint(decisions: Sequence[Decision], cold: ColdStart) -> str:
@@ -470,22 +514,19 @@ def train(decisions: Sequence[Decision], cold: ColdStart) -> LearnedModel | None
     model.sources.fit([{i.source: 1.0} for i in items])
     base = _features(model, items, evidence)
     _fit_relevance(model, ordered, base)
-    _fit_topics(model, ordered, _with_topic_shares(base, cold, evidence))
+    _fit_topics(model, ordered, _with_topic_shares(base, cold.topic_matrix(evidence)))
     model.seconds = time.perf_counter() - started
     return model
 
 
-def _fitted_words(evidence: Sequence[Evidence]) -> TfidfVectorizer | None:
+def _fitted_words(evidence: Sequence[Evidence]) -> WordWeights | None:
     """The vocabulary of the decided items, less words in 90% of them (once there are
     enough items for that to mean something); None when no word is left (every decided
     item empty or made of stop words), and the model learns from the rest."""
-    from sklearn.feature_extraction.text import TfidfVectorizer
-
     max_df = 0.9 if len(evidence) >= 10 else 1.0
-    words = TfidfVectorizer(analyzer=content_words, sublinear_tf=True, max_df=max_df)
     try:
-        return words.fit(evidence)
-    except ValueError:  # "empty vocabulary" or "no terms remain"
+        return WordWeights([e.words for e in evidence], max_df=max_df)
+    except ValueError:
         return None
 
 
@@ -506,22 +547,21 @@ def _features(
             likeness * LIKENESS_FEATURE_SCALE,
         ]
     ).reshape(len(evidence), -1)
+    words = [e.words for e in evidence]
     blocks = [
-        model.words.transform(evidence) if model.words else sparse.csr_matrix((len(items), 0)),
+        model.words.transform(words) if model.words else sparse.csr_matrix((len(items), 0)),
         model.sources.transform([{i.source: 1.0} for i in items]),
         sparse.csr_matrix(dense),
     ]
     return sparse.hstack(blocks, format="csr")
 
 
-def _with_topic_shares(
-    base: sparse.csr_matrix, cold: ColdStart, evidence: Sequence[Evidence]
-) -> sparse.csr_matrix:
+def _with_topic_shares(base: sparse.csr_matrix, lexical: np.ndarray) -> sparse.csr_matrix:
     """The topic model's columns: the relevance columns and the lexicon's topic shares."""
     from scipy import sparse
 
-    shares = np.array([cold.topic_vector(e) for e in evidence]) * LEXICON_TOPIC_SCALE
-    return sparse.hstack([base, sparse.csr_matrix(shares)], format="csr")
+    shares = sparse.csr_matrix(lexical * LEXICON_TOPIC_SCALE)
+    return sparse.hstack([base, shares], format="csr")
 
 
 def _fit_relevance(model: LearnedModel, ordered: Sequence[Decision], x: sparse.csr_matrix) -> None:
@@ -601,12 +641,12 @@ def _blended_topics(
     if model.topic_model is None:
         return [e.top_topic() for e in evidence]
     names = list(cold.topic_names)
+    lexical = cold.topic_matrix(evidence)
     learned = np.zeros((len(evidence), len(names)))
-    probabilities = model.topic_model.predict_proba(_with_topic_shares(base, cold, evidence))
+    probabilities = model.topic_model.predict_proba(_with_topic_shares(base, lexical))
     for column, name in enumerate(model.topic_model.classes_):
         if name in names:
             learned[:, names.index(name)] = probabilities[:, column]
-    lexical = np.array([cold.topic_vector(e) for e in evidence])
     weight = model.topic_weight
     has_lexical = lexical.sum(axis=1, keepdims=True) > 0
     blended = np.where(has_lexical, weight * learned + (1 - weight) * lexical, learned)
@@ -631,20 +671,22 @@ def _learned_reasons(model: LearnedModel, base: sparse.csr_matrix) -> list[list[
     if model.explainer is None:
         return [[] for _ in range(base.shape[0])]
     names = [
-        *(model.words.get_feature_names_out() if model.words else ()),
+        *(model.words.names if model.words else ()),
         *(f"source: {s}" for s in model.sources.feature_names_),
     ]
     x = base[:, : len(names)]
     contributions = x.multiply(model.explainer.coef_[0][: len(names)]).tocsr()
     contributions.sort_indices()  # a fixed order within rows, so ties break the same way
-    values, columns, starts = contributions.data, contributions.indices, contributions.indptr
-    rows = np.repeat(np.arange(contributions.shape[0]), np.diff(starts))
-    # one sort for all rows (by row, then largest contribution first) instead of a sort a row
+    rows = np.repeat(np.arange(contributions.shape[0]), np.diff(contributions.indptr))
+    up = contributions.data > 0  # only what pushes the score up is a reason
+    values, columns, rows = contributions.data[up], contributions.indices[up], rows[up]
+    # one sort for all rows (by row, then largest first), then each row's first three
     order = np.lexsort((-values, rows))
-    reasons = []
-    for row in range(contributions.shape[0]):
-        top = order[starts[row] : min(starts[row] + 3, starts[row + 1])]
-        reasons.append([names[columns[k]] for k in top if values[k] > 0])
+    starts = np.searchsorted(rows[order], rows[order], side="left")
+    chosen = order[np.arange(len(order)) - starts < 3]
+    reasons: list[list[str]] = [[] for _ in range(contributions.shape[0])]
+    for row, column in zip(rows[chosen].tolist(), columns[chosen].tolist(), strict=True):
+        reasons[row].append(names[column])
     return reasons
 
 
