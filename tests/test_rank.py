@@ -294,5 +294,6 @@ def test_word_weights_are_scikit_learns_tf_idf(min_df: int, max_df: float) -> No
     unseen = [["grading", "grading", "unknown"], []]
     for batch in (docs, unseen):
         assert abs(ours.transform(batch) - theirs.transform(batch)).max() < 1e-12
+    assert ours.transform([]).shape == (0, len(ours.names))
     with pytest.raises(ValueError):
         WordWeights([["the", "of"], []])

@@ -267,7 +267,7 @@ class ColdStart:
         if evidence:
             # the examples are headlines and summaries: like is compared with like
             examples = field_examples()
-            likeness = examples.likeness([Evidence(words=e.heading) for e in evidence])
+            likeness = examples.likeness([e.heading for e in evidence])
             for found, row in zip(evidence, likeness, strict=True):
                 if row is not None:  # else: no word the examples know, no opinion
                     found.likeness = dict(zip(examples.families, row.tolist(), strict=True))
@@ -390,10 +390,10 @@ class FieldExamples:
         self.model.fit(x, [r["family"] for r in rows])
         self.families: tuple[str, ...] = tuple(self.model.classes_)
 
-    def likeness(self, evidence: Sequence[Evidence]) -> list[np.ndarray | None]:
+    def likeness(self, headings: Sequence[list[str]]) -> list[np.ndarray | None]:
         """Per item, the probability of each family (as `families`); None for an item
         with no word the examples know (the classifier would answer its base rates)."""
-        x = self.words.transform([e.words for e in evidence])
+        x = self.words.transform(headings)
         probabilities = self.model.predict_proba(x)
         return [row if x.indptr[k + 1] > x.indptr[k] else None
                 for k, row in enumerate(probabilities)]  # fmt: skip
@@ -482,7 +482,7 @@ class WordWeights:
             shape=(len(docs), len(self.names)),
         )  # duplicate (row, column) pairs are summed: the counts
         counts.data = (1 + np.log(counts.data)) * self.idf[counts.indices]
-        return normalize(counts, copy=False)
+        return normalize(counts, copy=False) if len(docs) else counts  # (it refuses 0 rows)
 
 
 def decisions_fingerprint(decisions: Sequence[Decision], cold: ColdStart) -> str:
