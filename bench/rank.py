@@ -76,9 +76,9 @@ def fill_store(db_path: Path, items: list[dict], decided: int, topics: set[str])
                 store.set_decision(row["id"], {"status": status, "topic": topic}, "bench")
 
 
-def ranking_round(folder: Path) -> Callable[[], float]:
-    """Fill a store in `folder`; return one timed round of ranking (CPU seconds), which
-    prints what it did the first time."""
+def ranking_round(folder: Path) -> Callable[[int], float]:
+    """Fill a store in `folder`; return a timed round of ranking (CPU seconds), which
+    says what it did in round 0."""
     config = folder / "sources.yaml"
     config.write_text((FIXTURES / "topics.yaml").read_text())
     settings = load_config(config)
@@ -86,20 +86,18 @@ def ranking_round(folder: Path) -> Callable[[], float]:
     fill_store(settings.db_path, compose_items(NEW_ITEMS + DECISIONS, seed=11), DECISIONS, topics)
     warm_up()
 
-    def one_round() -> float:
+    def one_round(round_: int) -> float:
         _STEMMED.clear()  # each round starts as a new process's would
         with Store(settings.db_path) as store:
             started = time.process_time()
             summary = rank_new_items(settings, store, retrain=True)
             seconds = time.process_time() - started
-        if not done:
+        if not round_:
             payload = pickle.loads((settings.data_dir / MODEL_FILE).read_bytes())
             print(f"retrained on {summary.decisions} decisions in "
                   f"{payload['model'].seconds:.2f}s; ranked {summary.ranked} items")  # fmt: skip
-        done.append(seconds)
         return seconds
 
-    done: list[float] = []
     return one_round
 
 
@@ -165,7 +163,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as folder:
         rank_once = ranking_round(Path(folder))
         for round_ in range(ROUNDS):  # the two sides take turns: a slow spell hits both
-            ranking.append(rank_once())
+            ranking.append(rank_once(round_))
             extraction.append(extraction_round(round_))
     per_page = min(extraction) / EXTRACT_SAMPLE
     print(f"ranking {NEW_ITEMS} items, all told: {_rounds(ranking)}")
