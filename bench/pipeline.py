@@ -4,7 +4,7 @@
 In one run, at 0 ms and at 50 ms of added latency per response:
   (a) the CPU limit: trafilatura extracting the same 1,000 pages in one process, / cores;
   (b) a naive loop: each feed, then each page, fetched, extracted and inserted in turn;
-  (c) `cbewatch fetch --all` (run_fetch, after a warm-up) on a fresh database.
+  (c) `cbewatch fetch --all` (the fetch service, after a warm-up) on a fresh database.
 Also: dedup's CPU time in (c) against extraction's CPU time in (a), store insert
 throughput in batches, and the LSH index load time at 100,000 stored signatures.
 The fixture servers run in a child process; they share the machine's cores with us.
@@ -36,7 +36,8 @@ from cbewatch.config import load_config
 from cbewatch.dedup import NUM_PERM, BandIndex, DedupReport, dedup_new
 from cbewatch.demo.server import Route, SiteServer
 from cbewatch.extract import read_page
-from cbewatch.sources.model import Entry
+from cbewatch.model.types import Entry
+from cbewatch.services.sources import fetch
 from cbewatch.store import Store
 
 HOSTS = [f"127.0.0.{i}" for i in range(1, 21)]
@@ -213,7 +214,7 @@ def _timed_dedup(store: Store) -> DedupReport:
 
 
 def fetch_all(folder: Path, host_ports: list[str], name: str) -> tuple[float, str]:
-    """(c): run_fetch on a fresh database, as `cbewatch fetch --all` runs it."""
+    """(c): the fetch service on a fresh database, as `cbewatch fetch --all` runs it."""
     allow = "".join(f'    - "{hp}"\n' for hp in host_ports)
     sources = "".join(
         f"  - name: feed {i}\n    url: {u}\n" for i, u in enumerate(feed_urls(host_ports))
@@ -225,7 +226,7 @@ def fetch_all(folder: Path, host_ports: list[str], name: str) -> tuple[float, st
     settings = load_config(config)
     with Store(settings.db_path) as store:
         start = time.perf_counter()
-        summary = pipeline.run_fetch(settings, store, poll_all=True)
+        summary = fetch(store, settings, poll_all=True)
         return time.perf_counter() - start, summary.line()
 
 
@@ -240,7 +241,7 @@ def warm_up(folder: Path, host_ports: list[str]) -> None:
     )
     settings = load_config(config)
     with Store(settings.db_path) as store:
-        pipeline.run_fetch(settings, store, poll_all=True)
+        fetch(store, settings, poll_all=True)
 
 
 # ---------------------------------------------------------------------------------------
@@ -250,7 +251,7 @@ def warm_up(folder: Path, host_ports: list[str]) -> None:
 def insert_throughput(folder: Path, rows: int = 100_000, batch: int = 1000) -> tuple[float, Store]:
     """Items per second through record_poll in batches; returns the filled store."""
     store = Store(folder / "insert.db")
-    store.sync_sources([("Bulk", "https://bulk.example.org/feed", "feed")])
+    store.sources.sync([("Bulk", "https://bulk.example.org/feed", "feed")])
     now = datetime(2026, 11, 23, tzinfo=UTC)
     start = time.perf_counter()
     for first in range(0, rows, batch):
@@ -258,7 +259,7 @@ def insert_throughput(folder: Path, rows: int = 100_000, batch: int = 1000) -> t
             Entry(url=f"https://bulk.example.org/p/{n}", title=f"Post {n}", summary_text="Teaser.")
             for n in range(first, first + batch)
         ]
-        store.record_poll("Bulk", entries, now)
+        store.sources.record_poll("Bulk", entries, now)
     return rows / (time.perf_counter() - start), store
 
 
@@ -268,11 +269,11 @@ def lsh_load_time(store: Store) -> float:
     rng = np.random.default_rng(3)
     ids = [row[0] for row in store.db.execute("SELECT id FROM items").fetchall()]
     signatures = rng.integers(0, 2**32, size=(len(ids), NUM_PERM), dtype=np.uint32)
-    store.record_dedup(((i, None, 200, signatures[n].tobytes()) for n, i in enumerate(ids)), [])
+    store.clusters.record(((i, None, 200, signatures[n].tobytes()) for n, i in enumerate(ids)), [])
     times = []
     for _ in range(3):  # the machine is shared: the median of three
         start = time.perf_counter()
-        index = BandIndex.from_rows((i, blob) for i, _, blob in store.signature_rows())
+        index = BandIndex.from_rows((i, blob) for i, _, blob in store.clusters.signature_rows())
         times.append(time.perf_counter() - start)
         assert len(index) == len(ids)
     return sorted(times)[1]

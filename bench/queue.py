@@ -31,11 +31,11 @@ with warnings.catch_warnings():  # starlette's notice about its test client's tr
     warnings.simplefilter("ignore")
     from starlette.testclient import TestClient
 
-from cbewatch.accounts import add_user  # noqa: E402
 from cbewatch.config import load_config  # noqa: E402
 from cbewatch.daemon import Daemon  # noqa: E402
-from cbewatch.sources.model import Entry  # noqa: E402
-from cbewatch.store import QueueQuery, Store  # noqa: E402
+from cbewatch.model.types import Entry, QueueQuery  # noqa: E402
+from cbewatch.services.accounts import add_user  # noqa: E402
+from cbewatch.store import Store  # noqa: E402
 from cbewatch.web.app import create_app  # noqa: E402
 
 SOURCES = [f"Source {n:02d}" for n in range(40)]
@@ -52,7 +52,7 @@ def text(rng: random.Random, words: int) -> str:
 def fill(store: Store, count: int, rng: random.Random) -> None:
     """`count` items spread evenly over 40 sources and two years, 25 a poll."""
     start = datetime(2025, 1, 1, tzinfo=UTC)
-    store.sync_sources((s, f"https://{i}.example.org/feed", "feed") for i, s in enumerate(SOURCES))
+    store.sources.sync((s, f"https://{i}.example.org/feed", "feed") for i, s in enumerate(SOURCES))
     batch = 25
     for first in range(0, count, batch):
         source = SOURCES[(first // batch) % len(SOURCES)]
@@ -65,7 +65,7 @@ def fill(store: Store, count: int, rng: random.Random) -> None:
             )
             for i in range(first, min(first + batch, count))
         ]
-        store.record_poll(source, entries, start)
+        store.sources.record_poll(source, entries, start)
 
 
 def median_seconds(task: Callable[[], object]) -> float:
@@ -84,16 +84,16 @@ def store_timings(store: Store, count: int) -> dict[str, float]:
 
     def accept() -> None:
         item_id = next(ids)
-        version = store.queue_item(item_id)["version"]
-        store.set_decision(item_id, {"status": "accepted"}, "bench", version, "accept")
+        version = store.items.get(item_id)["version"]
+        store.decisions.set(item_id, {"status": "accepted"}, "bench", version, "accept")
 
     return {
-        "first page": median_seconds(lambda: store.queue_page(QueueQuery())),
-        "filtered page": median_seconds(lambda: store.queue_page(QueueQuery(source="Source 07"))),
-        "search": median_seconds(lambda: store.queue_page(QueueQuery(search="capstone7"))),
+        "first page": median_seconds(lambda: store.queue.page(QueueQuery())),
+        "filtered page": median_seconds(lambda: store.queue.page(QueueQuery(source="Source 07"))),
+        "search": median_seconds(lambda: store.queue.page(QueueQuery(search="capstone7"))),
         "accept": median_seconds(accept),
         "search, common word": median_seconds(
-            lambda: store.queue_page(QueueQuery(search="mastery"))
+            lambda: store.queue.page(QueueQuery(search="mastery"))
         ),
     }
 

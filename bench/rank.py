@@ -27,9 +27,10 @@ from pathlib import Path
 from cbewatch.config import load_config
 from cbewatch.extract import read_page
 from cbewatch.lexicon import _STEMMED
+from cbewatch.model.times import utc_now
+from cbewatch.model.types import Entry
 from cbewatch.rank import MODEL_FILE, field_examples, rank_new_items
-from cbewatch.sources.model import Entry
-from cbewatch.store import Store, utc_now
+from cbewatch.store import Store
 
 ROOT = Path(__file__).parent.parent
 FIXTURES = ROOT / "tests" / "fixtures" / "rank"
@@ -59,21 +60,21 @@ def compose_items(count: int, seed: int) -> list[dict]:
 
 def fill_store(db_path: Path, items: list[dict], decided: int, topics: set[str]) -> None:
     with Store(db_path) as store:
-        store.sync_sources([("Bench", "https://bench.example.org/feed", "feed")])
+        store.sources.sync([("Bench", "https://bench.example.org/feed", "feed")])
         entries = [
             Entry(url=f"https://bench.example.org/{i['n']}", title=i["title"],
                   summary_text=i["description"])
             for i in items
         ]  # fmt: skip
-        store.record_poll("Bench", entries, utc_now())
-        for row in store.items():
+        store.sources.record_poll("Bench", entries, utc_now())
+        for row in store.items.find():
             n = int(row["url"].rsplit("/", 1)[1])
             store.db["items"].update(row["id"], {"text": items[n]["text"]})  # extraction's write
             if n < decided:
                 accepted = items[n]["kind"] in topics
                 status = "accepted" if accepted else "rejected"
                 topic = items[n]["kind"] if accepted else None
-                store.set_decision(row["id"], {"status": status, "topic": topic}, "bench")
+                store.decisions.set(row["id"], {"status": status, "topic": topic}, "bench")
 
 
 def ranking_round(folder: Path) -> Callable[[int], float]:

@@ -16,10 +16,10 @@ from pathlib import Path
 import httpx
 import pytest
 
-from cbewatch.accounts import add_user
 from cbewatch.config import load_config
 from cbewatch.demo.server import SiteServer
-from cbewatch.sources.model import Entry
+from cbewatch.model.types import Entry
+from cbewatch.services.accounts import add_user
 from cbewatch.store import Store
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -119,8 +119,8 @@ def wait_until_up(served: Served, timeout: float = 20.0) -> None:
 def seed(config: Path, entries: list[Entry], source: str = "Alder Institute") -> None:
     """Items from one source, and the curators alice and bob."""
     with Store(load_config(config).db_path) as store:
-        store.sync_sources([(source, "https://alder.example.org/feed", "feed")])
-        store.record_poll(source, entries, datetime.now(UTC))
+        store.sources.sync([(source, "https://alder.example.org/feed", "feed")])
+        store.sources.record_poll(source, entries, datetime.now(UTC))
         add_user(store, "alice", PASSWORD)
         add_user(store, "bob", PASSWORD)
 

@@ -11,8 +11,9 @@ from pathlib import Path
 
 from sklearn.metrics import roc_auc_score
 
-from cbewatch.sources.model import Entry
-from cbewatch.store import Store, utc_now
+from cbewatch.model.times import utc_now
+from cbewatch.model.types import Entry
+from cbewatch.store import Store
 
 RANK_FIXTURES = Path(__file__).parent / "fixtures" / "rank"
 CORPUS = RANK_FIXTURES / "corpus.jsonl"
@@ -52,12 +53,12 @@ def store_corpus(db_path: Path, corpus: list[Labelled]) -> dict[int, int]:
     returns corpus number → item id."""
     with Store(db_path) as store:
         sources = sorted({item.source for item in corpus})
-        store.sync_sources((s, f"https://{s.lower().replace(' ', '-')}.example.org/feed", "feed")
+        store.sources.sync((s, f"https://{s.lower().replace(' ', '-')}.example.org/feed", "feed")
                            for s in sources)  # fmt: skip
         for source in sources:
             entries = [_entry(item) for item in corpus if item.source == source]
-            store.record_poll(source, entries, utc_now())
-        ids = {row["canonical_url"]: row["id"] for row in store.items()}
+            store.sources.record_poll(source, entries, utc_now())
+        ids = {item.canonical_url: item.id for item in store.items.find()}
         numbers = {item.n: ids[item.url] for item in corpus}
         for item in corpus:
             if item.text:  # the extraction stage's column; no SQL of our own

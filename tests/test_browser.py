@@ -11,8 +11,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
-from cbewatch.sources.model import Entry
-from cbewatch.store import QueueQuery
+from cbewatch.model.types import Entry, QueueQuery
 
 from .conftest import PASSWORD, Served, sample_entries, seed, serve_config, start_serve
 
@@ -64,7 +63,7 @@ def log_in(page: Page, served: Served, user: str) -> None:
 
 def queue_ids(served: Served) -> list[int]:
     with served.store() as store:
-        return [item["id"] for item in store.queue_page(QueueQuery(), limit=50)[0]]
+        return [item.id for item in store.queue.page(QueueQuery(), limit=50)[0]]
 
 
 def status_of(page: Page, item_id: int):
@@ -96,15 +95,15 @@ def test_login_keyboard_triage_search_and_logout(browser: Browser, served: Serve
     page.keyboard.press("r")
     expect(status_of(page, fifth)).to_have_text("rejected")
     with served.store() as store:
-        decided = {i: store.queue_item(i) for i in (first, second, third, fourth, fifth)}
-    assert [decided[i]["status"] for i in (first, second, fourth, fifth)] == [
+        decided = {i: store.items.get(i) for i in (first, second, third, fourth, fifth)}
+    assert [decided[i].status for i in (first, second, fourth, fifth)] == [
         "accepted",
         "rejected",
         "new",
         "rejected",
     ]
-    assert decided[third]["topic"] == "Grading and Assessment"
-    assert decided[third]["blurb"] == "A district rethinks report cards."
+    assert decided[third].topic == "Grading and Assessment"
+    assert decided[third].blurb == "A district rethinks report cards."
 
     page.keyboard.press("?")
     expect(page.locator("#keys")).to_be_visible()
@@ -136,7 +135,7 @@ def test_two_curators_on_one_item(browser: Browser, served: Served) -> None:
     expect(refusal).to_contain_text("changed by alice")
     expect(status_of(bob, item_id)).to_have_text("accepted")  # bob now sees the truth
     with served.store() as store:
-        assert store.queue_item(item_id)["status"] == "accepted"
+        assert store.items.get(item_id).status == "accepted"
     bob.reload()
     expect(bob.locator(".audit")).to_contain_text("alice")
 

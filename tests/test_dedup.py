@@ -21,8 +21,9 @@ from cbewatch.dedup import (
     sketch,
     words,
 )
-from cbewatch.sources.model import Entry
-from cbewatch.store import Store, from_iso
+from cbewatch.model.times import from_iso
+from cbewatch.model.types import Entry
+from cbewatch.store import Store
 from tests.conftest import FIXTURES
 
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
@@ -32,11 +33,11 @@ CORPUS = json.loads((FIXTURES / "dedup" / "corpus.json").read_text())["documents
 def load_corpus(store: Store, documents: list[dict]) -> dict[str, int]:
     """Poll each document as its source would, give it its page text, dedup; doc id → item id."""
     for source in sorted({d["source"] for d in documents}):
-        store.sync_sources([(source, f"https://feeds.example.org/{len(source)}", "feed")])
+        store.sources.sync([(source, f"https://feeds.example.org/{len(source)}", "feed")])
     for doc in documents:
         entry = Entry(url=doc["url"], title=doc["title"], published=from_iso(doc["published"]))
-        store.record_poll(doc["source"], [entry], NOW)
-    ids = {item["url"]: item["id"] for item in store.items()}
+        store.sources.record_poll(doc["source"], [entry], NOW)
+    ids = {item.url: item.id for item in store.items.find()}
     by_sighting = dict(
         store.db.execute("SELECT url, item_id FROM sightings").fetchall()
     )  # a URL variant is a sighting of the item it collapsed into
@@ -44,7 +45,7 @@ def load_corpus(store: Store, documents: list[dict]) -> dict[str, int]:
     for doc in documents:
         item_id = ids.get(doc["url"]) or by_sighting[doc["url"]]
         rows.append(_page_row(item_id, doc["text"]))
-    store.record_extractions(rows, NOW)
+    store.items.record_extractions(rows, NOW)
     dedup_new(store)
     return {doc["id"]: ids.get(doc["url"]) or by_sighting[doc["url"]] for doc in documents}
 
@@ -55,7 +56,7 @@ def _page_row(item_id: int, text: str, **extra: object) -> dict:
 
 
 def roots(store: Store) -> dict[int, int]:
-    return {i["id"]: i["duplicate_of"] or i["id"] for i in store.items()}
+    return {i.id: i.duplicate_of or i.id for i in store.items.find()}
 
 
 @pytest.fixture
@@ -83,21 +84,19 @@ def test_corpus_pairs_meet_the_precision_and_recall_goals(store: Store) -> None:
 
 def test_the_earliest_copy_is_primary_and_lists_every_other_copy(store: Store) -> None:
     item_of = load_corpus(store, CORPUS)
-    original = store.item(item_of["s1"])
-    assert original is not None and original["status"] == "new"
-    sources = {a["source"] for a in original["also_at"]}
+    original = store.items.get(item_of["s1"])
+    assert original is not None and original.status == "new"
+    sources = {a.source for a in original.also_at}
     assert sources == {
         "Teacher Resources Weekly",  # the URL variant
         "Aspen Math Council",
         "Competency Corner",
         "Mastery Monthly",
     }
-    copies = store.items(status="duplicate")
-    assert {c["duplicate_of"] for c in copies if c["id"] == item_of["s1-excerpt"]} == {
-        item_of["s1"]
-    }
+    copies = store.items.find(status="duplicate")
+    assert {c.duplicate_of for c in copies if c.id == item_of["s1-excerpt"]} == {item_of["s1"]}
     about_us = [item_of[f"sycamore-{n}"] for n in range(1, 5)]
-    assert all(store.item(i)["status"] == "new" for i in about_us)  # type: ignore[index]
+    assert all(store.items.get(i).status == "new" for i in about_us)
 
 
 def test_a_later_run_folds_a_new_copy_into_the_existing_story(store: Store) -> None:
@@ -105,8 +104,8 @@ def test_a_later_run_folds_a_new_copy_into_the_existing_story(store: Store) -> N
     item_of = load_corpus(store, first)
     late = [d for d in CORPUS if d["id"] == "s5-new-intro"]
     item_of.update(load_corpus(store, late))
-    assert store.item(item_of["s5-new-intro"])["duplicate_of"] == item_of["s5"]  # type: ignore[index]
-    assert len(store.item(item_of["s5"])["also_at"]) == 2  # type: ignore[index]
+    assert store.items.get(item_of["s5-new-intro"]).duplicate_of == item_of["s5"]
+    assert len(store.items.get(item_of["s5"]).also_at) == 2
     assert dedup_new(store).seen == 0  # nothing is sketched twice
 
 
@@ -115,17 +114,17 @@ def test_an_original_named_by_rel_canonical_wins_over_an_earlier_copy(store: Sto
     early_copy = dict(s2, id="copy", source="Early Reposter", url="https://repost.example.org/a",
                       published="2026-10-01T00:00:00Z")  # fmt: skip
     for doc in (s2, early_copy):
-        store.sync_sources([(doc["source"], f"https://f.example.org/{doc['id']}", "feed")])
+        store.sources.sync([(doc["source"], f"https://f.example.org/{doc['id']}", "feed")])
         entry = Entry(url=doc["url"], published=from_iso(doc["published"]))
-        store.record_poll(doc["source"], [entry], NOW)
-    ids = {i["url"]: i["id"] for i in store.items()}
+        store.sources.record_poll(doc["source"], [entry], NOW)
+    ids = {i.url: i.id for i in store.items.find()}
     rows = [
         _page_row(ids[s2["url"]], s2["text"]),
         _page_row(ids[early_copy["url"]], s2["text"] + " Reposted.", page_canonical=s2["url"]),
     ]
-    store.record_extractions(rows, NOW)
+    store.items.record_extractions(rows, NOW)
     dedup_new(store)
-    assert store.item(ids[early_copy["url"]])["duplicate_of"] == ids[s2["url"]]  # type: ignore[index]
+    assert store.items.get(ids[early_copy["url"]]).duplicate_of == ids[s2["url"]]
 
 
 @pytest.mark.parametrize(

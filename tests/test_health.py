@@ -5,8 +5,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from cbewatch.model.types import SourceState
 from cbewatch.sources.health import MAX_BACKOFF, Outcome, backoff, is_due, next_state
-from cbewatch.store import SourceState
 
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 EVERY = timedelta(hours=6)

@@ -14,10 +14,11 @@ from typing import Any
 import pytest
 
 from cbewatch.errors import ParseError
+from cbewatch.model.types import Entry
 from cbewatch.sources import feeds
 from cbewatch.sources.fastfeed import read_simple_feed
 from cbewatch.sources.feeds import decode_markup, parse_feed
-from cbewatch.sources.model import Entry, ParsedPage
+from cbewatch.sources.model import ParsedPage
 from cbewatch.sources.pages import parse_list_page
 from cbewatch.sources.sitemaps import parse_sitemap, title_from_url
 

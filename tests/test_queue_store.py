@@ -11,18 +11,11 @@ from pathlib import Path
 import pytest
 import sqlite_utils
 
-from cbewatch.daemon import rotate_backups
-from cbewatch.sources.model import Entry
-from cbewatch.store import (
-    MIGRATIONS,
-    NothingToUndo,
-    QueueCursor,
-    QueueQuery,
-    Store,
-    VersionConflict,
-    fts_query,
-    months_between,
-)
+from cbewatch.errors import NothingToUndo, VersionConflict
+from cbewatch.model.types import Entry, QueueCursor, QueueQuery
+from cbewatch.services.upkeep import rotate_backups
+from cbewatch.store import MIGRATIONS, Store
+from cbewatch.store.queue import fts_query, months_between
 
 NOW = datetime(2026, 11, 23, tzinfo=UTC)
 
@@ -39,19 +32,19 @@ def entry(n: int, title: str, month: int = 11) -> Entry:
 @pytest.fixture
 def store(tmp_path: Path) -> Store:
     s = Store(tmp_path / "cbewatch.db")
-    s.sync_sources([("Alder", "https://alder.example.org/feed", "feed"), ("Bramble", "b", "feed")])
+    s.sources.sync([("Alder", "https://alder.example.org/feed", "feed"), ("Bramble", "b", "feed")])
     alder = [entry(n, f"Grading pilot {n}", 10 + n % 2) for n in range(30)]
-    s.record_poll("Alder", alder, NOW)
+    s.sources.record_poll("Alder", alder, NOW)
     bramble = [Entry(url="https://bramble.example.org/x", title="Learner agency in early grades")]
-    s.record_poll("Bramble", bramble, NOW)
+    s.sources.record_poll("Bramble", bramble, NOW)
     return s
 
 
 def all_pages(store: Store, query: QueueQuery, size: int) -> list[int]:
     ids, after = [], None
     while True:
-        page, after = store.queue_page(query, after, size)
-        ids += [item["id"] for item in page]
+        page, after = store.queue.page(query, after, size)
+        ids += [item.id for item in page]
         if after is None:
             return ids
 
@@ -59,7 +52,7 @@ def all_pages(store: Store, query: QueueQuery, size: int) -> list[int]:
 def test_keyset_pages_cover_every_item_once_newest_first(store: Store) -> None:
     ids = all_pages(store, QueueQuery(), 7)
     assert sorted(ids) == list(range(1, 32)) and len(ids) == 31
-    dates = [store.queue_item(i)["published"] for i in ids]
+    dates = [store.items.get(i).published for i in ids]
     assert dates == sorted(dates, reverse=True)
 
 
@@ -98,47 +91,52 @@ def test_fts_query_quotes_every_word() -> None:
 
 
 def test_a_decision_bumps_the_version_and_is_audited(store: Store) -> None:
-    item = store.set_decision(1, {"status": "accepted", "topic": "Equity"}, "ann", 1, "accept")
-    assert (item["status"], item["topic"], item["version"]) == ("accepted", "Equity", 2)
-    [row] = store.audit_log(1)
-    assert row["who"] == "ann" and row["action"] == "accept"
-    assert row["before"] == {"status": "new", "topic": None}
-    assert row["after"] == {"status": "accepted", "topic": "Equity"}
+    item = store.decisions.set(1, {"status": "accepted", "topic": "Equity"}, "ann", 1, "accept")
+    assert (item.status, item.topic, item.version) == ("accepted", "Equity", 2)
+    [row] = store.decisions.audit_log(1)
+    assert row.who == "ann" and row.action == "accept"
+    assert row.before == {"status": "new", "topic": None}
+    assert row.after == {"status": "accepted", "topic": "Equity"}
     assert len(all_pages(store, QueueQuery(search="grading"), 50)) == 30  # index untouched
 
 
 def test_a_stale_version_is_refused_with_the_current_state(store: Store) -> None:
-    store.set_decision(2, {"status": "accepted"}, "ann", 1)
+    store.decisions.set(2, {"status": "accepted"}, "ann", 1)
     with pytest.raises(VersionConflict) as refused:
-        store.set_decision(2, {"status": "rejected"}, "bob", 1)
-    assert refused.value.current["status"] == "accepted"
+        store.decisions.set(2, {"status": "rejected"}, "bob", 1)
+    assert refused.value.current.status == "accepted"
     assert "changed by ann" in str(refused.value)
-    assert store.queue_item(2)["status"] == "accepted"
-    assert len(store.audit_log(2)) == 1
+    assert store.items.get(2).status == "accepted"
+    assert len(store.decisions.audit_log(2)) == 1
 
 
 def test_undo_puts_back_the_last_change_and_twice_redoes(store: Store) -> None:
     with pytest.raises(NothingToUndo):
-        store.undo_decision(3, "ann")
-    store.set_decision(3, {"blurb": "A pilot."}, "ann")
-    store.set_decision(3, {"status": "rejected"}, "ann")
-    assert store.undo_decision(3, "ann")["status"] == "new"
-    assert store.undo_decision(3, "ann")["status"] == "rejected"
-    assert store.queue_item(3)["blurb"] == "A pilot."
-    assert [r["action"] for r in store.audit_log(3)] == ["undo", "undo", "decide", "decide"]
+        store.decisions.undo(3, "ann")
+    store.decisions.set(3, {"blurb": "A pilot."}, "ann")
+    store.decisions.set(3, {"status": "rejected"}, "ann")
+    assert store.decisions.undo(3, "ann").status == "new"
+    assert store.decisions.undo(3, "ann").status == "rejected"
+    assert store.items.get(3).blurb == "A pilot."
+    assert [r.action for r in store.decisions.audit_log(3)] == [
+        "undo",
+        "undo",
+        "decide",
+        "decide",
+    ]
 
 
 def test_bad_decisions_are_refused(store: Store) -> None:
     with pytest.raises(ValueError):
-        store.set_decision(1, {"status": "duplicate"}, "ann")
+        store.decisions.set(1, {"status": "duplicate"}, "ann")
     with pytest.raises(ValueError):
-        store.set_decision(1, {"title": "x"}, "ann")
+        store.decisions.set(1, {"title": "x"}, "ann")
 
 
 def test_backups_are_whole_databases_and_seven_are_kept(store: Store, tmp_path: Path) -> None:
     folder = tmp_path / "backups"
     for day in range(1, 10):
-        store.backup_to(folder / f"cbewatch-202611{day:02d}T030000.db")
+        store.jobs.backup_to(folder / f"cbewatch-202611{day:02d}T030000.db")
     deleted = rotate_backups(folder)
     kept = sorted(p.name for p in folder.iterdir())
     assert len(deleted) == 2 and len(kept) == 7 and kept[0] == "cbewatch-20261103T030000.db"
@@ -166,12 +164,12 @@ def test_a_schema_1_database_upgrades_with_its_items_searchable(tmp_path: Path) 
     db.conn.commit()
     db.close()
     with Store(path) as store:
-        page, _ = store.queue_page(QueueQuery(search="mastery"))
-        assert [item["title"] for item in page] == ["Mastery grading"]
+        page, _ = store.queue.page(QueueQuery(search="mastery"))
+        assert [item.title for item in page] == ["Mastery grading"]
 
 
 def test_filter_choices_come_from_indexes(store: Store) -> None:
-    choices = store.queue_choices()
+    choices = store.queue.choices()
     assert choices["sources"] == ["Alder", "Bramble"]
     assert choices["months"][-1] == "2026-10" and "2026-11" in choices["months"]
 

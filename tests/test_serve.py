@@ -25,9 +25,10 @@ from cbewatch.cli import cli
 from cbewatch.config import load_config
 from cbewatch.daemon import Daemon
 from cbewatch.demo.server import Route, SiteServer
-from cbewatch.sources.model import Entry
-from cbewatch.store import Store, to_iso
-from cbewatch.web.app import health_verdict
+from cbewatch.model.times import to_iso
+from cbewatch.model.types import Entry
+from cbewatch.services.upkeep import health_verdict
+from cbewatch.store import Store
 
 from .conftest import (
     PASSWORD,
@@ -56,7 +57,7 @@ def test_posts_without_a_session_go_to_login_and_change_nothing(served: Served) 
     response = httpx.post(served.url + "/items/1", data={"action": "accept", "version": "1"})
     assert response.status_code == 303 and response.headers["location"].startswith("/login")
     with served.store() as store:
-        assert store.queue_item(1)["status"] == "new"
+        assert store.items.get(1).status == "new"
 
 
 def test_every_post_needs_the_csrf_token(served: Served) -> None:
@@ -72,7 +73,7 @@ def test_every_post_needs_the_csrf_token(served: Served) -> None:
     login = httpx.post(served.url + "/login", data={"username": "alice", "password": PASSWORD})
     assert login.status_code == 403
     with served.store() as store:
-        assert store.queue_item(1)["status"] == "new"
+        assert store.items.get(1).status == "new"
     assert client.get("/queue").status_code == 200  # still logged in
 
 
@@ -189,7 +190,7 @@ def test_a_cookie_copied_before_logout_is_refused_after_it(fresh_served: Served)
     assert sent_to_login(httpx.post(served.url + "/items/1", data=accept, headers=thief))
     assert sent_to_login(elsewhere.get("/queue"))  # logout ends all of alice's sessions
     with served.store() as store:
-        assert store.queue_item(1)["status"] == "new"
+        assert store.items.get(1).status == "new"
     assert logged_in(served).get("/queue").status_code == 200  # and she can log in again
     assert logged_in(served, "bob").get("/queue").status_code == 200
 
@@ -228,8 +229,8 @@ def test_plain_form_decisions_and_a_refused_conflict(served: Served) -> None:
     assert refused.status_code == 409
     assert "changed by alice" in refused.text and "accepted" in refused.text
     with served.store() as store:
-        assert store.queue_item(2)["status"] == "accepted"
-        assert [row["who"] for row in store.audit_log(2)] == ["alice"]
+        assert store.items.get(2).status == "accepted"
+        assert [row.who for row in store.decisions.audit_log(2)] == ["alice"]
     assert "alice" in bob.get("/items/2").text  # the audit log is on the item page
 
 
@@ -262,7 +263,7 @@ def test_sigterm_during_a_poll_exits_cleanly(tmp_path: Path) -> None:
         assert app.stop(timeout=10) == 0
         assert time.monotonic() - started < 10
     with app.store() as store:
-        [run] = store.recent_job_runs()
+        [run] = store.jobs.recent()
         assert run["job"] == "poll" and "stopped early" in run["detail"]
     conn = sqlite3.connect(tmp_path / "var" / "cbewatch.db")
     assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
@@ -277,7 +278,7 @@ def test_backup_while_serve_and_a_writer_are_busy(fresh_served: Served, tmp_path
             while not stop.is_set():
                 for item_id in range(1, 9):
                     status = "accepted" if time.monotonic() % 2 < 1 else "rejected"
-                    store.set_decision(item_id, {"status": status}, "writer")
+                    store.decisions.set(item_id, {"status": status}, "writer")
                 writing.set()
 
     writer = threading.Thread(target=write_decisions)
@@ -350,7 +351,7 @@ def test_sources_page_polls_now_and_names_the_silent_ones(tmp_path: Path) -> Non
         finally:
             app.stop()
     with app.store() as store:
-        assert [item["title"] for item in store.items()] == ["Mastery transcripts in Fir County"]
+        assert [item.title for item in store.items.find()] == ["Mastery transcripts in Fir County"]
     never = page.split("Never yielded an item")[1].split("Recent jobs")[0]
     assert "Quiet Council" in never and "Fir News" not in never
     assert "polled 2 sources: 1 new item" in page
@@ -384,14 +385,14 @@ def test_a_poll_is_never_started_twice(tmp_path: Path) -> None:
         daemon.shutdown()  # stops the poll at a safe point and waits for it
         assert len(site.hits_for("/slow.xml")) == 1
     with Store(settings.db_path) as store:
-        assert [run["job"] for run in store.recent_job_runs()] == ["poll"]
+        assert [run["job"] for run in store.jobs.recent()] == ["poll"]
 
 
 def test_the_queue_shows_why_and_accept_follows_the_triage_rules(fresh_served: Served) -> None:
     """Best first with the ranking's reasons shown; an accept without a topic takes the
     suggestion, as `cbewatch triage` does; a duplicate is refused."""
     with fresh_served.store() as store:
-        store.save_rankings([(3, 0.91, "Grading and Assessment", "mastery, grading")])
+        store.items.save_rankings([(3, 0.91, "Grading and Assessment", "mastery, grading")])
         store.db.execute("UPDATE items SET status = 'duplicate', duplicate_of = 3 WHERE id = 4")
     alice = logged_in(fresh_served)
     queue = alice.get("/queue").text
@@ -403,8 +404,8 @@ def test_the_queue_shows_why_and_accept_follows_the_triage_rules(fresh_served: S
     refused = alice.post("/items/4", data=form)
     assert refused.status_code == 400 and "duplicate of item 3" in refused.text
     with fresh_served.store() as store:
-        assert store.queue_item(3)["topic"] == "Grading and Assessment"
-        assert store.queue_item(4)["status"] == "duplicate"
+        assert store.items.get(3).topic == "Grading and Assessment"
+        assert store.items.get(4).status == "duplicate"
 
 
 PAGE_FEED = """<?xml version="1.0"?><rss version="2.0"><channel><title>Elm</title>
@@ -429,11 +430,11 @@ def test_sigterm_while_a_page_downloads_exits_cleanly(tmp_path: Path) -> None:
         assert app.stop(timeout=10) == 0, app.log.read_text()
         assert time.monotonic() - started < 10
     with app.store() as store:
-        [run] = store.recent_job_runs()
+        [run] = store.jobs.recent()
         assert run["job"] == "poll" and "stopped early" in run["detail"]
-        [item] = store.items()
-        assert item["title"] == "Slow page on mastery"
-        assert [row["id"] for row in store.pending_pages()] == [item["id"]]  # unread
+        [item] = store.items.find()
+        assert item.title == "Slow page on mastery"
+        assert [row["id"] for row in store.items.pending_pages()] == [item.id]  # unread
     conn = sqlite3.connect(tmp_path / "var" / "cbewatch.db")
     assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
 
@@ -480,7 +481,7 @@ def test_nightly_backup_and_prune_jobs(tmp_path: Path, caplog: pytest.LogCapture
         assert copy.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
         assert copy.execute("SELECT count(*) FROM items").fetchone()[0] == 8
     with Store(settings.db_path) as store:
-        jobs = {row["job"]: row["outcome"] for row in store.recent_job_runs(20)}
+        jobs = {row["job"]: row["outcome"] for row in store.jobs.recent(20)}
     assert jobs == {"age-29": None, "age-1": None, "backup": "ok", "prune": "ok"}
     lines = [r.getMessage() for r in caplog.records if r.name == "cbewatch"]
     assert len(lines) == 2, lines
@@ -497,17 +498,17 @@ def test_decisions_rerank_the_queue_without_waiting_for_new_items(tmp_path: Path
     daemon = Daemon(settings, scheduler=False)
     daemon.rerank_job()  # the first run ranks what serve starts with
     with Store(settings.db_path) as store:
-        before = {i["id"]: (i["title"], i["score"]) for i in store.items()}
+        before = {i.id: (i.title, i.score) for i in store.items.find()}
         for item_id, (title, _) in before.items():
             if item_id <= 16 and title.endswith(("policy", "credit")):
-                store.set_decision(item_id, {"status": "rejected"}, "alice")
+                store.decisions.set(item_id, {"status": "rejected"}, "alice")
             elif item_id <= 16 and title.endswith(("mastery", "grading")):
-                store.set_decision(item_id, {"status": "accepted", "topic": TOPICS[0]}, "alice")
+                store.decisions.set(item_id, {"status": "accepted", "topic": TOPICS[0]}, "alice")
     daemon.rerank_job()
     daemon.rerank_job()  # nothing changed since: no second run
     with Store(settings.db_path) as store:
-        after = {i["id"]: i["score"] for i in store.items()}
-        runs = [row["job"] for row in store.recent_job_runs(20)]
+        after = {i.id: i.score for i in store.items.find()}
+        runs = [row["job"] for row in store.jobs.recent(20)]
     rejected_kind = [i for i, (title, _) in before.items() if i > 16 and title.endswith("policy")]
     accepted_kind = [i for i, (title, _) in before.items() if i > 16 and title.endswith("mastery")]
     assert all(after[i] < before[i][1] for i in rejected_kind)
@@ -524,10 +525,10 @@ def test_a_rerank_never_runs_beside_a_poll(tmp_path: Path) -> None:
     with daemon._rank_lock:  # as a poll holds it while it ranks
         daemon.rerank_job()
     with Store(load_config(config).db_path) as store:
-        assert store.recent_job_runs(5) == []
+        assert store.jobs.recent(5) == []
     daemon.rerank_job()
     with Store(load_config(config).db_path) as store:
-        assert [row["job"] for row in store.recent_job_runs(5)] == ["rerank"]
+        assert [row["job"] for row in store.jobs.recent(5)] == ["rerank"]
 
 
 def _queue_ids(page: str) -> list[int]:
@@ -551,15 +552,15 @@ def test_queue_filters_next_page_and_the_item_page(tmp_path: Path) -> None:
         for i in range(3)
     ]  # fmt: skip
     with Store(load_config(config).db_path) as store:
-        store.sync_sources([("Birch Council", "https://birch.example.org/feed", "feed")])
-        store.record_poll("Birch Council", birch, start)
-        ids = {item["title"]: item["id"] for item in store.items()}
+        store.sources.sync([("Birch Council", "https://birch.example.org/feed", "feed")])
+        store.sources.record_poll("Birch Council", birch, start)
+        ids = {item.title: item.id for item in store.items.find()}
         for title in ("Alder post 7", "Birch minutes 1"):
-            store.set_decision(ids[title], {"topic": "Equity"}, "alice")
+            store.decisions.set(ids[title], {"topic": "Equity"}, "alice")
         text = "Full text: the district moved every school to mastery transcripts."
         extracted = {"id": ids["Alder post 3"], "final": True, "extracted_from": "page"}
         extracted |= {"text": text, "html": f"<p>{text}</p>", "error": None}
-        store.record_extractions([extracted], start)
+        store.items.record_extractions([extracted], start)
     app = start_serve(config, "--no-scheduler")
     try:
         alice = logged_in(app)

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 import sqlite_utils
 
-from cbewatch.accounts import check_password
 from cbewatch.errors import StoreError
-from cbewatch.sources.model import Entry
+from cbewatch.model.types import Entry, Sighting
+from cbewatch.services.accounts import check_password
 from cbewatch.store import MIGRATIONS, SCHEMA_VERSION, Store
 
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
@@ -23,8 +23,8 @@ def entry(url: str, title: str = "A post", **kw: object) -> Entry:
 @pytest.fixture
 def store(tmp_path: Path) -> Store:
     s = Store(tmp_path / "var" / "cbewatch.db")
-    s.sync_sources([("Alder", "https://alder.example.org/feed", "feed")])
-    s.sync_sources([("Bramble", "https://bramble.example.org/feed", "feed")])
+    s.sources.sync([("Alder", "https://alder.example.org/feed", "feed")])
+    s.sources.sync([("Bramble", "https://bramble.example.org/feed", "feed")])
     return s
 
 
@@ -41,10 +41,10 @@ def test_new_database_is_wal_with_current_schema(tmp_path: Path) -> None:
 def test_reopening_keeps_data(tmp_path: Path) -> None:
     path = tmp_path / "cbewatch.db"
     with Store(path) as s:
-        s.sync_sources([("Alder", "https://alder.example.org/feed", "feed")])
-        s.record_poll("Alder", [entry("https://alder.example.org/a")], NOW)
+        s.sources.sync([("Alder", "https://alder.example.org/feed", "feed")])
+        s.sources.record_poll("Alder", [entry("https://alder.example.org/a")], NOW)
     with Store(path) as s:
-        assert s.count_items() == 1
+        assert s.items.count() == 1
 
 
 def test_a_newer_database_is_refused_plainly(tmp_path: Path) -> None:
@@ -67,46 +67,48 @@ def test_not_a_database_is_a_plain_error(tmp_path: Path) -> None:
 
 def test_same_canonical_url_is_one_item_with_also_at(store: Store) -> None:
     url = "https://alder.example.org/news/grading-pilot"
-    assert store.record_poll("Alder", [entry(url), entry(url + "/?utm_source=rss")], NOW) == 1
-    assert store.record_poll("Bramble", [entry(url + "?utm_medium=feed#top")], NOW) == 0
-    [item] = store.items()
-    assert item["url"] == url and item["source"] == "Alder"
-    assert item["also_at"] == [
-        {"url": url + "/?utm_source=rss", "source": "Alder"},
-        {"url": url + "?utm_medium=feed#top", "source": "Bramble"},
-    ]
+    assert (
+        store.sources.record_poll("Alder", [entry(url), entry(url + "/?utm_source=rss")], NOW) == 1
+    )
+    assert store.sources.record_poll("Bramble", [entry(url + "?utm_medium=feed#top")], NOW) == 0
+    [item] = store.items.find()
+    assert item.url == url and item.source == "Alder"
+    assert item.also_at == (
+        Sighting(url + "/?utm_source=rss", "Alder"),
+        Sighting(url + "?utm_medium=feed#top", "Bramble"),
+    )
 
 
 def test_the_plain_url_wins_over_a_tracking_link_seen_first(store: Store) -> None:
     url = "https://alder.example.org/news/toolkit"
     tracked = url + "?utm_source=bramble&utm_medium=rss"
-    store.record_poll("Bramble", [entry(tracked)], NOW)
-    store.record_poll("Alder", [entry(url)], NOW)
-    [item] = store.items()
-    assert (item["url"], item["source"]) == (url, "Alder")
-    assert item["also_at"] == [{"url": tracked, "source": "Bramble"}]
+    store.sources.record_poll("Bramble", [entry(tracked)], NOW)
+    store.sources.record_poll("Alder", [entry(url)], NOW)
+    [item] = store.items.find()
+    assert (item.url, item.source) == (url, "Alder")
+    assert item.also_at == (Sighting(tracked, "Bramble"),)
 
 
 def test_seeing_the_same_url_again_adds_nothing(store: Store) -> None:
     url = "https://alder.example.org/news/a"
-    store.record_poll("Alder", [entry(url)], NOW)
-    assert store.record_poll("Alder", [entry(url)], NOW) == 0
-    [item] = store.items()
-    assert item["also_at"] == []
+    store.sources.record_poll("Alder", [entry(url)], NOW)
+    assert store.sources.record_poll("Alder", [entry(url)], NOW) == 0
+    [item] = store.items.find()
+    assert item.also_at == ()
 
 
 def test_a_poll_commits_whole_or_not_at_all(store: Store) -> None:
     """A failure half-way through storing a poll leaves no item and no health change."""
     poisoned = [entry("https://alder.example.org/ok"), "not an entry"]  # the second one breaks
     with pytest.raises(AttributeError):
-        store.record_poll("Alder", poisoned, NOW, lambda s: replace(s, etag='"x"'))  # type: ignore[arg-type]
-    assert store.count_items() == 0
-    assert store.source_state("Alder").etag is None
+        store.sources.record_poll("Alder", poisoned, NOW, lambda s: replace(s, etag='"x"'))  # type: ignore[arg-type]
+    assert store.items.count() == 0
+    assert store.sources.state("Alder").etag is None
 
 
 def test_published_falls_back_to_first_seen(store: Store) -> None:
     published = datetime(2026, 11, 2, 8, 30, tzinfo=UTC)
-    store.record_poll(
+    store.sources.record_poll(
         "Alder",
         [
             entry("https://alder.example.org/a"),
@@ -114,33 +116,35 @@ def test_published_falls_back_to_first_seen(store: Store) -> None:
         ],
         NOW,
     )
-    by_url = {i["url"]: i for i in store.items()}
-    assert by_url["https://alder.example.org/a"]["published"] == "2026-11-23T12:00:00Z"
-    assert by_url["https://alder.example.org/b"]["published"] == "2026-11-02T08:30:00Z"
-    assert by_url["https://alder.example.org/b"]["first_seen"] == "2026-11-23T12:00:00Z"
+    by_url = {i.url: i for i in store.items.find()}
+    assert by_url["https://alder.example.org/a"].published == "2026-11-23T12:00:00Z"
+    assert by_url["https://alder.example.org/b"].published == "2026-11-02T08:30:00Z"
+    assert by_url["https://alder.example.org/b"].first_seen == "2026-11-23T12:00:00Z"
 
 
 def test_item_filters(store: Store) -> None:
-    store.record_poll(
+    store.sources.record_poll(
         "Alder",
         [entry("https://alder.example.org/oct", published=datetime(2026, 10, 5, tzinfo=UTC))],
         NOW,
     )
-    store.record_poll(
+    store.sources.record_poll(
         "Bramble",
         [entry("https://bramble.example.org/nov", published=datetime(2026, 11, 5, tzinfo=UTC))],
         NOW,
     )
-    assert [i["source"] for i in store.items(source="Bramble")] == ["Bramble"]
-    assert [i["url"][-3:] for i in store.items(month="2026-10")] == ["oct"]
-    assert [i["url"][-3:] for i in store.items(since=datetime(2026, 11, 1, tzinfo=UTC))] == ["nov"]
-    assert len(store.items(status="new")) == 2 and store.items(status="accepted") == []
+    assert [i.source for i in store.items.find(source="Bramble")] == ["Bramble"]
+    assert [i.url[-3:] for i in store.items.find(month="2026-10")] == ["oct"]
+    assert [i.url[-3:] for i in store.items.find(since=datetime(2026, 11, 1, tzinfo=UTC))] == [
+        "nov"
+    ]
+    assert len(store.items.find(status="new")) == 2 and store.items.find(status="accepted") == []
 
 
 def test_changing_a_source_url_starts_it_afresh(store: Store) -> None:
-    store.record_poll("Alder", [], NOW, lambda s: replace(s, etag='"v1"'))
-    store.sync_sources([("Alder", "https://alder.example.org/new-feed", "feed")])
-    fresh = store.source_state("Alder")
+    store.sources.record_poll("Alder", [], NOW, lambda s: replace(s, etag='"v1"'))
+    store.sources.sync([("Alder", "https://alder.example.org/new-feed", "feed")])
+    fresh = store.sources.state("Alder")
     assert fresh.url.endswith("new-feed") and fresh.etag is None
 
 
@@ -153,15 +157,12 @@ def test_every_older_database_opens_and_upgrades(tmp_path: Path, fixture: Path) 
     path.write_bytes(fixture.read_bytes())
     with Store(path) as store:
         assert store.schema_version == SCHEMA_VERSION
-        found = {item["title"]: item for item in store.items()}
+        found = {item.title: item for item in store.items.find()}
     assert set(found) == {"Grading pilot, year one", "Learner profile toolkit"}
-    assert found["Grading pilot, year one"]["author"] == "Rosa Lind"
-    assert found["Learner profile toolkit"]["also_at"] == [
-        {
-            "url": "https://alder.example.org/posts/toolkit?utm_source=cedar",
-            "source": "Cedar Foundation",
-        }
-    ]
+    assert found["Grading pilot, year one"].author == "Rosa Lind"
+    assert found["Learner profile toolkit"].also_at == (
+        Sighting("https://alder.example.org/posts/toolkit?utm_source=cedar", "Cedar Foundation"),
+    )
 
 
 def test_a_version_1_database_upgrades_and_its_items_wait_for_extraction(tmp_path: Path) -> None:
@@ -178,9 +179,9 @@ def test_a_version_1_database_upgrades_and_its_items_wait_for_extraction(tmp_pat
     db.close()
     with Store(path) as s:
         assert s.schema_version == SCHEMA_VERSION
-        [pending] = s.pending_pages()
+        [pending] = s.items.pending_pages()
         assert pending["url"] == "https://a.org/1" and pending["attempts"] == 0
-        assert s.undeduped() == [] and s.signature_rows() == []
+        assert s.clusters.undeduped() == [] and s.clusters.signature_rows() == []
 
 
 def test_commands_started_together_on_a_new_data_directory_all_open_it(tmp_path: Path) -> None:
@@ -222,18 +223,20 @@ def test_a_version_3_database_keeps_its_curators_at_session_generation_0(tmp_pat
     path.write_bytes((Path(__file__).parent / "fixtures" / "db" / "v3.db").read_bytes())
     with Store(path) as store:
         assert store.schema_version == SCHEMA_VERSION
-        assert store.session_generation("ann") == 0
-        assert check_password(store.password_hash("ann"), "ann's old password")
+        assert store.users.session_generation("ann") == 0
+        assert check_password(store.users.password_hash("ann"), "ann's old password")
 
 
 def test_ending_sessions_and_a_new_password_bump_the_session_generation(store: Store) -> None:
-    assert store.save_user("ann", "hash-1") is True
-    store.save_user("bob", "hash-1")
-    assert store.session_generation("ann") == 0
-    store.end_sessions("ann")
-    assert store.session_generation("ann") == 1
-    assert store.save_user("ann", "hash-2") is False  # a new password logs ann out too
-    assert store.session_generation("ann") == 2 and store.password_hash("ann") == "hash-2"
-    assert store.session_generation("bob") == 0
-    assert store.session_generation("nobody") is None
-    store.end_sessions("nobody")  # nothing to end, and no error
+    assert store.users.save("ann", "hash-1") is True
+    store.users.save("bob", "hash-1")
+    assert store.users.session_generation("ann") == 0
+    store.users.end_sessions("ann")
+    assert store.users.session_generation("ann") == 1
+    assert store.users.save("ann", "hash-2") is False  # a new password logs ann out too
+    assert (
+        store.users.session_generation("ann") == 2 and store.users.password_hash("ann") == "hash-2"
+    )
+    assert store.users.session_generation("bob") == 0
+    assert store.users.session_generation("nobody") is None
+    store.users.end_sessions("nobody")  # nothing to end, and no error

@@ -1,4 +1,4 @@
-"""The command line: parse options, call a stage, print. No logic of its own.
+"""The command line: parse options, call the service layer, print. No logic of its own.
 
 Exit codes: 0 done (some sources may have failed: `cbewatch sources` shows them),
 1 the command failed, 2 bad usage or config.
@@ -19,10 +19,11 @@ from rich.table import Table
 
 from .config import Settings, default_config_path, load_config
 from .errors import CbewatchError, ConfigError
-from .pipeline import FetchSummary, SourceReport, run_fetch, source_rows
-from .rank import rank_new_items
-from .store import ITEM_STATUSES, Store
-from .triage import decide_item
+from .model.types import ITEM_STATUSES
+from .pipeline import FetchSummary, SourceReport
+from .services import accounts, curation, upkeep
+from .services import sources as source_service
+from .store import Store
 
 err_console = Console(stderr=True)
 
@@ -90,9 +91,9 @@ def fetch(ctx: click.Context, names: tuple[str, ...], poll_all: bool) -> None:
 def fetch_with_progress(
     settings: Settings, store: Store, names: tuple[str, ...] = (), poll_all: bool = False
 ) -> FetchSummary:
-    """run_fetch with a progress bar when stderr is a terminal."""
+    """The fetch, with a progress bar when stderr is a terminal."""
     if not err_console.is_terminal:
-        return run_fetch(settings, store, names, poll_all)
+        return source_service.fetch(store, settings, names, poll_all)
     columns = (
         TextColumn("polling"),
         BarColumn(),
@@ -106,9 +107,9 @@ def fetch_with_progress(
         def done(report: SourceReport) -> None:
             progress.update(task, advance=1, description=report.name)
 
-        return run_fetch(
-            settings,
+        return source_service.fetch(
             store,
+            settings,
             names,
             poll_all,
             on_source_done=done,
@@ -123,7 +124,8 @@ def sources(ctx: click.Context, as_json: bool) -> None:
     """Sources with their health: last success, failures, next poll, last error."""
     settings = _settings(ctx)
     with Store(settings.db_path) as store:
-        rows = source_rows(settings, store)
+        source_service.sync_sources(store, settings)
+        rows = source_service.source_rows(store, settings)
     if as_json:
         for row in rows:
             click.echo(json.dumps(row, ensure_ascii=False))
@@ -186,20 +188,20 @@ def items(
     """Items, newest first."""
     settings = _settings(ctx)
     with Store(settings.db_path) as store:
-        found = store.items(status=status, source=source, since=since, month=month)
+        found = curation.find_items(store, status, source, since, month)
     if as_json:
         out = sys.stdout
         for item in found:
-            out.write(json.dumps(item, ensure_ascii=False) + "\n")
+            out.write(json.dumps(item.to_json(), ensure_ascii=False) + "\n")
         return
     table = Table("id", "published", "source", "status", "title")
     for item in found:
         table.add_row(
-            str(item["id"]),
-            (item["published"] or "")[:10],
-            item["source"],
-            item["status"],
-            item["title"] or item["url"],
+            str(item.id),
+            (item.published or "")[:10],
+            item.source,
+            item.status,
+            item.title or item.url,
         )
     Console().print(table)
     click.echo(f"{len(found)} items")
@@ -212,7 +214,7 @@ def rank(ctx: click.Context, retrain: bool) -> None:
     """Rescore the new items: relevance, suggested topic and why."""
     settings = _settings(ctx)
     with Store(settings.db_path) as store:
-        summary = rank_new_items(settings, store, retrain=retrain)
+        summary = upkeep.rerank(store, settings, retrain=retrain)
     click.echo(summary.line())
 
 
@@ -234,11 +236,9 @@ def triage(
     settings = _settings(ctx)
     with Store(settings.db_path) as store:
         names = [t.name for t in settings.topics]
-        item = decide_item(store, item_id, decision, topic, blurb, who="cli", topics=names)
-    click.echo(
-        f"item {item['id']} {item['status']}"
-        + (f" ({item['topic']})" if item["status"] == "accepted" and item["topic"] else "")
-    )
+        item = curation.triage(store, item_id, decision, topic, blurb, who="cli", topics=names)
+    shown = f" ({item.topic})" if item.status == "accepted" and item.topic else ""
+    click.echo(f"item {item.id} {item.status}{shown}")
 
 
 @cli.command()
@@ -286,7 +286,7 @@ def backup(ctx: click.Context, file: Path) -> None:
     """A consistent copy of the database in FILE, safe while serve is writing."""
     settings = _settings(ctx)
     with Store(settings.db_path) as store:
-        store.backup_to(file)
+        upkeep.backup(store, file)
     click.echo(f"backed up {settings.db_path} to {file}")
 
 
@@ -301,15 +301,13 @@ def users() -> None:
 @click.pass_context
 def users_add(ctx: click.Context, name: str, password_stdin: bool) -> None:
     """Create the curator NAME, or set a new password for it."""
-    from .accounts import add_user
-
     if password_stdin:
         password = sys.stdin.readline().rstrip("\r\n")
     else:
         password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
     settings = _settings(ctx)
     with Store(settings.db_path) as store:
-        created = add_user(store, name, password)
+        created = accounts.add_user(store, name, password)
     click.echo(f"{'added' if created else 'changed the password of'} {name}")
 
 

@@ -19,7 +19,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import IO
 
@@ -28,18 +28,16 @@ from apscheduler.schedulers.background import BackgroundScheduler
 
 from .config import Settings
 from .errors import CbewatchError
-from .pipeline import choose_sources, run_fetch
-from .rank import rank_new_items
-from .store import Store, utc_now
+from .services import sources as source_service
+from .services import upkeep
+from .store import Store
 from .web.app import create_app
 
 log = logging.getLogger("cbewatch")
 
 POLL_EVERY = timedelta(minutes=1)  # how often due sources are looked for
 RERANK_EVERY = timedelta(minutes=2)  # how soon the queue's order follows new decisions
-BACKUPS_KEPT = 7
 BACKUP_HOUR = 3  # local time of the nightly backup
-JOB_RUNS_KEPT = timedelta(days=30)
 STOP_WAIT = 6.0  # seconds a running poll gets to reach a safe point on shutdown
 JOB_DEFAULTS = {"max_instances": 1, "coalesce": True, "misfire_grace_time": 600}
 
@@ -85,19 +83,6 @@ def configure_logging() -> None:
     logging.getLogger("apscheduler").setLevel(logging.WARNING)  # our jobs log their own line
 
 
-def backup_name(now_text: str) -> str:
-    return f"cbewatch-{now_text.replace(':', '').replace('-', '')}.db"
-
-
-def rotate_backups(folder: Path, keep: int = BACKUPS_KEPT) -> list[Path]:
-    """Delete all but the newest `keep` nightly backups; returns the ones deleted."""
-    backups = sorted(folder.glob("cbewatch-*.db"))
-    stale = backups[:-keep] if keep else backups
-    for path in stale:
-        path.unlink()
-    return stale
-
-
 class Daemon:
     """The scheduler's jobs and what the web app may ask of them (web.pages.Operations)."""
 
@@ -134,7 +119,7 @@ class Daemon:
             return
         add = self._scheduler.add_job
         every = POLL_EVERY.total_seconds()
-        add(self.poll_job, "interval", seconds=every, id="poll", next_run_time=utc_now())
+        add(self.poll_job, "interval", seconds=every, id="poll", next_run_time=datetime.now(UTC))
         add(self.rerank_job, "interval", seconds=RERANK_EVERY.total_seconds(), id="rerank")
         add(self.backup_job, "cron", hour=BACKUP_HOUR, id="backup")
         add(self.prune_job, "cron", hour=BACKUP_HOUR, minute=30, id="prune")
@@ -158,13 +143,7 @@ class Daemon:
         started = time.monotonic()
         try:
             with Store(self.settings.db_path) as store:
-                run_id = store.start_job_run(name)
-                try:
-                    detail = work(store)
-                except Exception as exc:
-                    store.finish_job_run(run_id, "failed", f"{type(exc).__name__}: {exc}")
-                    raise
-                store.finish_job_run(run_id, "ok", detail)
+                detail = upkeep.run_job(store, name, work)
         except Exception as exc:  # one line for the journal; the job runs again next time
             log.error("%s failed: %s: %s", name, type(exc).__name__, exc)
             return
@@ -185,11 +164,10 @@ class Daemon:
     def _anything_due(self) -> bool:
         """Whether a poll would poll anything (no job run is recorded for an idle minute)."""
         with Store(self.settings.db_path) as store:
-            store.sync_sources((s.name, s.url, s.kind) for s in self.settings.sources)
-            return bool(choose_sources(self.settings, store))
+            return bool(source_service.due_sources(store, self.settings))
 
     def _poll(self, store: Store, names: list[str]) -> str:
-        summary = run_fetch(self.settings, store, names, stop=self.stop)
+        summary = source_service.fetch(store, self.settings, names, stop=self.stop)
         if self.stop.is_set():
             return summary.line() + " (stopped early: shutting down)"
         return summary.line()
@@ -202,12 +180,12 @@ class Daemon:
             return  # a poll is ranking; the next run sees what it did not
         try:
             with Store(self.settings.db_path) as store:
-                decisions = store.decision_labels()
+                decisions = upkeep.decision_labels(store)
             if decisions == self._ranked_decisions or self.stop.is_set():
                 return
 
             def work(store: Store) -> str:
-                summary = rank_new_items(self.settings, store)
+                summary = upkeep.rerank(store, self.settings)
                 self._ranked_decisions = decisions
                 return summary.line()
 
@@ -217,20 +195,10 @@ class Daemon:
 
     def backup_job(self) -> None:
         folder = self.settings.data_dir / "backups"
-
-        def work(store: Store) -> str:
-            target = folder / backup_name(utc_now().isoformat()[:19])
-            store.backup_to(target)
-            deleted = rotate_backups(folder)
-            return f"wrote {target.name}, deleted {len(deleted)} old"
-
-        self._job("backup", work)
+        self._job("backup", lambda store: upkeep.nightly_backup(store, folder))
 
     def prune_job(self) -> None:
-        def work(store: Store) -> str:
-            return f"forgot {store.prune_job_runs(utc_now() - JOB_RUNS_KEPT)} old job runs"
-
-        self._job("prune", work)
+        self._job("prune", upkeep.prune_job_runs)
 
 
 def _stopped_by_signal(signum: int, frame: object) -> None:
@@ -241,7 +209,8 @@ def serve(settings: Settings, host: str, port: int, scheduler: bool = True) -> N
     """Run the web app and the scheduler until SIGTERM or Ctrl+C."""
     configure_logging()
     with serve_lock(settings.data_dir):
-        Store(settings.db_path).close()  # migrate before anything else opens it
+        with Store(settings.db_path) as store:  # migrate before anything else opens it
+            source_service.sync_sources(store, settings)
         daemon = Daemon(settings, scheduler)
         app = create_app(settings, daemon)
         config = uvicorn.Config(

@@ -295,15 +295,15 @@ class DedupReport:
 def dedup_new(store: Store) -> DedupReport:
     """Sketch every item not yet seen by dedup, find its copies among all items, and
     store the clusters. Runs in one short transaction at the end."""
-    rows = store.undeduped()
+    rows = store.clusters.undeduped()
     fresh = {row["id"]: sketch(row["text"] or "") for row in rows}
     if not fresh:
         return DedupReport()
     texts = {row["id"]: row["text"] or "" for row in rows}
     links = _exact_links(store, fresh) + _near_links(store, fresh, texts)
     involved = {i for link in links for i in link}
-    merges = plan_merges(links, store.cluster_members(involved)) if links else []
-    store.record_dedup(_signature_rows(fresh), merges)
+    merges = plan_merges(links, store.clusters.members(involved)) if links else []
+    store.clusters.record(_signature_rows(fresh), merges)
     return DedupReport(len(fresh), len(merges), links)
 
 
@@ -319,7 +319,7 @@ def _exact_links(store: Store, fresh: Mapping[int, Sketch]) -> list[tuple[int, i
     for item_id, s in fresh.items():
         if s.digest:
             by_digest.setdefault(s.digest, []).append(item_id)
-    known = store.items_by_content_hash(list(by_digest))
+    known = store.clusters.items_by_content_hash(list(by_digest))
     links = []
     for digest, ids in by_digest.items():
         group = known.get(digest, []) + ids
@@ -333,7 +333,7 @@ def _near_links(
     rows = [(i, s.signature.tobytes()) for i, s in fresh.items() if s.signature is not None]
     if not rows:
         return []
-    stored = [(item_id, blob) for item_id, _, blob in store.signature_rows()]
+    stored = [(item_id, blob) for item_id, _, blob in store.clusters.signature_rows()]
     index = BandIndex.from_rows(stored + rows)
     pairs = set()
     for item_id, s in fresh.items():
@@ -342,13 +342,13 @@ def _near_links(
         for other in index.similar(s.signature):
             if other != item_id:
                 pairs.add((min(item_id, other), max(item_id, other)))
-    texts = store.texts({i for pair in pairs for i in pair if i not in fresh})
+    texts = store.clusters.texts({i for pair in pairs for i in pair if i not in fresh})
     sets = {i: s.shingles for i, s in fresh.items()}
     sets.update((i, sketch(t).shingles) for i, t in texts.items())
     texts.update(fresh_texts)
     found = [(a, b) for a, b in sorted(pairs) if same_story(sets[a], sets[b])]
     # Boilerplate only vetoes: candidates and stored signatures stay on the full texts.
-    source = store.sources_of({i for pair in found for i in pair})
+    source = store.clusters.sources_of({i for pair in found for i in pair})
     wanted: dict[str, set[str]] = {}
     for a, b in found:
         keys = set(paragraphs(texts[a])) | set(paragraphs(texts[b]))
@@ -374,7 +374,7 @@ def source_boilerplate(store: Store, source: str, keys: set[str]) -> set[str]:
     heads = {tuple(key.split()[:3]) for key in keys}
     normalized: dict[str, str] = {}
     counts: Counter[str] = Counter()
-    for text in store.source_texts(source):
+    for text in store.clusters.source_texts(source):
         seen = set()
         for part in _PARAGRAPH_BREAK.split(text):
             head = _HEAD.match(part)

@@ -3,7 +3,12 @@ plain sentence naming the culprit (a file and line, a URL, a source, a recipient
 
     CbewatchError
     ├── ConfigError          sources.yaml is wrong: file, line, key
-    ├── StoreError           the database cannot be opened or upgraded
+    ├── StoreError           the database cannot be opened or upgraded, or refused a change
+    │   ├── NoSuchItem       the item asked for does not exist
+    │   ├── NothingToUndo    undo on an item nobody has decided on
+    │   └── VersionConflict  someone changed the item after the curator saw it
+    ├── TriageError          a decision that cannot be taken (a duplicate, an unknown topic)
+    ├── AccountError         a user name or password that cannot be used
     └── SourceError          one URL went wrong: url, reason
         ├── ParseError       a fetched body could not be read as its kind
         └── FetchError       a URL could not be had
@@ -17,6 +22,7 @@ plain sentence naming the culprit (a file and line, a URL, a source, a recipient
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 
 class CbewatchError(Exception):
@@ -47,7 +53,37 @@ class ConfigError(CbewatchError):
 
 
 class StoreError(CbewatchError):
-    """The database cannot be opened, locked or upgraded."""
+    """The database cannot be opened, locked or upgraded, or refused a change."""
+
+
+class NoSuchItem(StoreError):
+    """The item asked for does not exist."""
+
+
+class NothingToUndo(StoreError):
+    """Undo on an item nobody has decided on."""
+
+
+class VersionConflict(StoreError):
+    """Someone changed the item after the curator saw it: `current` is the item as it is
+    now, `last_change` the audit entry of the latest change (None if there is none)."""
+
+    def __init__(self, item_id: int, current: Any, last_change: Any = None) -> None:
+        self.item_id = item_id
+        self.current = current
+        self.last_change = last_change
+        who = f" by {last_change.who}" if last_change is not None else ""
+        super().__init__(
+            f"Item {item_id} was changed{who} after you opened it, so your change was not saved."
+        )
+
+
+class TriageError(CbewatchError):
+    """A decision that cannot be taken: unknown item, a duplicate, an unknown topic."""
+
+
+class AccountError(CbewatchError):
+    """A user name or password that cannot be used."""
 
 
 class SourceError(CbewatchError):

@@ -3,8 +3,9 @@ then read every new item's page (downloads beside extraction), fold copies into 
 story, and rank what is new.
 
 Each source's results commit in their own transaction as soon as its poll ends, pages in
-batches as they are read, so a crash loses only the work in flight. The CLI, the demo
-and the scheduler all call `run_fetch`; it never prints (a callback reports progress).
+batches as they are read, so a crash loses only the work in flight. The fetch service
+(`services.sources.fetch`, which syncs the config's sources first) calls `run_fetch`; it
+never prints (a callback reports progress).
 """
 
 from __future__ import annotations
@@ -13,16 +14,17 @@ import asyncio
 import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
-from typing import Any
 
 from .config import Settings, Source
 from .dedup import dedup_new
 from .extract import PageJob, PageResult, read_pages
 from .http import HttpClient
+from .model.times import utc_now
+from .model.types import SourceState
 from .rank import RankSummary, rank_new_items
-from .sources.health import health_label, is_due, next_state
+from .sources.health import is_due, next_state
 from .sources.poll import PollResult, poll_source
-from .store import SourceState, Store, to_iso, utc_now
+from .store import Store
 from .workers import WorkerPool
 
 
@@ -80,7 +82,7 @@ def choose_sources(
     names = list(names)
     if names:
         return [s for s in settings.sources if s.name in names]
-    states = store.source_states()
+    states = store.sources.states()
     now = utc_now()
     return [
         source
@@ -88,34 +90,6 @@ def choose_sources(
         if (poll_all and not _retired(states.get(source.name)))
         or (not poll_all and is_due(states.get(source.name), now))
     ]
-
-
-def source_rows(settings: Settings, store: Store) -> list[dict[str, Any]]:
-    """Each configured source with its health and how many items it has yielded: what
-    `cbewatch sources` prints and the sources page shows."""
-    store.sync_sources((s.name, s.url, s.kind) for s in settings.sources)
-    states = store.source_states()
-    counts = store.source_item_counts()
-    rows = []
-    for source in settings.sources:
-        state = states[source.name]
-        rows.append(
-            {
-                "name": source.name,
-                "url": source.url,
-                "kind": source.kind,
-                "health": health_label(state),
-                "last_polled": to_iso(state.last_polled),
-                "last_success": to_iso(state.last_success),
-                "consecutive_failures": state.consecutive_failures,
-                "last_status": state.last_status,
-                "last_error": state.last_error,
-                "next_poll": to_iso(state.next_poll),
-                "retired": state.retired,
-                "items": counts.get(source.name, 0),
-            }
-        )
-    return rows
 
 
 def _retired(state: SourceState | None) -> bool:
@@ -134,10 +108,10 @@ def run_fetch(
     """Poll the chosen sources and store their entries, then read every new item's page,
     fold copies of one story together and rank the new items; returns what happened.
 
+    The config's sources must be in the store (`services.sources.sync_sources`).
     Setting `stop` (the daemon does on SIGTERM) abandons the work still in flight at
     once: every source already finished is stored, none is stored in part.
     """
-    store.sync_sources((s.name, s.url, s.kind) for s in settings.sources)
     sources = choose_sources(settings, store, names, poll_all)
     if on_start:
         on_start(len(sources))
@@ -151,8 +125,7 @@ def run_poll(
     settings: Settings, store: Store, names: Iterable[str] = (), poll_all: bool = False
 ) -> FetchSummary:
     """The polling stage alone: the chosen sources' entries stored, no page read, no
-    dedup or ranking (bench/poll.py measures it)."""
-    store.sync_sources((s.name, s.url, s.kind) for s in settings.sources)
+    dedup or ranking (bench/poll.py measures it). The sources must be synced."""
     sources = choose_sources(settings, store, names, poll_all)
     return asyncio.run(_poll_all(settings, store, sources, None, read_pages=False))
 
@@ -166,7 +139,7 @@ async def _poll_all(
     read_pages: bool = True,
 ) -> FetchSummary:
     summary = FetchSummary()
-    states = store.source_states()
+    states = store.sources.states()
     allow = settings.network.allow_hosts
     by_name = {s.name: s for s in sources}
     with WorkerPool() as pool:
@@ -223,13 +196,13 @@ async def _read_new_pages(
     jobs = [
         PageJob(row["id"], row["url"], row["title"] or "", row["summary"] or "",
                 row["summary_text"] or "", row["attempts"])
-        for row in store.pending_pages()
+        for row in store.items.pending_pages()
     ]  # fmt: skip
     counts: dict[str, int] = {}
     batch: list[PageResult] = []
 
     def flush() -> None:
-        store.record_extractions([r.row() for r in batch], utc_now())
+        store.items.record_extractions([r.row() for r in batch], utc_now())
         batch.clear()
 
     def deliver(result: PageResult) -> None:
@@ -255,5 +228,5 @@ def _store_result(store: Store, source: Source, result: PollResult) -> SourceRep
             new_state = replace(new_state, last_error=result.problem)
         return new_state
 
-    new_items = store.record_poll(source.name, result.entries, now, after_poll)
+    new_items = store.sources.record_poll(source.name, result.entries, now, after_poll)
     return SourceReport(source.name, result.outcome.kind, new_items, result.outcome.error)

@@ -768,11 +768,11 @@ def rank_new_items(settings: Settings, store: Store, retrain: bool = False) -> R
     """Rescore every `new` item; retrain first when the decisions changed (or asked)."""
     started = time.perf_counter()
     cold = ColdStart(settings.topics)
-    decisions = [_decision(row) for row in store.decided_items()]
+    decisions = [_decision(row) for row in store.items.decided()]
     model, trained = current_model(model_path(settings), decisions, cold, retrain)
-    items = [_rank_input(row) for row in store.rank_inputs()]
+    items = [_rank_input(row) for row in store.items.rank_inputs()]
     rankings = rank_with(items, cold, model)
-    store.save_rankings((r.id, r.score, r.suggested_topic, r.why) for r in rankings)
+    store.items.save_rankings((r.id, r.score, r.suggested_topic, r.why) for r in rankings)
     return RankSummary(
         ranked=len(rankings),
         decisions=len(decisions),

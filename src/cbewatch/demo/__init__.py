@@ -8,9 +8,10 @@ import json
 from collections.abc import Callable
 from pathlib import Path
 
-from ..accounts import add_user
 from ..config import Settings, load_config
 from ..pipeline import FetchSummary
+from ..services.accounts import add_user
+from ..services.curation import find_items
 from ..store import Store
 from .demo_sources import demo_sources_yaml
 from .server import SiteServer
@@ -64,9 +65,9 @@ def run_demo(
             summary = fetch(demo, store, poll_all=True)
             add_user(store, DEMO_USER, DEMO_PASSWORD)
             echo(summary.line())
-            for item in store.items():
-                for copy in item["also_at"]:
-                    echo(f"  {item['title']} ({item['source']}) — also at {copy['source']}")
+            for item in find_items(store):
+                for copy in item.also_at:
+                    echo(f"  {item.title} ({item.source}) — also at {copy.source}")
         echo(f"See them: .venv/bin/cbewatch --config {demo_config} items")
         if serve is not None:
             echo(f"The queue: {web_url} (log in as {DEMO_USER} / {DEMO_PASSWORD}; Ctrl+C stops)")

@@ -3,23 +3,8 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
 
-
-@dataclass(frozen=True)
-class Entry:
-    """One article link found in a feed, list page or sitemap.
-
-    `title` and `summary_text` are plain text; `summary` is HTML already cleaned by
-    `cbewatch.sanitize` (nothing executable survives); `url` is absolute http(s).
-    """
-
-    url: str
-    title: str = ""
-    summary: str = ""
-    summary_text: str = ""
-    published: datetime | None = None  # timezone-aware UTC, None when the source gives none
-    author: str | None = None
+from ..model.types import Entry
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ from datetime import datetime
 from ..config import Source
 from ..errors import BlockedURL, FetchError, HTTPStatusError, ParseError
 from ..http import Fetched, HttpClient, check_url
-from ..store import SourceState
+from ..model.types import SourceState
 from .feeds import parse_feed
 from .health import Outcome
 from .model import Entry, ParsedPage

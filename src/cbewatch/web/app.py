@@ -1,17 +1,14 @@
 """The Starlette app: routes, login and logout, /healthz, and the middleware that
-guards every page. Built by `create_app`; the daemon runs it on uvicorn."""
+guards every page. Built by `create_app`; the daemon runs it on uvicorn. Handlers parse
+the request, call the service layer off the event loop (`pages.call`), and render."""
 
 from __future__ import annotations
 
 import logging
-import sqlite3
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager, closing
-from pathlib import Path
-from typing import Any
+from contextlib import asynccontextmanager
 
 from starlette.applications import Starlette
-from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.middleware.base import BaseHTTPMiddleware
@@ -20,9 +17,9 @@ from starlette.responses import JSONResponse, PlainTextResponse, RedirectRespons
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from ..accounts import check_password
 from ..config import Settings
-from ..store import Store
+from ..services import accounts, upkeep
+from ..store import StorePool
 from .auth import (
     LoginLimiter,
     Sessions,
@@ -34,7 +31,7 @@ from .auth import (
     log_in,
     log_out,
 )
-from .pages import HERE, Operations, Web, render, web
+from .pages import HERE, Operations, Web, call, render, web
 from .queue import decide, item_page, queue_page
 from .sources_page import poll_now, sources_page
 
@@ -64,12 +61,8 @@ async def login(request: Request) -> Response:
         log.warning("login refused (rate limit): user %r from %s", user[:64], address)
         message = "Too many failed logins. Wait fifteen minutes and try again."
         return render(request, "login.html", 429, next=target, error=message)
-    # The generation first, then the hash: a new password set in between or during the
-    # check has bumped it, so this login's session is refused rather than outliving it.
-    generation = state.store.session_generation(user)
-    stored = state.store.password_hash(user)
-    matches = await run_in_threadpool(check_password, stored, password)
-    if not matches or generation is None:
+    generation = await call(request, accounts.log_in, user, password)
+    if generation is None:
         log.warning("login failed: user %r from %s", user[:64], address)
         message = "That user name and password do not match."
         return render(request, "login.html", 401, next=target, error=message)
@@ -87,41 +80,20 @@ async def logout(request: Request) -> Response:
     user = current_user(request)
     if user is not None:
         # Server-side, so a copy of the cookie (another browser, a thief) dies too.
-        web(request).store.end_sessions(user)
+        await call(request, accounts.log_out, user)
     log_out(request)
     return RedirectResponse("/login", 303)
 
 
-def session_generation(request: Request, user: str) -> int | None:
-    return web(request).store.session_generation(user)
+async def session_generation(request: Request, user: str) -> int | None:
+    return await call(request, accounts.session_generation, user)
 
 
 async def healthz(request: Request) -> Response:
     """Database, scheduler, last poll, failing sources; 503 when something is down."""
-    state = web(request)
-    body: dict[str, Any] = {"scheduler": state.operations.scheduler_state()}
-    try:
-        await run_in_threadpool(read_database_file, state.settings.db_path)
-        body.update(state.store.health())
-        body["database"] = "ok"
-    except Exception as exc:  # the point of a health check: report, never raise
-        body["database"] = f"error: {type(exc).__name__}"
-    body["status"], code = health_verdict(body["database"], body["scheduler"])
+    scheduler = web(request).operations.scheduler_state()
+    body, code = await call(request, upkeep.health, scheduler)
     return JSONResponse(body, status_code=code)
-
-
-def read_database_file(path: Path) -> None:
-    """Read the database file afresh (its header and schema): the app's long-lived
-    connection answers from its page cache even after the file on disk went bad."""
-    with closing(sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)) as db:
-        db.execute("SELECT count(*) FROM sqlite_schema").fetchone()
-
-
-def health_verdict(database: str, scheduler: str) -> tuple[str, int]:
-    """("ok", 200) when the database answers and the scheduler runs (or was turned off
-    on purpose), else ("unavailable", 503)."""
-    healthy = database == "ok" and scheduler in ("running", "off")
-    return ("ok", 200) if healthy else ("unavailable", 503)
 
 
 async def http_error(request: Request, exc: Exception) -> Response:
@@ -153,12 +125,12 @@ def create_app(settings: Settings, operations: Operations) -> Starlette:
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        store = Store(settings.db_path)
-        app.state.web = Web(settings, store, operations, LoginLimiter())
+        stores = StorePool(settings.db_path)
+        app.state.web = Web(settings, stores, operations, LoginLimiter())
         try:
             yield
         finally:
-            store.close()
+            stores.close()
 
     sessions = Sessions(load_secret(settings.data_dir))
     return Starlette(

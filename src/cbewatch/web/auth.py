@@ -124,7 +124,7 @@ def local_path(target: str | None, default: str = "/queue") -> str:
 
 
 def guard(
-    sessions: Sessions, generation_of: Callable[[Request, str], int | None]
+    sessions: Sessions, generation_of: Callable[[Request, str], Awaitable[int | None]]
 ) -> Callable[[Request, Callable], Awaitable[Response]]:
     """HTTP middleware: load the session, drop it if its user's sessions were ended since
     (`generation_of` gives the user's current generation, None for no such user), send
@@ -136,7 +136,7 @@ def guard(
         before = dict(loaded)
         user = loaded.get("user")
         if user is not None:
-            current = generation_of(request, user)
+            current = await generation_of(request, user)
             if current is None or loaded.get("gen") != current:
                 loaded = {}  # logged out since, or an old cookie: saved empty below
         request.state.session = loaded

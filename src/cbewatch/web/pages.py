@@ -1,19 +1,25 @@
-"""What every page shares: the Jinja2 templates (autoescaped), the app's state and the
-one way to render a page or an htmx fragment."""
+"""What every page shares: the Jinja2 templates (autoescaped), the app's state, the one
+way to call the service layer (in a worker thread, with a store of its own, never on the
+event loop) and the one way to render a page or an htmx fragment."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Concatenate, ParamSpec, Protocol, TypeVar
 
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.templating import Jinja2Templates
 
 from ..config import Settings
-from ..store import Store
+from ..store import Store, StorePool
 from .auth import LoginLimiter, csrf_token, current_user
+
+P = ParamSpec("P")
+T = TypeVar("T")
 
 HERE = Path(__file__).parent
 templates = Jinja2Templates(directory=HERE / "templates")
@@ -39,13 +45,27 @@ class Web:
     """The app's long-lived parts, kept on `app.state.web`."""
 
     settings: Settings
-    store: Store
+    stores: StorePool
     operations: Operations
     limiter: LoginLimiter
 
 
 def web(request: Request) -> Web:
     return request.app.state.web
+
+
+async def call(
+    request: Request, service: Callable[Concatenate[Store, P], T], *args: P.args, **kwargs: P.kwargs
+) -> T:
+    """`service(store, *args, **kwargs)` in a worker thread, with a store no other thread
+    is using: a slow write (or a slow password check) never stalls other requests."""
+    stores = web(request).stores
+
+    def run() -> T:
+        with stores.borrow() as store:
+            return service(store, *args, **kwargs)
+
+    return await run_in_threadpool(run)
 
 
 def is_htmx(request: Request) -> bool:

@@ -1,25 +1,26 @@
 """The sources page: each source's health, the sources that never yielded an item, the
-recent job runs, and "poll now" (which hands the poll to the daemon, off the event loop)."""
+recent job runs, and "poll now" (which hands the poll to the daemon, off the event loop).
+Showing the page only reads: the config's sources were synced when `serve` started."""
 
 from __future__ import annotations
 
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from ..pipeline import source_rows
+from ..services import sources as source_service
 from .auth import checked_form
-from .pages import render, web
+from .pages import call, render, web
 
 
 async def sources_page(request: Request) -> Response:
     state = web(request)
-    rows = source_rows(state.settings, state.store)
+    overview = await call(request, source_service.overview, state.settings)
     return render(
         request,
         "sources.html",
-        rows=rows,
-        never_yielded=[r["name"] for r in rows if r["items"] == 0],
-        runs=state.store.recent_job_runs(),
+        rows=overview.rows,
+        never_yielded=[r["name"] for r in overview.rows if r["items"] == 0],
+        runs=overview.runs,
         polling=state.operations.polling(),
         notice=request.query_params.get("notice"),
     )
@@ -29,8 +30,7 @@ async def poll_now(request: Request) -> Response:
     """POST /sources: poll one source (`name`) or every due one, in the background."""
     form = await checked_form(request)
     state = web(request)
-    name = str(form.get("name") or "")
-    names = [name] if state.settings.source(name) else []
+    names = source_service.poll_names(state.settings, str(form.get("name") or ""))
     started = state.operations.poll_now(names)
     notice = "started" if started else "busy"
     return RedirectResponse(f"/sources?notice={notice}", 303)

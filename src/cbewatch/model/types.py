@@ -1,0 +1,182 @@
+"""The plain records that stages, store and faces all pass around: an entry a source
+listed, a source's polling state, an item as stored, a curator's change and its audit
+row, the queue's filters. Frozen values with no behaviour beyond their own shape.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from typing import Any, TypedDict
+
+ITEM_STATUSES = ("new", "accepted", "rejected", "duplicate")
+DECISION_STATUSES = ("new", "accepted", "rejected")  # a duplicate is made by dedup only
+DECISION_FIELDS = ("status", "topic", "blurb")
+
+# The fields `items --json` prints, in order (the design's stable list).
+ITEM_FIELDS = (
+    "id",
+    "url",
+    "canonical_url",
+    "title",
+    "summary",
+    "summary_text",
+    "text",
+    "html",
+    "published",
+    "first_seen",
+    "author",
+    "source",
+    "language",
+    "image",
+    "extracted_from",
+    "status",
+    "topic",
+    "suggested_topic",
+    "score",
+    "why",
+    "blurb",
+    "duplicate_of",
+    "also_at",
+)
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One article link found in a feed, list page or sitemap.
+
+    `title` and `summary_text` are plain text; `summary` is HTML already cleaned by
+    `cbewatch.sanitize` (nothing executable survives); `url` is absolute http(s).
+    """
+
+    url: str
+    title: str = ""
+    summary: str = ""
+    summary_text: str = ""
+    published: datetime | None = None  # timezone-aware UTC, None when the source gives none
+    author: str | None = None
+
+
+@dataclass(frozen=True)
+class SourceState:
+    """A source's polling state and health, as stored."""
+
+    name: str
+    url: str
+    kind: str
+    etag: str | None = None
+    last_modified: str | None = None
+    body_hash: str | None = None
+    last_polled: datetime | None = None
+    last_success: datetime | None = None
+    consecutive_failures: int = 0
+    last_error: str | None = None
+    last_status: int | None = None
+    next_poll: datetime | None = None
+    retired_at: datetime | None = None
+
+    @property
+    def retired(self) -> bool:
+        return self.retired_at is not None
+
+
+@dataclass(frozen=True)
+class Sighting:
+    """A place an item was seen: a URL, and the source that listed it."""
+
+    url: str
+    source: str
+
+
+@dataclass(frozen=True)
+class Item:
+    """One article as stored, with every other place it was seen (`also_at`).
+
+    Fetched text is already sanitized (`html`, `summary`) or plain (`text`, `title`,
+    `summary_text`); times are ISO 8601 UTC text. `version` goes up with every change a
+    curator (or dedup) makes, so a decision on a stale copy is refused.
+    """
+
+    id: int
+    url: str
+    canonical_url: str
+    source: str
+    status: str
+    first_seen: str
+    title: str | None = None
+    summary: str | None = None
+    summary_text: str | None = None
+    text: str | None = None
+    html: str | None = None
+    published: str | None = None
+    author: str | None = None
+    language: str | None = None
+    image: str | None = None
+    extracted_from: str | None = None
+    topic: str | None = None
+    suggested_topic: str | None = None
+    score: float | None = None
+    why: str | None = None
+    blurb: str | None = None
+    duplicate_of: int | None = None
+    also_at: tuple[Sighting, ...] = ()
+    version: int = 1
+
+    def to_json(self) -> dict[str, Any]:
+        """The design's stable JSON object (`items --json`): ITEM_FIELDS, in order."""
+        values = {name: getattr(self, name) for name in ITEM_FIELDS}
+        values["also_at"] = [asdict(place) for place in self.also_at]
+        return values
+
+
+class Changes(TypedDict, total=False):
+    """A curator's change to an item: any of these fields, nothing else."""
+
+    status: str
+    topic: str | None
+    blurb: str | None
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    """One change to an item: who, when, how (`action`), and the changed fields' values
+    before and after."""
+
+    id: int
+    item_id: int
+    at: str
+    who: str
+    action: str
+    before: dict[str, Any] = field(default_factory=dict)
+    after: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class QueueQuery:
+    """The queue's filters; empty values filter nothing."""
+
+    status: str | None = "new"
+    source: str | None = None
+    topic: str | None = None
+    month: str | None = None  # YYYY-MM of the publication date
+    search: str | None = None  # free text over title, summary and extracted text
+
+
+@dataclass(frozen=True)
+class QueueCursor:
+    """Where the next queue page starts: the last row's sort key."""
+
+    rank: float
+    published: str
+    id: int
+
+    def token(self) -> str:
+        return f"{self.rank!r}~{self.published}~{self.id}"
+
+    @classmethod
+    def from_token(cls, token: str | None) -> QueueCursor | None:
+        try:
+            rank, published, item_id = (token or "").split("~")
+            return cls(float(rank), published, int(item_id))
+        except ValueError:
+            return None

@@ -1,0 +1,91 @@
+"""Sources and polls: the config's sources mirrored in the store, each one's health as
+`cbewatch sources` and the sources page show it, and a fetch of the due (or named, or
+all) sources."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from ..config import Settings, Source
+from ..model.times import to_iso
+from ..model.types import SourceState
+from ..pipeline import FetchSummary, ProgressCallback, choose_sources, run_fetch
+from ..sources.health import health_label
+from ..store import Store
+
+
+def sync_sources(store: Store, settings: Settings) -> bool:
+    """Mirror the config's sources in the store (when a command or `serve` starts, and
+    before every fetch); True when something changed. Writes nothing when nothing did."""
+    return store.sources.sync((s.name, s.url, s.kind) for s in settings.sources)
+
+
+def source_rows(store: Store, settings: Settings) -> list[dict[str, Any]]:
+    """Each configured source with its health and how many items it has yielded: what
+    `cbewatch sources` prints and the sources page shows. Read-only: a source the store
+    has not seen yet shows as never polled."""
+    states = store.sources.states()
+    counts = store.sources.item_counts()
+    rows = []
+    for source in settings.sources:
+        state = states.get(source.name)
+        if state is None or (state.url, state.kind) != (source.url, source.kind):
+            state = SourceState(source.name, source.url, source.kind)  # as sync will make it
+        rows.append(
+            {
+                "name": source.name,
+                "url": source.url,
+                "kind": source.kind,
+                "health": health_label(state),
+                "last_polled": to_iso(state.last_polled),
+                "last_success": to_iso(state.last_success),
+                "consecutive_failures": state.consecutive_failures,
+                "last_status": state.last_status,
+                "last_error": state.last_error,
+                "next_poll": to_iso(state.next_poll),
+                "retired": state.retired,
+                "items": counts.get(source.name, 0),
+            }
+        )
+    return rows
+
+
+@dataclass(frozen=True)
+class Overview:
+    """The sources page: every source's row, and the scheduler's recent job runs."""
+
+    rows: list[dict[str, Any]]
+    runs: list[dict[str, Any]]
+
+
+def overview(store: Store, settings: Settings) -> Overview:
+    return Overview(source_rows(store, settings), store.jobs.recent())
+
+
+def due_sources(store: Store, settings: Settings) -> list[Source]:
+    """The sources a poll would poll now."""
+    return choose_sources(settings, store)
+
+
+def poll_names(settings: Settings, name: str) -> list[str]:
+    """What "poll now" polls: the named source when the config has it, else every due
+    one (an empty list)."""
+    return [name] if settings.source(name) else []
+
+
+def fetch(
+    store: Store,
+    settings: Settings,
+    names: Iterable[str] = (),
+    poll_all: bool = False,
+    on_source_done: ProgressCallback | None = None,
+    on_start: Callable[[int], None] | None = None,
+    stop: threading.Event | None = None,
+) -> FetchSummary:
+    """Poll the due (or named, or all active) sources, read new pages, fold copies and
+    rank what is new (`cbewatch fetch`, the daemon's poll)."""
+    sync_sources(store, settings)
+    return run_fetch(settings, store, names, poll_all, on_source_done, on_start, stop)

@@ -1,0 +1,69 @@
+"""The scheduler's job runs (one row a run: started, finished, outcome, detail), the
+database's backups, and the health check that reads the file afresh."""
+
+from __future__ import annotations
+
+import sqlite3
+from contextlib import closing
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from ..errors import StoreError
+from ..model.times import to_iso, utc_now
+from .connection import Connection
+from .sql import insert
+
+
+class Jobs:
+    def __init__(self, connection: Connection) -> None:
+        self._connection = connection
+        self._db = connection.db
+
+    def start(self, job: str) -> int:
+        with self._connection.transaction() as db:
+            return insert(db, "job_runs", {"job": job, "started": to_iso(utc_now())})
+
+    def finish(self, run_id: int, outcome: str, detail: str = "") -> None:
+        with self._connection.transaction() as db:
+            db.execute(
+                "UPDATE job_runs SET finished = ?, outcome = ?, detail = ? WHERE id = ?",
+                [to_iso(utc_now()), outcome, detail, run_id],
+            )
+
+    def recent(self, limit: int = 10) -> list[dict[str, Any]]:
+        sql = f"SELECT * FROM job_runs ORDER BY id DESC LIMIT {int(limit)}"
+        return list(self._db.query(sql))
+
+    def prune(self, before: datetime) -> int:
+        """Forget job runs that started before `before`; returns how many."""
+        with self._connection.transaction() as db:
+            cursor = db.execute("DELETE FROM job_runs WHERE started < ?", [to_iso(before)])
+            return cursor.rowcount
+
+    def backup_to(self, target: Path) -> None:
+        """A consistent, compact copy of the database at `target` (VACUUM INTO), safe
+        while others write: never a file copy of a WAL database. Written beside the
+        target first, so a crash never leaves half a backup under its name."""
+        target = Path(target)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        partial = target.with_name(target.name + ".partial")
+        partial.unlink(missing_ok=True)
+        try:
+            self._db.execute("VACUUM INTO ?", [str(partial)])
+        except sqlite3.Error as exc:
+            partial.unlink(missing_ok=True)
+            raise StoreError(f"{target}: the backup failed ({exc})") from None
+        partial.replace(target)
+
+    def file_problem(self) -> str | None:
+        """None when the database file reads afresh (its header and schema), else the
+        kind of error (e.g. "DatabaseError"): the long-lived connection answers from its
+        page cache even after the file on disk went bad."""
+        path = self._connection.path
+        try:
+            with closing(sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)) as db:
+                db.execute("SELECT count(*) FROM sqlite_schema").fetchone()
+        except sqlite3.Error as exc:
+            return type(exc).__name__
+        return None
