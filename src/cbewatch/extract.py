@@ -23,9 +23,8 @@ from urllib.parse import urljoin, urlsplit
 
 from .errors import FetchError, FetchTimeout, HTTPStatusError
 from .http import Fetched, HttpClient
+from .markup import decode_markup, html_declared_charset, iso_datetime, title_from_url
 from .sanitize import clean_html, clean_title, html_to_text
-from .sources.feeds import decode_markup, html_declared_charset, iso_datetime
-from .sources.sitemaps import title_from_url
 from .urls import canonical_url
 from .workers import WorkerCrashed, WorkerPool, WorkerTimeout
 
