@@ -13,7 +13,6 @@ from cbewatch.errors import BlockedURL, FetchError, FetchTimeout, HTTPStatusErro
 from cbewatch.extract import (
     MAX_ATTEMPTS,
     PageJob,
-    adopted_canonical,
     interleave_by_host,
     is_final_failure,
     is_pdf,
@@ -138,21 +137,6 @@ def test_is_pdf(url: str, content_type: str | None, expected: bool) -> None:
 )
 def test_which_failures_are_tried_again(error: FetchError, attempts: int, final: bool) -> None:
     assert is_final_failure(error, attempts) is final
-
-
-@pytest.mark.parametrize(
-    ("item_url", "page_canonical", "adopted"),
-    [
-        ("https://a.org/p?id=3", "https://a.org/story/3", "https://a.org/story/3"),
-        ("https://www.a.org/p", "https://a.org/story/", "https://a.org/story"),
-        ("https://b.org/reposted", "https://a.org/story", None),  # another site: not adopted
-        ("https://a.org/p", None, None),
-    ],
-)
-def test_rel_canonical_is_adopted_only_on_the_same_site(
-    item_url: str, page_canonical: str | None, adopted: str | None
-) -> None:
-    assert adopted_canonical(item_url, page_canonical) == adopted
 
 
 def test_jobs_alternate_between_hosts() -> None:

@@ -14,13 +14,14 @@ from typing import Any
 import pytest
 
 from cbewatch.errors import ParseError
+from cbewatch.markup import decode_markup, defuse_xml, title_from_url
 from cbewatch.model.types import Entry
 from cbewatch.sources import feeds
 from cbewatch.sources.fastfeed import read_simple_feed
-from cbewatch.sources.feeds import decode_markup, parse_feed
+from cbewatch.sources.feeds import parse_feed
 from cbewatch.sources.model import ParsedPage
 from cbewatch.sources.pages import parse_list_page
-from cbewatch.sources.sitemaps import parse_sitemap, title_from_url
+from cbewatch.sources.sitemaps import parse_sitemap
 
 FIXTURES = Path(__file__).parent / "fixtures"
 EXECUTABLE = ("<script", "onerror", "onload", "javascript:", "<iframe", "expression(", "<svg")
@@ -285,7 +286,7 @@ def xml_feed_bodies() -> list[Any]:
 def test_fast_reader_agrees_with_feedparser(body: Path) -> None:
     """The lxml reader for well-formed RSS 2.0 and Atom gives what feedparser gives."""
     url = "https://feeds.example.org/feed"
-    text = feeds.defuse_xml(decode_markup(body.read_bytes(), []))
+    text = defuse_xml(decode_markup(body.read_bytes(), []))
     if read_simple_feed(text, url) is None:
         pytest.skip("left to feedparser")
     fast, slow = feeds._parse_xml_feed(text, url), feeds._parse_with_feedparser(text, url)
@@ -295,7 +296,7 @@ def test_fast_reader_agrees_with_feedparser(body: Path) -> None:
 
 def test_fast_reader_takes_the_common_feeds_and_leaves_the_rest() -> None:
     def simple(name: str) -> bool:
-        text = feeds.defuse_xml(decode_markup((FIXTURES / "feeds" / name).read_bytes(), []))
+        text = defuse_xml(decode_markup((FIXTURES / "feeds" / name).read_bytes(), []))
         return read_simple_feed(text, "https://feeds.example.org/feed") is not None
 
     assert simple("rss2.xml") and simple("atom-paged.xml") and simple("hostile.xml")

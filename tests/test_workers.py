@@ -2,6 +2,9 @@
 
 import asyncio
 import os
+import subprocess
+import sys
+import textwrap
 import time
 
 import pytest
@@ -9,6 +12,7 @@ import pytest
 from cbewatch.config import Source
 from cbewatch.errors import HTTPStatusError, ParseError
 from cbewatch.http import Fetched
+from cbewatch.sources.poll import pool_reader
 from cbewatch.workers import WorkerCrashed, WorkerPool, WorkerTimeout
 
 
@@ -41,12 +45,36 @@ def test_parse_errors_come_back_whole() -> None:
 
     async def go() -> None:
         with WorkerPool(workers=1) as pool:
-            await pool.read(source, fetched)
+            await pool_reader(pool)(source, fetched)
 
     with pytest.raises(ParseError) as info:
         asyncio.run(go())
     assert info.value.url == "https://alder.example.org/feed"
     assert info.value.reason == "not an RSS, Atom or JSON feed"
+
+
+def test_the_first_pool_to_start_names_what_the_fork_server_preloads() -> None:
+    """In a fresh process, since this one's fork server may already be running."""
+    script = textwrap.dedent(
+        """
+        import asyncio
+        from cbewatch.workers import WorkerPool
+
+        LOADED = "[m for m in ('colorsys', 'netrc') if m in __import__('sys').modules]"
+
+        async def main():
+            with WorkerPool(workers=1, preload=["colorsys"]) as first:
+                print(await first.run(eval, LOADED))
+            with WorkerPool(workers=1, preload=["netrc"]) as second:
+                print(await second.run(eval, LOADED))
+
+        asyncio.run(main())
+        """
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=60, check=True
+    )
+    assert done.stdout.split() == ["['colorsys']", "['colorsys']"]
 
 
 def test_errors_survive_pickling() -> None:

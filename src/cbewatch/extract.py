@@ -23,10 +23,9 @@ from urllib.parse import urljoin, urlsplit
 
 from .errors import FetchError, FetchTimeout, HTTPStatusError
 from .http import Fetched, HttpClient
+from .markup import decode_markup, html_declared_charset, iso_datetime, title_from_url
+from .model.deciders import adopted_key
 from .sanitize import clean_html, clean_title, html_to_text
-from .sources.feeds import decode_markup, html_declared_charset, iso_datetime
-from .sources.sitemaps import title_from_url
-from .urls import canonical_url
 from .workers import WorkerCrashed, WorkerPool, WorkerTimeout
 
 MAX_ATTEMPTS = 3  # a page that keeps timing out or failing with 5xx is given up after this
@@ -287,28 +286,13 @@ def is_final_failure(exc: FetchError, attempts: int) -> bool:
     return type(exc) not in (FetchError, FetchTimeout)
 
 
-def adopted_canonical(item_url: str, page_canonical: str | None) -> str | None:
-    """The page's rel=canonical as the item's key, when it stays on the item's site."""
-    if not page_canonical:
-        return None
-    if _site(page_canonical) != _site(item_url):
-        return None
-    return canonical_url(page_canonical)
-
-
-def _site(url: str) -> str:
-    parts = urlsplit(url)
-    host = (parts.hostname or "").lower().rstrip(".").removeprefix("www.")
-    return f"{host}:{parts.port}" if parts.port else host
-
-
 def page_result(job: PageJob, fetched_url: str, article: Article) -> PageResult:
     """A page read: its article, or the feed's text when the page had less to say."""
     if len(article.text) < len(job.summary_text) // 2:
         # A teaser page or a page mostly behind a script: the feed said more.
         metadata = replace(article, text="", html="")
         return PageResult(job.item_id, "feed", job.summary_text, job.summary, article=metadata)
-    key = adopted_canonical(fetched_url, article.page_canonical)
+    key = adopted_key(fetched_url, article.page_canonical)
     made_up = not job.title or job.title == title_from_url(job.url)
     return PageResult(
         job.item_id,

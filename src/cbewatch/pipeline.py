@@ -23,7 +23,7 @@ from .model.times import utc_now
 from .model.types import SourceState
 from .rank import RankSummary, rank_new_items
 from .sources.health import is_due, next_state
-from .sources.poll import PollResult, poll_source
+from .sources.poll import PollResult, poll_source, pool_reader
 from .store import Store
 from .workers import WorkerPool
 
@@ -130,6 +130,18 @@ def run_poll(
     return asyncio.run(_poll_all(settings, store, sources, None, read_pages=False))
 
 
+# What the worker pool's fork server imports once, before it forks a worker: the sources
+# stage's parsers and the extraction stage. trafilatura and pypdf are imported there,
+# not by the main process: a command that never extracts does not pay for them.
+WORKER_PRELOAD = (
+    "cbewatch.sources.poll",
+    "cbewatch.extract",
+    "trafilatura",
+    "trafilatura.htmlprocessing",
+    "pypdf",
+)
+
+
 async def _poll_all(
     settings: Settings,
     store: Store,
@@ -142,10 +154,11 @@ async def _poll_all(
     states = store.sources.states()
     allow = settings.network.allow_hosts
     by_name = {s.name: s for s in sources}
-    with WorkerPool() as pool:
+    with WorkerPool(preload=WORKER_PRELOAD) as pool:
+        read = pool_reader(pool)
         async with HttpClient(settings.network, settings.user_agent) as client:
             tasks = [
-                asyncio.ensure_future(poll_source(client, s, states[s.name], allow, pool.read))
+                asyncio.ensure_future(poll_source(client, s, states[s.name], allow, read))
                 for s in sources
             ]
             watcher = asyncio.ensure_future(_cancel_when_set(stop, tasks))

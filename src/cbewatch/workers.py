@@ -1,9 +1,10 @@
-"""CPU-bound work in a pool of worker processes, one per core: reading feeds and pages
-and extracting articles runs beside the downloads instead of between them, and a
-parser that crashes on a hostile body takes down a worker, never the run.
+"""CPU-bound work in a pool of worker processes, one per core: the functions a caller
+hands over run beside its downloads instead of between them, and a task that crashes
+on a hostile input takes down a worker, never the run. The pool names no stage.
 
-Workers come from a fork server started once per process with the parsers preloaded,
-so a pool costs milliseconds per run and never forks a threaded daemon directly.
+Workers come from a fork server started once per process with the modules the caller
+names preloaded, so a pool costs milliseconds per run and never forks a threaded daemon
+directly.
 """
 
 from __future__ import annotations
@@ -13,33 +14,17 @@ import multiprocessing
 import os
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any, TypeVar
 
-from .config import Source
-from .errors import ParseError
-from .http import Fetched
-from .sources.model import ParsedPage
-from .sources.poll import read_body
-
 T = TypeVar("T")
 
 _CONTEXT = multiprocessing.get_context("forkserver")
-# trafilatura and pypdf are imported here, once, not by the main process: a command
-# that never extracts does not pay for them.
-_CONTEXT.set_forkserver_preload(
-    [
-        "cbewatch.sources.poll",
-        "cbewatch.extract",
-        "trafilatura",
-        "trafilatura.htmlprocessing",
-        "pypdf",
-    ]
-)
+_preload_set = False  # the fork server's preload list is set once per process
 
-TASK_DEADLINE = 30.0  # seconds; reading one body never takes this long unless attacked
+TASK_DEADLINE = 30.0  # seconds; parsing one input never takes this long unless attacked
 OWNER_CHECK = 1.0  # seconds between a worker's checks that its owner still lives
 
 
@@ -53,11 +38,22 @@ class WorkerTimeout(WorkerCrashed):
 
 
 class WorkerPool:
-    """A process pool for one run; use as a context manager. Workers start on first use."""
+    """A process pool for one run; use as a context manager. Workers start on first use.
 
-    def __init__(self, workers: int | None = None, deadline: float = TASK_DEADLINE) -> None:
+    `preload` names the modules the fork server imports once, before it forks any
+    worker, so that no task pays for them. The fork server starts once per process, so
+    the first pool to start its workers decides: a later pool's `preload` is ignored.
+    """
+
+    def __init__(
+        self,
+        workers: int | None = None,
+        deadline: float = TASK_DEADLINE,
+        preload: Iterable[str] = (),
+    ) -> None:
         self.workers = workers or os.cpu_count() or 1
         self.deadline = deadline
+        self.preload = tuple(preload)
         self._executor: ProcessPoolExecutor | None = None
 
     def __enter__(self) -> WorkerPool:
@@ -95,18 +91,9 @@ class WorkerPool:
                     break
         raise WorkerCrashed(_name(task))
 
-    async def read(self, source: Source, fetched: Fetched) -> ParsedPage:
-        """`read_body` in a worker: a sources.poll.Reader."""
-        try:
-            return await self.run(read_body, source, fetched)
-        except WorkerTimeout:
-            reason = f"reading it took longer than {self.deadline:g} s"
-            raise ParseError(fetched.url, reason) from None
-        except WorkerCrashed:
-            raise ParseError(fetched.url, "reading it crashed the parser") from None
-
     def _current(self) -> ProcessPoolExecutor:
         if self._executor is None:
+            _set_preload(self.preload)
             self._executor = ProcessPoolExecutor(
                 max_workers=self.workers,
                 mp_context=_CONTEXT,
@@ -123,6 +110,15 @@ class WorkerPool:
                 process.kill()
         executor.shutdown(wait=False, cancel_futures=True)
         self._executor = None
+
+
+def _set_preload(modules: tuple[str, ...]) -> None:
+    """Name the fork server's preloaded modules, once per process, before it first starts
+    (a fork server that died restarts with the same list)."""
+    global _preload_set
+    if not _preload_set:
+        _CONTEXT.set_forkserver_preload(list(modules))
+        _preload_set = True
 
 
 def _exit_with(owner: int) -> None:

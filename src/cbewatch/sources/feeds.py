@@ -1,13 +1,11 @@
 """Read RSS 0.9x/1.0/2.0, Atom (feedparser) and JSON Feed bodies into a ParsedPage.
 
 Pure: bytes in, sanitized entries out, never any I/O (feedparser only ever gets bytes).
-Also home of `decode_markup`, the charset repair every source parser shares.
 """
 
 from __future__ import annotations
 
 import calendar
-import codecs
 import html
 import io
 import json
@@ -19,45 +17,20 @@ from typing import Any
 import feedparser
 
 from cbewatch.errors import ParseError
+from cbewatch.markup import decode_markup, defuse_xml, iso_datetime, xml_declared_charset
+from cbewatch.model.types import Entry
 from cbewatch.sanitize import clean_html, clean_title, plain_text
-from cbewatch.sources.dates import iso_datetime
 from cbewatch.sources.fastfeed import RawEntry, read_simple_feed
-from cbewatch.sources.model import Entry, ParsedPage
+from cbewatch.sources.model import ParsedPage
 from cbewatch.urls import absolute_http_url
 
 NOT_A_FEED = "not an RSS, Atom or JSON feed"
 JSON_TYPES = ("application/feed+json", "application/json")
-# Declared charsets that real feeds get wrong by mixing in UTF-8 or cp1252 bytes.
-WESTERN_CHARSETS = {"utf-8", "ascii", "latin-1", "iso8859-1", "cp1252", "iso8859-15"}
-
-_BOMS = (
-    (codecs.BOM_UTF32_LE, "utf-32"),
-    (codecs.BOM_UTF32_BE, "utf-32"),
-    (codecs.BOM_UTF8, "utf-8-sig"),
-    (codecs.BOM_UTF16_LE, "utf-16"),
-    (codecs.BOM_UTF16_BE, "utf-16"),
-)
-_XML_DECL = re.compile(rb"^\s*<\?xml[^>]*?encoding\s*=\s*[\"']([\w.:-]+)[\"']", re.I)
-_XML_DECL_ENCODING = re.compile(r"(^\s*<\?xml[^>]*?encoding\s*=\s*)[\"'][\w.:-]+[\"']", re.I)
-_META_CHARSET = re.compile(rb"<meta[^>]+charset\s*=\s*[\"']?\s*([\w.:-]+)", re.I)
-_FIRST_ELEMENT = re.compile(r"<[A-Za-z]")
 _SAX_ERROR = re.compile(r".*?:(?P<line>\d+):\d+: (?:not well-formed \()?(?P<reason>[^)]+)")
 _EMAIL = re.compile(r"[^\s@<>()]+@[^\s@<>()]+")
 _EMAIL_THEN_NAME = re.compile(r"\s*[^\s@<>()]+@[^\s@<>()]+\s*\((?P<name>[^()]+)\)\s*")
 _NAME_THEN_EMAIL = re.compile(r"\s*(?P<name>[^<>@]+?)\s*<[^\s@<>]+@[^\s@<>]+>\s*")
 MAX_AUTHOR = 200  # longer is not a name; also keeps the author patterns cheap
-_XML_INVALID_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
-
-
-def _cp1252_fallback(error: UnicodeError) -> tuple[str, int]:
-    """Decode each byte UTF-8 rejected as cp1252 (0x92 → ’), the usual culprit."""
-    if not isinstance(error, UnicodeDecodeError):
-        raise error
-    chunk = error.object[error.start : error.end]
-    return chunk.decode("cp1252", errors="replace"), error.end
-
-
-codecs.register_error("cbewatch-cp1252", _cp1252_fallback)
 
 
 def parse_feed(
@@ -68,51 +41,6 @@ def parse_feed(
     if _looks_like_json(text, content_type):
         return _parse_json_feed(text, url)
     return _parse_xml_feed(text, url)
-
-
-def decode_markup(body: bytes, declared: Iterable[str | None]) -> str:
-    """Decode `body` trusting its bytes over its declarations.
-
-    Order: a BOM; bytes that are valid UTF-8 (whatever was declared); a declared
-    non-western charset; else UTF-8 with a per-byte cp1252 fallback for stray bytes.
-    """
-    for bom, encoding in _BOMS:
-        if body.startswith(bom):
-            return body.decode(encoding, errors="replace")
-    names = [name for name in map(_codec_name, declared) if name]
-    wide = next((n for n in names if n.startswith(("utf-16", "utf-32"))), None)
-    if wide:
-        return body.decode(wide, errors="replace")
-    try:
-        return body.decode("utf-8")
-    except UnicodeDecodeError:
-        pass
-    other = next((n for n in names if n not in WESTERN_CHARSETS), None)
-    if other:
-        return body.decode(other, errors="replace")
-    return body.decode("utf-8", errors="cbewatch-cp1252")
-
-
-def html_declared_charset(body: bytes) -> str | None:
-    """The charset a `<meta>` tag near the top of an HTML page declares, if any."""
-    match = _META_CHARSET.search(body[:4096])
-    return match.group(1).decode("ascii") if match else None
-
-
-def xml_declared_charset(body: bytes) -> str | None:
-    """The encoding an XML declaration names, if any."""
-    match = _XML_DECL.match(body[:1024])
-    return match.group(1).decode("ascii") if match else None
-
-
-def _codec_name(label: str | None) -> str | None:
-    if not label:
-        return None
-    try:
-        name = codecs.lookup(label.strip().strip("\"'")).name
-    except LookupError:
-        return None
-    return {"iso8859-1": "latin-1", "us-ascii": "ascii"}.get(name, name)
 
 
 def _looks_like_json(text: str, content_type: str | None) -> bool:
@@ -153,29 +81,6 @@ def _parse_with_feedparser(text: str, url: str) -> ParsedPage:
         next_url=_next_link(result.feed.get("links", []), url),
         problem=_bozo_problem(result, len(entries)),
     )
-
-
-def defuse_xml(text: str) -> str:
-    """Make decoded XML say what it now is (UTF-8) and drop what only attackers need:
-    the internal DTD subset (entity bombs) and characters XML forbids."""
-    text = _XML_DECL_ENCODING.sub(r'\1"utf-8"', text, count=1)
-    return _XML_INVALID_CHARS.sub("", _without_internal_subset(text))
-
-
-def _without_internal_subset(text: str) -> str:
-    """Drop a DOCTYPE's internal subset (`[...]`): it is how entity bombs get in, and
-    feeds have no honest use for one. A plain scan, linear on any input."""
-    root = _FIRST_ELEMENT.search(text)
-    prolog_end = root.start() if root else len(text)
-    start = text[:prolog_end].upper().find("<!DOCTYPE")
-    if start < 0:
-        return text
-    bracket, tag_end = text.find("[", start, prolog_end), text.find(">", start, prolog_end)
-    if bracket < 0 or 0 <= tag_end < bracket:
-        return text  # a DOCTYPE without an internal subset is harmless
-    close = text.find("]", bracket, prolog_end)
-    after = text.find(">", close, prolog_end) if close >= 0 else -1
-    return text[:start] + (text[after + 1 :] if after >= 0 else text[prolog_end:])
 
 
 def _bozo_problem(result: Mapping[str, Any], count: int) -> str | None:

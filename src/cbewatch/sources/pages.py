@@ -13,10 +13,10 @@ from bs4 import BeautifulSoup, Tag
 from soupsieve import SelectorSyntaxError
 
 from cbewatch.errors import ParseError
+from cbewatch.markup import decode_markup, html_declared_charset, iso_datetime
+from cbewatch.model.types import Entry
 from cbewatch.sanitize import clean_title
-from cbewatch.sources.dates import iso_datetime
-from cbewatch.sources.feeds import decode_markup, html_declared_charset
-from cbewatch.sources.model import Entry, ParsedPage
+from cbewatch.sources.model import ParsedPage
 from cbewatch.urls import absolute_http_url
 
 NEXT_TEXTS = {"next", "next page", "older posts", "older entries", "›", "»"}

@@ -15,10 +15,11 @@ from datetime import datetime
 from ..config import Source
 from ..errors import BlockedURL, FetchError, HTTPStatusError, ParseError
 from ..http import Fetched, HttpClient, check_url
-from ..model.types import SourceState
+from ..model.types import Entry, SourceState
+from ..workers import WorkerCrashed, WorkerPool, WorkerTimeout
 from .feeds import parse_feed
 from .health import Outcome
-from .model import Entry, ParsedPage
+from .model import ParsedPage
 from .pages import parse_list_page
 from .sitemaps import parse_sitemap
 
@@ -54,6 +55,22 @@ Reader = Callable[[Source, Fetched], Awaitable[ParsedPage]]
 async def read_here(source: Source, fetched: Fetched) -> ParsedPage:
     """Read a body in this process (the pipeline passes a process pool's reader instead)."""
     return read_body(source, fetched)
+
+
+def pool_reader(pool: WorkerPool) -> Reader:
+    """A Reader that runs `read_body` in `pool`'s workers. A body that keeps its worker
+    past the pool's deadline, or crashes it, is a ParseError like any unreadable body."""
+
+    async def read(source: Source, fetched: Fetched) -> ParsedPage:
+        try:
+            return await pool.run(read_body, source, fetched)
+        except WorkerTimeout:
+            reason = f"reading it took longer than {pool.deadline:g} s"
+            raise ParseError(fetched.url, reason) from None
+        except WorkerCrashed:
+            raise ParseError(fetched.url, "reading it crashed the parser") from None
+
+    return read
 
 
 async def poll_source(

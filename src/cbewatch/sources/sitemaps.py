@@ -6,26 +6,26 @@ touches the network, and gzip bodies are never inflated past MAX_INFLATED bytes.
 
 from __future__ import annotations
 
-import re
 import zlib
 from datetime import UTC, datetime, timedelta
-from urllib.parse import unquote, urlsplit
 
 from lxml import etree
 
 from cbewatch.errors import ParseError
-from cbewatch.sanitize import clean_title
-from cbewatch.sources.dates import iso_datetime
-from cbewatch.sources.feeds import decode_markup, defuse_xml, xml_declared_charset
-from cbewatch.sources.model import Entry, ParsedPage
+from cbewatch.markup import (
+    decode_markup,
+    defuse_xml,
+    title_from_url,
+    w3c_datetime,
+    xml_declared_charset,
+)
+from cbewatch.model.types import Entry
+from cbewatch.sources.model import ParsedPage
 from cbewatch.urls import absolute_http_url
 
 MAX_INFLATED = 20 * 1024 * 1024
 NOT_A_SITEMAP = "not a sitemap (urlset or sitemapindex)"
 GZIP_MAGIC = b"\x1f\x8b"
-
-_PAGE_SUFFIX = re.compile(r"\.(html?|php|aspx?|jsp)$", re.I)
-_ID_LIKE = re.compile(r"^[\d_-]+$|^[0-9a-f]{16,}$", re.I)
 
 
 def parse_sitemap(body: bytes, url: str, now: datetime, max_age: timedelta) -> ParsedPage:
@@ -38,17 +38,6 @@ def parse_sitemap(body: bytes, url: str, now: datetime, max_age: timedelta) -> P
     if kind == "sitemapindex":
         return ParsedPage(children=_recent_sitemaps(root, url, now, max_age), problem=problem)
     raise ParseError(url, NOT_A_SITEMAP)
-
-
-def title_from_url(url: str) -> str:
-    """A readable title from the URL's last path segment: ".../new-grading-policy/" →
-    "New grading policy"; empty when the segment is an id or missing."""
-    segments = [s for s in urlsplit(url).path.split("/") if s]
-    slug = _PAGE_SUFFIX.sub("", unquote(segments[-1])) if segments else ""
-    if not slug or _ID_LIKE.match(slug):
-        return ""
-    words = " ".join(re.split(r"[-_+\s]+", slug)).strip()
-    return clean_title(words[:1].upper() + words[1:])
 
 
 def _inflate(body: bytes, url: str) -> bytes:
@@ -121,10 +110,3 @@ def _child_text(element: etree._Element, name: str) -> str:
         if isinstance(child.tag, str) and etree.QName(child).localname == name:
             return (child.text or "").strip()
     return ""
-
-
-def w3c_datetime(value: str) -> datetime | None:
-    """A sitemap <lastmod> (W3C datetime: YYYY, YYYY-MM, a date or a full timestamp)."""
-    if re.fullmatch(r"\d{4}(-\d{2})?", value):
-        value += "-01-01" if len(value) == 4 else "-01"
-    return iso_datetime(value)
