@@ -592,3 +592,88 @@ def test_queue_filters_next_page_and_the_item_page(tmp_path: Path) -> None:
         assert '<a href="https://alder.example.org/posts/3"' in item and "Original at" in item
     finally:
         app.stop()
+
+
+def get_routes(item_id: int) -> list[str]:
+    """Every path a GET reaches in the app, with its parameters filled in, and every
+    static file: read from the app's own routes, so a new page is covered at once."""
+    from starlette.routing import Mount, Route
+
+    from cbewatch.web.app import ROUTES
+
+    paths = []
+    for route in ROUTES:
+        if isinstance(route, Route) and "GET" in (route.methods or ()):
+            paths.append(route.path.replace("{item_id:int}", str(item_id)))
+        elif isinstance(route, Mount):
+            folder = Path(route.app.directory)  # type: ignore[attr-defined]
+            paths += [f"{route.path}/{f.name}" for f in sorted(folder.iterdir())]
+    return paths
+
+
+def test_no_get_changes_the_database(tmp_path: Path) -> None:
+    """A curator's every GET, filters, next pages and odd input included, leaves the
+    database as it was (PRAGMA data_version moves with any other connection's commit).
+    The config names sources the database has not seen: serve mirrors them when it
+    starts, never when a page is shown."""
+    sources = "".join(
+        f"  - name: {name}\n    url: https://{name.lower()}.example.org/feed\n"
+        for name in ("Birch", "Cedar")
+    )
+    config = serve_config(tmp_path, "sources:\n" + sources)
+    seed(config, sample_entries(60))
+    app = start_serve(config, "--no-scheduler")
+    try:
+        client = logged_in(app)
+        first = client.get("/queue").text
+        after = re.search(r'href="(/queue\?[^"]*after=[^"]+)"', first)
+        assert after, "the queue has a next page"
+        paths = [
+            *get_routes(item_id=3),
+            "/items/999",
+            "/queue?status=accepted&source=Alder+Institute&topic=Equity&month=2026-11&q=mastery",
+            "/queue?month=2026-1&status=nonsense&q=%22%20OR",
+            html.unescape(after.group(1)),
+            "/login?next=/sources",
+            "/sources?notice=started",
+        ]
+        with closing(sqlite3.connect(load_config(config).db_path)) as db:
+            before = db.execute("PRAGMA data_version").fetchone()[0]
+            answers = {path: client.get(path).status_code for path in paths}
+            assert db.execute("PRAGMA data_version").fetchone()[0] == before, answers
+        assert answers["/sources"] == answers["/queue"] == answers["/items/3"] == 200
+        assert answers["/items/999"] == 404
+        assert {"/", "/login", "/logout", "/healthz", "/static/htmx.min.js"} <= set(answers)
+        with app.store() as store:  # serve mirrored the config's sources when it started
+            assert {"Birch", "Cedar"} <= set(store.sources.states())
+    finally:
+        app.stop()
+
+
+def test_a_slow_write_does_not_hold_up_another_curators_queue(fresh_served: Served) -> None:
+    """While alice's accept waits for the database's write lock (another process holds
+    it), bob's queue page is served: database work runs off the web's event loop."""
+    alice, bob = logged_in(fresh_served, "alice"), logged_in(fresh_served, "bob")
+    token = csrf_from(alice.get("/items/1").text)
+    accepted: list[int] = []
+
+    def accept() -> None:
+        data = {"action": "accept", "version": "1", "csrf_token": token}
+        accepted.append(alice.post("/items/1", data=data, timeout=30).status_code)
+
+    writer = threading.Thread(target=accept)
+    with closing(sqlite3.connect(load_config(fresh_served.config).db_path)) as lock:
+        lock.execute("BEGIN IMMEDIATE")  # the write lock, as a long poll's commit holds it
+        try:
+            writer.start()
+            time.sleep(0.5)
+            assert writer.is_alive() and not accepted, "the accept waits for the lock"
+            queue = bob.get("/queue", timeout=10)
+            assert queue.status_code == 200 and "Post 1 on grading" in queue.text
+            assert writer.is_alive(), "bob's page came while alice's write still waited"
+        finally:
+            lock.execute("ROLLBACK")
+    writer.join(timeout=20)
+    assert accepted == [303]
+    with fresh_served.store() as store:
+        assert store.items.get(1).status == "accepted"
