@@ -27,7 +27,7 @@ from cbewatch.rank import (
     save_model,
     train,
 )
-from cbewatch.rank import _stop_stems as stop_stems
+from cbewatch.rank.words import _stop_stems as stop_stems
 from tests.conftest import write_config
 from tests.test_fetch import RSS, rss, sources_yaml
 
