@@ -1,7 +1,7 @@
 """Ranking quality on the labelled corpus (tests/fixtures/rank), split by the part the
 lexicon and settings were tuned on and the held-out third nobody looked at while tuning.
 
-Not a speed benchmark: the figures behind the constants in src/cbewatch/rank.py, for
+Not a speed benchmark: the figures behind the settings in src/cbewatch/rank/tuning.py, for
 whoever tunes them next. Tune on `development` only; read `held out` once, at the end.
 
     python -P bench/rank_quality.py [SPLITS]

@@ -3,6 +3,7 @@ what it stores."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import random
 import threading
@@ -16,18 +17,22 @@ from cbewatch.config import Topic
 from cbewatch.demo.server import Route, SiteServer
 from cbewatch.lexicon import PhraseIndex, stems
 from cbewatch.rank import (
+    DEFAULT_TUNING,
     ColdStart,
     Decision,
     RankInput,
+    Tuning,
     WordWeights,
     current_model,
     decisions_fingerprint,
+    field_examples,
     load_model,
     rank_with,
     save_model,
     train,
 )
-from cbewatch.rank import _stop_stems as stop_stems
+from cbewatch.rank import cold as cold_module
+from cbewatch.rank.words import _stop_stems as stop_stems
 from tests.conftest import write_config
 from tests.test_fetch import RSS, rss, sources_yaml
 
@@ -243,6 +248,50 @@ def test_the_fingerprint_follows_decisions_topics_and_keywords() -> None:
     assert base != decisions_fingerprint(decisions(), ColdStart(TOPICS[:2]))
     fewer_keywords = (*TOPICS[:2], Topic("Robotics", ()))
     assert base != decisions_fingerprint(decisions(), ColdStart(fewer_keywords))
+
+
+# Another valid value for each of Tuning's choices among names.
+OTHER_CHOICES = {
+    "liblinear": "lbfgs",
+    "newton-cg": "lbfgs",
+    "sigmoid": "isotonic",
+    "balanced": None,
+}
+
+
+def changed(name: str, value: object) -> object:
+    """Another valid value for a setting: a number doubled (1 for 0), a choice swapped."""
+    if isinstance(value, bool):
+        return not value
+    if isinstance(value, int | float):
+        return value * 2 if value else value + 1
+    if isinstance(value, str) and value in OTHER_CHOICES:
+        return OTHER_CHOICES[value]
+    raise AssertionError(f"no other value known for Tuning.{name}={value!r}: add one here")
+
+
+@pytest.mark.parametrize("setting", [f.name for f in dataclasses.fields(Tuning)])
+def test_changing_any_setting_retrains_the_stored_model(
+    setting: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every field of Tuning, whatever is added later: a model trained with other settings
+    is stale, and the same settings (an equal Tuning, not the same object) reuse it."""
+    # The examples' classifier takes seconds to train under other settings, and is not
+    # what this tests: the signature must change even when the classifier does not.
+    default_examples = field_examples()
+    monkeypatch.setattr(cold_module, "field_examples", lambda **_: default_examples)
+    path = tmp_path / "rank-model.pickle"
+    assert COLD.tuning == DEFAULT_TUNING
+    model, trained = current_model(path, decisions(), COLD)
+    assert trained and model is not None
+    same, trained = current_model(path, decisions(), ColdStart(TOPICS, Tuning()))
+    assert not trained and same is not None and same.fingerprint == model.fingerprint
+    other = dataclasses.replace(
+        DEFAULT_TUNING, **{setting: changed(setting, getattr(DEFAULT_TUNING, setting))}
+    )
+    assert other != DEFAULT_TUNING
+    model, trained = current_model(path, decisions(), ColdStart(TOPICS, other))
+    assert trained and model is not None
 
 
 def test_a_learned_model_ranks_and_explains() -> None:

@@ -27,8 +27,6 @@ from ..urls import canonical_url
 from .connection import Connection
 from .sql import chunks, marks
 
-# Ranking reads an article's start only (rank's TEXT_CHARS): no need to load whole texts.
-RANKED_TEXT = "substr(text, 1, 20000) AS text"
 _ITEM_COLUMNS = (
     "id", "url", "canonical_url", "source", "status", "first_seen", "title", "summary",
     "summary_text", "text", "html", "published", "author", "language", "image",
@@ -231,21 +229,22 @@ class Items:
 
     # -- ranking ---------------------------------------------------------------------
 
-    def rank_inputs(self, status: str = "new") -> list[dict[str, Any]]:
-        """What ranking reads of the items with a status, oldest first."""
+    def rank_inputs(self, status: str, text_chars: int) -> list[dict[str, Any]]:
+        """What ranking reads of the items with a status, oldest first: of the text, only
+        the first `text_chars` characters (ranking reads no more; long reports are long)."""
         sql = (
-            f"SELECT id, title, summary_text, {RANKED_TEXT}, source FROM items "
+            "SELECT id, title, summary_text, substr(text, 1, ?) AS text, source FROM items "
             "WHERE status = ? ORDER BY id"
         )
-        return list(self._db.query(sql, [status]))
+        return list(self._db.query(sql, [text_chars, status]))
 
-    def decided(self) -> list[dict[str, Any]]:
+    def decided(self, text_chars: int) -> list[dict[str, Any]]:
         """Accepted and rejected items with what ranking learns from, oldest first."""
         sql = (
-            f"SELECT id, title, summary_text, {RANKED_TEXT}, source, status, topic FROM items "
-            "WHERE status IN ('accepted', 'rejected') ORDER BY id"
+            "SELECT id, title, summary_text, substr(text, 1, ?) AS text, source, status, topic "
+            "FROM items WHERE status IN ('accepted', 'rejected') ORDER BY id"
         )
-        return list(self._db.query(sql))
+        return list(self._db.query(sql, [text_chars]))
 
     def decision_labels(self) -> list[tuple[int, str, str | None]]:
         """(id, status, topic) of every accepted or rejected item: what the ranking

@@ -1,0 +1,298 @@
+"""The cold start: the lexicon's phrases and the config's keywords found in an item,
+weighted by concept and by where they occur, and its likeness to the field examples.
+It never reads the decisions: it is what ranking knows before any curator has decided.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import math
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..config import Topic
+from ..lexicon import (
+    FIELD_CONCEPTS,
+    OTHER_SENSES,
+    SCHOOL_INDEX,
+    UNAMBIGUOUS_WORDS,
+    Concept,
+    PhraseIndex,
+    stems,
+    variants,
+)
+from .examples import ELSEWHERE, field_examples, heading_words
+from .tuning import DEFAULT_TUNING, Tuning
+from .values import Ranking, RankInput
+
+
+@dataclass(frozen=True)
+class _Phrase:
+    weight: float  # relevance evidence (negative: the field's words in another sense)
+    topics: tuple[str, ...]  # sections this phrase points to
+    ambiguous: bool  # counts only in a text about schools
+    size: float = 1.0  # a weak one-word phrase counts less (Tuning.weak_phrase_size)
+    family: str = "keywords"  # the lexicon's concept family (a config keyword: "keywords")
+    keyword: bool = False  # one of the config's topic keywords: the operator's own words
+
+    @property
+    def needs_school(self) -> bool:
+        """An ambiguous word of the field counts only in a text about schools."""
+        return self.ambiguous and self.weight > 0
+
+    def vote(self, tuning: Tuning) -> float:
+        """How much of its evidence goes to its topics."""
+        return tuning.keyword_topic_boost if self.keyword else 1.0
+
+
+@dataclass
+class Evidence:
+    """What the cold start reads in one item: the phrases found (relevance, against, per
+    topic and per concept family, and the words why) and its likeness to the examples."""
+
+    words: list[str] = field(default_factory=list)  # the item's stems, the title twice
+    heading: list[str] = field(default_factory=list)  # title's stems twice, description's
+    relevance: float = 0.0
+    against: float = 0.0
+    topics: dict[str, float] = field(default_factory=dict)
+    families: dict[str, float] = field(default_factory=dict)  # evidence per concept family
+    reasons: dict[str, float] = field(default_factory=dict)
+    # How much the item is like the field examples of each family ("elsewhere": not the
+    # field), and the same mapped to the config's topics; empty until ColdStart.read.
+    likeness: dict[str, float] = field(default_factory=dict)
+    like_topics: dict[str, float] = field(default_factory=dict)
+    tuning: Tuning = DEFAULT_TUNING  # the ColdStart's, which read this
+
+    @property
+    def phrase_score(self) -> float:
+        return 1.0 - math.exp(-max(0.0, self.relevance - self.against) / self.tuning.saturation)
+
+    @property
+    def score(self) -> float:
+        if not self.likeness:
+            return self.phrase_score
+        like_field = 1.0 - self.likeness.get(ELSEWHERE, 0.0)
+        weight = self.tuning.likeness_weight
+        return (1 - weight) * self.phrase_score + weight * like_field
+
+    def topic_shares(self) -> dict[str, float]:
+        """The lexicon's topic evidence as shares, plus the examples' likeness."""
+        total = sum(self.topics.values())
+        sure = 1.0 - math.exp(-total / self.tuning.topic_saturation)  # one weak word: weak vote
+        shares = {t: sure * v / total for t, v in self.topics.items()} if total > 0 else {}
+        for topic, likeness in self.like_topics.items():
+            shares[topic] = shares.get(topic, 0.0) + self.tuning.likeness_topic_weight * likeness
+        return shares
+
+    def top_topic(self) -> str | None:
+        if not self.topics or self.outside_field:  # no phrase of any section, or not
+            return None  # the field's news: no suggestion
+        shares = self.topic_shares()
+        return max(shares.items(), key=lambda pair: (pair[1], pair[0]))[0]
+
+    def why(self, limit: int = 4) -> list[str]:
+        ordered = sorted(self.reasons.items(), key=lambda pair: (-abs(pair[1]), pair[0]))
+        found = [(p if w > 0 else f"not {p}") for p, w in ordered[:limit]]
+        return [*found, *self.reads_like()]
+
+    @property
+    def outside_field(self) -> bool:
+        """The field examples say clearly that this is news from elsewhere."""
+        return self.likeness.get(ELSEWHERE, 0.0) >= self.tuning.clear_likeness
+
+    def reads_like(self) -> list[str]:
+        """What the field examples say, when they say it clearly."""
+        if self.outside_field:
+            return ["reads like news from outside the field"]
+        if self.like_topics and self.topics:  # a topic only when one is suggested
+            topic, share = max(self.like_topics.items(), key=lambda pair: (pair[1], pair[0]))
+            if share >= self.tuning.clear_likeness:
+                return [f"reads like {topic}"]
+        return []
+
+
+class ColdStart:
+    """The built-in knowledge, mapped onto a config's topics: the lexicon's concept
+    families, each owned by the topic whose keywords it shares most, every keyword itself
+    (a strong vote for its own topic), and the field examples' classifier (`read`)."""
+
+    def __init__(self, topics: Sequence[Topic], tuning: Tuning = DEFAULT_TUNING) -> None:
+        self.tuning = tuning
+        self.topic_names = tuple(t.name for t in topics)
+        self.place_weights = {
+            "title": tuning.title_weight,
+            "description": tuning.description_weight,
+            "text": tuning.text_weight,
+        }
+        self.phrases: dict[tuple[str, ...], _Phrase] = {}
+        self.shown: dict[tuple[str, ...], str] = {}
+        keyword_topics = _keyword_topics(topics)
+        concepts = (*FIELD_CONCEPTS, *OTHER_SENSES)
+        families: dict[str, list[str]] = defaultdict(list)
+        for concept in concepts:
+            families[concept.family].extend(concept.phrases)
+        owners = {name: _owner(phrases, keyword_topics) for name, phrases in families.items()}
+        self.owners = owners
+        for concept in concepts:
+            for phrase in concept.phrases:
+                self._add(phrase, concept, owners[concept.family])
+        for key, names in keyword_topics.items():
+            known = self.phrases.get(key)
+            weight = max(known.weight if known else 0.0, tuning.keyword_weight)
+            family = known.family if known else "keywords"
+            self.phrases[key] = _Phrase(weight, names, _ambiguous(key), family=family, keyword=True)
+            self.shown.setdefault(key, _keyword_shown(topics, key))
+        self.index = PhraseIndex({k: self.shown.get(k, " ".join(k)) for k in self.phrases})
+        # what `_weigh` needs of each phrase, looked up once per match
+        self.weighing = {
+            k: (
+                p.weight * p.size,
+                p.family,
+                p.topics,
+                p.vote(tuning),
+                p.needs_school,
+                self.index.by_key[k],
+            )
+            for k, p in self.phrases.items()
+        }
+        self.families = tuple(sorted({p.family for p in self.phrases.values()}))
+        self.examples = field_examples(tuning=tuning)
+        self.signature = self._signature()
+
+    def _signature(self) -> str:
+        """The cold-start evidence is the learned models' features: a model trained on
+        another lexicon, other keywords, other examples or other settings is stale. The
+        whole Tuning is hashed, so that a setting added to it joins without a thought."""
+        table = sorted(
+            (k, p.weight, p.topics, p.ambiguous, p.size, p.family, p.keyword)
+            for k, p in self.phrases.items()
+        )
+        settings = sorted(dataclasses.asdict(self.tuning).items())
+        signed = (self.topic_names, table, self.examples.signature, settings)
+        return hashlib.sha256(repr(signed).encode()).hexdigest()
+
+    def _add(self, phrase: str, concept: Concept, owner: tuple[str, ...]) -> None:
+        for key in variants(phrase):
+            if key not in self.phrases:  # the first listing wins: strongest within a family
+                ambiguous = _ambiguous(key)
+                size = self.tuning.weak_phrase_size if ambiguous and not concept.strong else 1.0
+                self.phrases[key] = _Phrase(concept.weight, owner, ambiguous, size, concept.family)
+                self.shown[key] = phrase
+
+    def read(self, items: Sequence[RankInput]) -> list[Evidence]:
+        """Each item's phrase evidence, and its likeness to the field examples (one
+        batch through the examples' classifier)."""
+        evidence = [self.evidence(i) for i in items]
+        if evidence:
+            # the examples are headlines and summaries: like is compared with like
+            examples = self.examples
+            likeness = examples.likeness([e.heading for e in evidence])
+            for found, row in zip(evidence, likeness, strict=True):
+                if row is not None:  # else: no word the examples know, no opinion
+                    found.likeness = dict(zip(examples.families, row.tolist(), strict=True))
+                    found.like_topics = self._like_topics(found.likeness)
+        return evidence
+
+    def _like_topics(self, likeness: dict[str, float]) -> dict[str, float]:
+        """Family likeness summed into the config's topics (what is like no topic's
+        family, or like news from outside the field, votes for none)."""
+        topics: dict[str, float] = defaultdict(float)
+        for family, value in likeness.items():
+            for topic in self.owners.get(family, ()):
+                topics[topic] += value
+        return dict(topics)
+
+    def evidence(self, item: RankInput) -> Evidence:
+        """The phrase evidence of one item (`read` adds the examples' likeness)."""
+        places = {
+            "title": stems(item.title),
+            "description": stems(item.description),
+            "text": stems(item.text[: self.tuning.text_chars]),
+        }
+        found: dict[tuple[str, ...], float] = defaultdict(float)
+        for place, words in places.items():
+            weight = self.place_weights[place]
+            for key in self.index.find(words):
+                found[key] += weight
+        words = [*places["title"], *places["title"], *places["description"], *places["text"]]
+        evidence = self._weigh(found, SCHOOL_INDEX.any_in(words), words)
+        # without a description, the text's first words stand in (as a feed's summary)
+        summary = places["description"] or places["text"]
+        evidence.heading = heading_words(places["title"], summary, self.tuning.summary_words)
+        return evidence
+
+    def _weigh(
+        self, found: dict[tuple[str, ...], float], about_school: bool, words: list[str]
+    ) -> Evidence:
+        evidence = Evidence(words=words, tuning=self.tuning)
+        families, topics, reasons = evidence.families, evidence.topics, evidence.reasons
+        relevance = against = 0.0
+        for key, placed in found.items():
+            weight, family, phrase_topics, vote, needs_school, shown = self.weighing[key]
+            if needs_school and not about_school:
+                continue
+            amount = weight * math.sqrt(placed)
+            families[family] = families.get(family, 0.0) + amount
+            if amount > 0:
+                relevance += amount
+                for topic in phrase_topics:
+                    topics[topic] = topics.get(topic, 0.0) + amount * vote
+            else:
+                against -= amount
+            reasons[shown] = amount
+        evidence.relevance, evidence.against = relevance, against
+        return evidence
+
+    def topic_matrix(self, evidence: Sequence[Evidence]) -> np.ndarray:
+        """The lexicon's topic shares, a row per item (as `topic_names`) summing to 1, or
+        all 0 for an item with no topic's phrase."""
+        names = self.topic_names
+        shares = (e.topic_shares() if e.topics else {} for e in evidence)
+        rows = np.array([[s.get(t, 0.0) for t in names] for s in shares])
+        rows = rows.reshape(len(evidence), len(names))
+        totals = rows.sum(axis=1, keepdims=True)
+        return np.divide(rows, totals, out=np.zeros_like(rows), where=totals > 0)
+
+    def rank(self, item: RankInput) -> Ranking:
+        return cold_ranking(item, self.read([item])[0])
+
+
+def cold_ranking(item: RankInput, evidence: Evidence) -> Ranking:
+    """An item's ranking by the cold start alone."""
+    return Ranking(item.id, evidence.score, evidence.top_topic(), ", ".join(evidence.why()))
+
+
+def _keyword_topics(topics: Sequence[Topic]) -> dict[tuple[str, ...], tuple[str, ...]]:
+    found: dict[tuple[str, ...], list[str]] = defaultdict(list)
+    for topic in topics:
+        for keyword in topic.keywords:
+            for key in variants(keyword):
+                if topic.name not in found[key]:
+                    found[key].append(topic.name)
+    return {key: tuple(names) for key, names in found.items()}
+
+
+def _owner(
+    phrases: Iterable[str], keyword_topics: dict[tuple[str, ...], tuple[str, ...]]
+) -> tuple[str, ...]:
+    """The topic whose keywords share most phrases with a concept (none if none)."""
+    shared: dict[str, int] = defaultdict(int)
+    for phrase in phrases:
+        for key in variants(phrase):
+            for name in keyword_topics.get(key, ()):
+                shared[name] += 1
+    if not shared:
+        return ()
+    return (max(shared.items(), key=lambda pair: (pair[1], pair[0]))[0],)
+
+
+def _keyword_shown(topics: Sequence[Topic], key: tuple[str, ...]) -> str:
+    return next(k for t in topics for k in t.keywords if key in variants(k))
+
+
+def _ambiguous(key: tuple[str, ...]) -> bool:
+    return len(key) == 1 and key[0] not in UNAMBIGUOUS_WORDS

@@ -1,0 +1,236 @@
+"""Learning from the curators' decisions: relevance and topic models over the items' words
+(TF-IDF), their source and the cold-start evidence, blended with the cold start as the
+decisions grow. Deterministic: the same decisions and items always give the same rankings.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from .cold import ColdStart, Evidence, cold_ranking
+from .model_file import LearnedModel, decisions_fingerprint
+from .tuning import Tuning
+from .values import Decision, Ranking, RankInput
+from .words import WordWeights
+
+if TYPE_CHECKING:  # scikit-learn and SciPy load only when a model is trained or used,
+    # so commands that never rank (items, triage, sources) start quickly.
+    from scipy import sparse
+
+
+def train(decisions: Sequence[Decision], cold: ColdStart) -> LearnedModel | None:
+    """Fit the relevance and topic models; None when there is nothing to learn from."""
+    if not decisions:
+        return None
+    from sklearn.feature_extraction import DictVectorizer
+
+    started = time.perf_counter()
+    ordered = sorted(decisions, key=lambda d: d.item.id)
+    items = [d.item for d in ordered]
+    evidence = cold.read(items)
+    model = LearnedModel(
+        fingerprint=decisions_fingerprint(ordered, cold),
+        decisions=len(ordered),
+        topic_names=cold.topic_names,
+        families=cold.families,
+        words=_fitted_words(evidence, cold.tuning),
+        sources=DictVectorizer(),
+    )
+    model.sources.fit([{i.source: 1.0} for i in items])
+    base = _features(model, cold, items, evidence)
+    _fit_relevance(model, ordered, base, cold.tuning)
+    topic_x = _with_topic_shares(base, cold.topic_matrix(evidence), cold.tuning)
+    _fit_topics(model, ordered, topic_x, cold.tuning)
+    model.seconds = time.perf_counter() - started
+    return model
+
+
+def _fitted_words(evidence: Sequence[Evidence], tuning: Tuning) -> WordWeights | None:
+    """The vocabulary of the decided items, less words in most of them (once there are
+    enough items for that to mean something); None when no word is left (every decided
+    item empty or made of stop words), and the model learns from the rest."""
+    max_df = tuning.words_max_df if len(evidence) >= tuning.words_max_df_from else 1.0
+    try:
+        return WordWeights([e.words for e in evidence], max_df=max_df)
+    except ValueError:
+        return None
+
+
+def _features(
+    model: LearnedModel, cold: ColdStart, items: Sequence[RankInput], evidence: Sequence[Evidence]
+) -> sparse.csr_matrix:
+    """Words, source, the cold-start score, the lexicon's evidence per concept family and
+    the likeness to each family of field examples: the relevance model's columns."""
+    from scipy import sparse
+
+    tuning = cold.tuning
+    phrases = np.array([[e.families.get(f, 0.0) for f in model.families] for e in evidence])
+    families = cold.examples.families
+    likeness = np.array([[e.likeness.get(f, 0.0) for f in families] for e in evidence])
+    dense = np.hstack(
+        [
+            np.array([[e.score * tuning.cold_feature_scale] for e in evidence]),
+            np.sign(phrases) * np.log1p(np.abs(phrases)),  # diminishing returns, either sign
+            likeness * tuning.likeness_feature_scale,
+        ]
+    ).reshape(len(evidence), -1)
+    words = [e.words for e in evidence]
+    blocks = [
+        model.words.transform(words) if model.words else sparse.csr_matrix((len(items), 0)),
+        model.sources.transform([{i.source: 1.0} for i in items]),
+        sparse.csr_matrix(dense),
+    ]
+    return sparse.hstack(blocks, format="csr")
+
+
+def _with_topic_shares(
+    base: sparse.csr_matrix, lexical: np.ndarray, tuning: Tuning
+) -> sparse.csr_matrix:
+    """The topic model's columns: the relevance columns and the lexicon's topic shares."""
+    from scipy import sparse
+
+    shares = sparse.csr_matrix(lexical * tuning.lexicon_topic_scale)
+    return sparse.hstack([base, shares], format="csr")
+
+
+def _fit_relevance(
+    model: LearnedModel, ordered: Sequence[Decision], x: sparse.csr_matrix, tuning: Tuning
+) -> None:
+    from sklearn.calibration import CalibratedClassifierCV
+    from sklearn.linear_model import LogisticRegression
+
+    y = np.array([int(d.accepted) for d in ordered])
+    smaller = int(min(y.sum(), len(y) - y.sum()))
+    if smaller < tuning.min_per_class:
+        return
+    base = LogisticRegression(
+        C=tuning.relevance_c,
+        class_weight=tuning.relevance_class_weight,
+        solver=tuning.relevance_solver,
+        random_state=tuning.seed,
+    )
+    calibrated = CalibratedClassifierCV(
+        base,
+        method=tuning.calibration_method,
+        cv=min(tuning.calibration_folds, smaller),
+        ensemble=False,
+    )
+    calibrated.fit(x, y)
+    model.relevance = calibrated
+    model.explainer = calibrated.calibrated_classifiers_[0].estimator
+
+
+def _fit_topics(
+    model: LearnedModel, ordered: Sequence[Decision], x: sparse.csr_matrix, tuning: Tuning
+) -> None:
+    rows = [
+        i
+        for i, d in enumerate(ordered)
+        if d.accepted and d.topic in model.topic_names  # a topic since removed teaches nothing
+    ]
+    from sklearn.linear_model import LogisticRegression
+
+    labels = [ordered[i].topic for i in rows]
+    if len(set(labels)) < 2:
+        return
+    topic_model = LogisticRegression(
+        C=tuning.topic_c,
+        solver=tuning.topic_solver,
+        max_iter=tuning.topic_max_iter,
+        random_state=tuning.seed,
+    )
+    topic_model.fit(x[rows], labels)
+    model.topic_model = topic_model
+    model.topic_examples = len(rows)
+
+
+def rank_with(
+    items: Sequence[RankInput], cold: ColdStart, model: LearnedModel | None
+) -> list[Ranking]:
+    """Score and suggest a topic for each item: cold start, blended with the model."""
+    evidence = cold.read(items)
+    if model is None or not items:
+        return [cold_ranking(i, e) for i, e in zip(items, evidence, strict=True)]
+    base = _features(model, cold, items, evidence)
+    scores = _blended_scores(model, base, evidence, cold.tuning)
+    topics = _blended_topics(model, cold, base, evidence)
+    whys = _whys(model, base, evidence)
+    return [
+        Ranking(item.id, float(s), t, w)
+        for item, s, t, w in zip(items, scores, topics, whys, strict=True)
+    ]
+
+
+def _blended_scores(
+    model: LearnedModel, base: sparse.csr_matrix, evidence: Sequence[Evidence], tuning: Tuning
+) -> np.ndarray:
+    cold = np.array([e.score for e in evidence])
+    if model.relevance is None:
+        return cold
+    learned = model.relevance.predict_proba(base)[:, 1]
+    # the curators' model takes over as decisions grow: half at `relevance_half`
+    weight = model.decisions / (model.decisions + tuning.relevance_half)
+    return np.round(weight * learned + (1 - weight) * cold, 6)
+
+
+def _blended_topics(
+    model: LearnedModel,
+    cold: ColdStart,
+    base: sparse.csr_matrix,
+    evidence: Sequence[Evidence],
+) -> list[str | None]:
+    if model.topic_model is None:
+        return [e.top_topic() for e in evidence]
+    names = list(cold.topic_names)
+    lexical = cold.topic_matrix(evidence)
+    learned = np.zeros((len(evidence), len(names)))
+    probabilities = model.topic_model.predict_proba(_with_topic_shares(base, lexical, cold.tuning))
+    for column, name in enumerate(model.topic_model.classes_):
+        if name in names:
+            learned[:, names.index(name)] = probabilities[:, column]
+    # the topic model refines the built-in vote: half at `topic_half` accepted items
+    weight = model.topic_examples / (model.topic_examples + cold.tuning.topic_half)
+    has_lexical = lexical.sum(axis=1, keepdims=True) > 0
+    blended = np.where(has_lexical, weight * learned + (1 - weight) * lexical, learned)
+    return [
+        None if e.outside_field else names[int(np.argmax(row))]
+        for e, row in zip(evidence, blended, strict=True)
+    ]
+
+
+def _whys(model: LearnedModel, base: sparse.csr_matrix, evidence: Sequence[Evidence]) -> list[str]:
+    """The lexicon's words, then the model's strongest words and the source."""
+    learned = _learned_reasons(model, base)
+    out = []
+    for found, extra in zip(evidence, learned, strict=True):
+        words = found.why(3)
+        words += [w for w in extra if w not in words][: 5 - len(words)]
+        out.append(", ".join(words))
+    return out
+
+
+def _learned_reasons(model: LearnedModel, base: sparse.csr_matrix) -> list[list[str]]:
+    if model.explainer is None:
+        return [[] for _ in range(base.shape[0])]
+    names = [
+        *(model.words.names if model.words else ()),
+        *(f"source: {s}" for s in model.sources.feature_names_),
+    ]
+    x = base[:, : len(names)]
+    contributions = x.multiply(model.explainer.coef_[0][: len(names)]).tocsr()
+    contributions.sort_indices()  # a fixed order within rows, so ties break the same way
+    rows = np.repeat(np.arange(contributions.shape[0]), np.diff(contributions.indptr))
+    up = contributions.data > 0  # only what pushes the score up is a reason
+    values, columns, rows = contributions.data[up], contributions.indices[up], rows[up]
+    # one sort for all rows (by row, then largest first), then each row's first three
+    order = np.lexsort((-values, rows))
+    starts = np.searchsorted(rows[order], rows[order], side="left")
+    chosen = order[np.arange(len(order)) - starts < 3]
+    reasons: list[list[str]] = [[] for _ in range(contributions.shape[0])]
+    for row, column in zip(rows[chosen].tolist(), columns[chosen].tolist(), strict=True):
+        reasons[row].append(names[column])
+    return reasons
