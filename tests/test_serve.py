@@ -453,6 +453,15 @@ def test_healthz_is_503_when_the_database_file_goes_bad(fresh_served: Served) ->
     assert body["status"] == "unavailable" and body["database"] == "error: DatabaseError"
     assert body["scheduler"] == "off"
 
+    # Many at once: the app must open new connections to the bad file, and still answer.
+    async def many() -> list[httpx.Response]:
+        async with httpx.AsyncClient(base_url=served.url, timeout=10) as client:
+            return await asyncio.gather(*(client.get("/healthz") for _ in range(12)))
+
+    answers = asyncio.run(many())
+    assert {r.status_code for r in answers} == {503}
+    assert all(r.json()["database"].startswith("error: ") for r in answers)
+
 
 def test_nightly_backup_and_prune_jobs(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     """The scheduler's own job functions: a backup that opens and checks, seven kept;

@@ -20,9 +20,9 @@ from rich.table import Table
 from .config import Settings, default_config_path, load_config
 from .errors import CbewatchError, ConfigError
 from .model.types import ITEM_STATUSES
-from .pipeline import FetchSummary, SourceReport
 from .services import accounts, curation, upkeep
 from .services import sources as source_service
+from .services.sources import FetchSummary, SourceReport
 from .store import Store
 
 err_console = Console(stderr=True)

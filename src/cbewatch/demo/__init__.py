@@ -9,9 +9,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 from ..config import Settings, load_config
-from ..pipeline import FetchSummary
 from ..services.accounts import add_user
 from ..services.curation import find_items
+from ..services.sources import FetchSummary
 from ..store import Store
 from .demo_sources import demo_sources_yaml
 from .server import SiteServer

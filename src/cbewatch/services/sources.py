@@ -12,9 +12,21 @@ from typing import Any
 from ..config import Settings, Source
 from ..model.times import to_iso
 from ..model.types import SourceState
-from ..pipeline import FetchSummary, ProgressCallback, choose_sources, run_fetch
+from ..pipeline import FetchSummary, ProgressCallback, SourceReport, choose_sources, run_fetch
 from ..sources.health import health_label
 from ..store import Store
+
+__all__ = [
+    "FetchSummary",
+    "Overview",
+    "SourceReport",
+    "due_sources",
+    "fetch",
+    "overview",
+    "poll_names",
+    "source_rows",
+    "sync_sources",
+]
 
 
 def sync_sources(store: Store, settings: Settings) -> bool:

@@ -46,15 +46,25 @@ def rotate_backups(folder: Path, keep: int = BACKUPS_KEPT) -> list[Path]:
 def health(store: Store, scheduler: str) -> tuple[dict[str, Any], int]:
     """What /healthz answers: database, scheduler, last poll, failing sources, and the
     verdict with its HTTP status (503 when something is down)."""
-    body: dict[str, Any] = {"scheduler": scheduler}
+    data: dict[str, Any] = {}
     try:
         problem = store.jobs.file_problem()
         if problem is None:
-            body.update(store.sources.health())
-        body["database"] = f"error: {problem}" if problem else "ok"
+            data = store.sources.health()
+        database = f"error: {problem}" if problem else "ok"
     except Exception as exc:  # the point of a health check: report, never raise
-        body["database"] = f"error: {type(exc).__name__}"
-    body["status"], code = health_verdict(body["database"], body["scheduler"])
+        database = f"error: {type(exc).__name__}"
+    return _health(scheduler, database, data)
+
+
+def health_unopened(scheduler: str, exc: Exception) -> tuple[dict[str, Any], int]:
+    """What /healthz answers when no connection to the database could be opened."""
+    return _health(scheduler, f"error: {type(exc).__name__}", {})
+
+
+def _health(scheduler: str, database: str, data: dict[str, Any]) -> tuple[dict[str, Any], int]:
+    body = {"scheduler": scheduler, **data, "database": database}
+    body["status"], code = health_verdict(database, scheduler)
     return body, code
 
 

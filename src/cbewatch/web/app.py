@@ -18,6 +18,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from ..config import Settings
+from ..errors import StoreError
 from ..services import accounts, upkeep
 from ..store import StorePool
 from .auth import (
@@ -92,7 +93,10 @@ async def session_generation(request: Request, user: str) -> int | None:
 async def healthz(request: Request) -> Response:
     """Database, scheduler, last poll, failing sources; 503 when something is down."""
     scheduler = web(request).operations.scheduler_state()
-    body, code = await call(request, upkeep.health, scheduler)
+    try:
+        body, code = await call(request, upkeep.health, scheduler)
+    except StoreError as exc:  # no connection could be opened to ask
+        body, code = upkeep.health_unopened(scheduler, exc)
     return JSONResponse(body, status_code=code)
 
 
