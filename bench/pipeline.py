@@ -39,6 +39,7 @@ from cbewatch.extract import read_page
 from cbewatch.model.types import Entry
 from cbewatch.services.sources import fetch
 from cbewatch.store import Store
+from cbewatch.workers import preload_for_program
 
 HOSTS = [f"127.0.0.{i}" for i in range(1, 21)]
 FEEDS = 50
@@ -300,6 +301,9 @@ def one_latency(latency: float, folder: Path) -> dict[str, float | str]:
 
 
 def main() -> None:
+    # Workers run this script again when they start: preload what it imports, as the
+    # `cbewatch` command does for itself (see workers.preload_for_program).
+    preload_for_program("cbewatch.cli", "cbewatch.demo.server")
     pipeline.dedup_new = _timed_dedup  # type: ignore[assignment]  # measure dedup's CPU
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)

@@ -31,6 +31,7 @@ from cbewatch.demo.server import Route, SiteServer
 from cbewatch.pipeline import FetchSummary, run_poll
 from cbewatch.services.sources import sync_sources
 from cbewatch.store import Store
+from cbewatch.workers import preload_for_program
 
 HOSTS = [f"127.0.0.{i}" for i in range(1, 11)]
 FEEDS_PER_HOST = 5
@@ -114,6 +115,9 @@ def poll(settings: Settings, store: Store) -> FetchSummary:
 
 
 def main() -> None:
+    # Workers run this script again when they start: preload what it imports, as the
+    # `cbewatch` command does for itself (see workers.preload_for_program).
+    preload_for_program("cbewatch.cli", "cbewatch.demo.server")
     ports: multiprocessing.Queue = multiprocessing.Queue()
     stop = multiprocessing.Event()
     child = multiprocessing.Process(target=serve, args=(ports, stop), daemon=True)

@@ -84,7 +84,7 @@ def store_timings(store: Store, count: int) -> dict[str, float]:
 
     def accept() -> None:
         item_id = next(ids)
-        version = store.items.get(item_id)["version"]
+        version = store.items.get(item_id).version
         store.decisions.set(item_id, {"status": "accepted"}, "bench", version, "accept")
 
     return {

@@ -67,14 +67,14 @@ def fill_store(db_path: Path, items: list[dict], decided: int, topics: set[str])
             for i in items
         ]  # fmt: skip
         store.sources.record_poll("Bench", entries, utc_now())
-        for row in store.items.find():
-            n = int(row["url"].rsplit("/", 1)[1])
-            store.db["items"].update(row["id"], {"text": items[n]["text"]})  # extraction's write
+        for item in store.items.find():
+            n = int(item.url.rsplit("/", 1)[1])
+            store.db["items"].update(item.id, {"text": items[n]["text"]})  # extraction's write
             if n < decided:
                 accepted = items[n]["kind"] in topics
                 status = "accepted" if accepted else "rejected"
                 topic = items[n]["kind"] if accepted else None
-                store.decisions.set(row["id"], {"status": status, "topic": topic}, "bench")
+                store.decisions.set(item.id, {"status": status, "topic": topic}, "bench")
 
 
 def ranking_round(folder: Path) -> Callable[[int], float]:

@@ -402,6 +402,45 @@ def test_a_crash_mid_fetch_keeps_finished_sources_whole(tmp_path: Path, site: Si
     assert conn.execute("SELECT count(*) FROM items WHERE source = 'slow'").fetchone()[0] == 0
 
 
+def test_the_commands_workers_fork_from_a_server_that_preloads_the_command(
+    tmp_path: Path, site: SiteServer
+) -> None:
+    """Every new worker runs the program's main module again (the `cbewatch` script, which
+    imports the whole CLI); the script's fork server preloads the CLI beside the parsers
+    and extraction, so that costs a worker nothing."""
+    site.add("/slow.xml", Route(rss([post(site, "s")]), content_type=RSS, delay=30))
+    site.add("/fast.xml", Route(rss([post(site, "f")]), content_type=RSS))
+    config = write_config(
+        tmp_path,
+        sources_yaml(("fast", site.url("/fast.xml")), ("slow", site.url("/slow.xml"))),
+        [site.host_port],
+    )
+    script = Path(sys.executable).parent / "cbewatch"  # what the operator runs
+    proc = subprocess.Popen(
+        [str(script), "--config", str(config), "fetch"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        preloads: list[str] = []
+        deadline = time.monotonic() + 20
+        while not preloads and time.monotonic() < deadline:
+            time.sleep(0.1)
+            for pid in _descendants(proc.pid):
+                try:
+                    command = Path(f"/proc/{pid}/cmdline").read_bytes().decode()
+                except OSError:
+                    continue
+                if "forkserver import main" in command:
+                    preloads.append(command)
+        assert preloads, "the fetch should have started its fork server by now"
+        for module in ("cbewatch.cli", "cbewatch.sources.poll", "cbewatch.extract"):
+            assert f"'{module}'" in preloads[0], preloads[0]
+    finally:
+        proc.kill()
+        proc.wait()
+
+
 def _descendants(root: int) -> list[int]:
     """Every process below `root`, from /proc (Linux)."""
     parents = {}

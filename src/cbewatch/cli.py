@@ -22,8 +22,9 @@ from .errors import CbewatchError, ConfigError
 from .model.types import ITEM_STATUSES
 from .services import accounts, curation, upkeep
 from .services import sources as source_service
-from .services.sources import FetchSummary, SourceReport
+from .services.sources import FetchHooks, FetchSummary, SourceReport
 from .store import Store
+from .workers import preload_for_program
 
 err_console = Console(stderr=True)
 
@@ -112,8 +113,9 @@ def fetch_with_progress(
             settings,
             names,
             poll_all,
-            on_source_done=done,
-            on_start=lambda n: progress.update(task, total=n),
+            hooks=FetchHooks(
+                on_start=lambda n: progress.update(task, total=n), on_source_done=done
+            ),
         )
 
 
@@ -312,4 +314,7 @@ def users_add(ctx: click.Context, name: str, password_stdin: bool) -> None:
 
 
 def main() -> None:
+    # The `cbewatch` script's workers run it again when they start (see workers.py):
+    # with this module preloaded in their fork server, that costs them nothing.
+    preload_for_program(__name__)
     cli(prog_name="cbewatch")

@@ -30,6 +30,7 @@ from .config import Settings
 from .errors import CbewatchError
 from .services import sources as source_service
 from .services import upkeep
+from .services.sources import FetchHooks
 from .store import Store
 from .web.app import create_app
 
@@ -167,7 +168,9 @@ class Daemon:
             return bool(source_service.due_sources(store, self.settings))
 
     def _poll(self, store: Store, names: list[str]) -> str:
-        summary = source_service.fetch(store, self.settings, names, stop=self.stop)
+        summary = source_service.fetch(
+            store, self.settings, names, hooks=FetchHooks(stop=self.stop)
+        )
         if self.stop.is_set():
             return summary.line() + " (stopped early: shutting down)"
         return summary.line()

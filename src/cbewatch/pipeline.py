@@ -71,7 +71,20 @@ class FetchSummary:
         return text
 
 
-ProgressCallback = Callable[[SourceReport], None]
+@dataclass(frozen=True)
+class FetchHooks:
+    """What the caller of a fetch hears meanwhile, and how it can stop it."""
+
+    on_start: Callable[[int], None] | None = None  # how many sources will be polled
+    on_source_done: Callable[[SourceReport], None] | None = None
+    # Set (the daemon does on SIGTERM): the work still in flight is abandoned at once.
+    stop: threading.Event | None = None
+
+    def stopped(self) -> bool:
+        return self.stop is not None and self.stop.is_set()
+
+
+NO_HOOKS = FetchHooks()
 
 
 def choose_sources(
@@ -101,22 +114,20 @@ def run_fetch(
     store: Store,
     names: Iterable[str] = (),
     poll_all: bool = False,
-    on_source_done: ProgressCallback | None = None,
-    on_start: Callable[[int], None] | None = None,
-    stop: threading.Event | None = None,
+    hooks: FetchHooks = NO_HOOKS,
 ) -> FetchSummary:
     """Poll the chosen sources and store their entries, then read every new item's page,
     fold copies of one story together and rank the new items; returns what happened.
 
     The config's sources must be in the store (`services.sources.sync_sources`).
-    Setting `stop` (the daemon does on SIGTERM) abandons the work still in flight at
-    once: every source already finished is stored, none is stored in part.
+    A stop (`hooks.stop`) abandons the work still in flight at once: every source
+    already finished is stored, none is stored in part.
     """
     sources = choose_sources(settings, store, names, poll_all)
-    if on_start:
-        on_start(len(sources))
-    summary = asyncio.run(_poll_all(settings, store, sources, on_source_done, stop))
-    if summary.new_items and not (stop is not None and stop.is_set()):
+    if hooks.on_start:
+        hooks.on_start(len(sources))
+    summary = asyncio.run(_poll_all(settings, store, sources, hooks))
+    if summary.new_items and not hooks.stopped():
         summary.ranking = rank_new_items(settings, store)
     return summary
 
@@ -127,7 +138,7 @@ def run_poll(
     """The polling stage alone: the chosen sources' entries stored, no page read, no
     dedup or ranking (bench/poll.py measures it). The sources must be synced."""
     sources = choose_sources(settings, store, names, poll_all)
-    return asyncio.run(_poll_all(settings, store, sources, None, read_pages=False))
+    return asyncio.run(_poll_all(settings, store, sources, NO_HOOKS, read_pages=False))
 
 
 # What the worker pool's fork server imports once, before it forks a worker: the sources
@@ -146,8 +157,7 @@ async def _poll_all(
     settings: Settings,
     store: Store,
     sources: list[Source],
-    on_source_done: ProgressCallback | None,
-    stop: threading.Event | None = None,
+    hooks: FetchHooks,
     read_pages: bool = True,
 ) -> FetchSummary:
     summary = FetchSummary()
@@ -161,7 +171,7 @@ async def _poll_all(
                 asyncio.ensure_future(poll_source(client, s, states[s.name], allow, read))
                 for s in sources
             ]
-            watcher = asyncio.ensure_future(_cancel_when_set(stop, tasks))
+            watcher = asyncio.ensure_future(_cancel_when_set(hooks.stop, tasks))
             try:
                 for finished in asyncio.as_completed(list(tasks)):
                     try:
@@ -171,8 +181,8 @@ async def _poll_all(
                     source = by_name[result.name]
                     report = _store_result(store, source, result)
                     summary.reports.append(report)
-                    if on_source_done:
-                        on_source_done(report)
+                    if hooks.on_source_done:
+                        hooks.on_source_done(report)
                 if not read_pages:
                     return summary
                 # Items whose pages are still to read include earlier runs' retries, so
@@ -184,7 +194,7 @@ async def _poll_all(
                     return summary
             finally:
                 watcher.cancel()
-                if stop is not None and stop.is_set():
+                if hooks.stopped():
                     pool.stop()  # a worker busy extracting a page is not waited for
     summary.duplicates = dedup_new(store).duplicates
     return summary

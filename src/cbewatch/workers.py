@@ -23,6 +23,7 @@ T = TypeVar("T")
 
 _CONTEXT = multiprocessing.get_context("forkserver")
 _preload_set = False  # the fork server's preload list is set once per process
+_program_preload: list[str] = []  # what the running program asks for (`preload_for_program`)
 
 TASK_DEADLINE = 30.0  # seconds; parsing one input never takes this long unless attacked
 OWNER_CHECK = 1.0  # seconds between a worker's checks that its owner still lives
@@ -112,12 +113,22 @@ class WorkerPool:
         self._executor = None
 
 
+def preload_for_program(*modules: str) -> None:
+    """Have the fork server also preload `modules`: what the program's main module
+    imports. Every new worker runs the main module again (multiprocessing prepares a
+    child so; the fork server's own "__main__" preload does nothing on Python 3.11), so
+    a program started as a script (a console script, a benchmark) should name here what
+    its main module imports; then that second run costs nothing. Call it before the
+    first pool starts."""
+    _program_preload.extend(m for m in modules if m not in _program_preload)
+
+
 def _set_preload(modules: tuple[str, ...]) -> None:
     """Name the fork server's preloaded modules, once per process, before it first starts
     (a fork server that died restarts with the same list)."""
     global _preload_set
     if not _preload_set:
-        _CONTEXT.set_forkserver_preload(list(modules))
+        _CONTEXT.set_forkserver_preload([*modules, *_program_preload])
         _preload_set = True
 
 

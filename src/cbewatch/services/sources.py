@@ -4,19 +4,19 @@ all) sources."""
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
 from ..config import Settings, Source
 from ..model.times import to_iso
 from ..model.types import SourceState
-from ..pipeline import FetchSummary, ProgressCallback, SourceReport, choose_sources, run_fetch
+from ..pipeline import NO_HOOKS, FetchHooks, FetchSummary, SourceReport, choose_sources, run_fetch
 from ..sources.health import health_label
 from ..store import Store
 
 __all__ = [
+    "FetchHooks",
     "FetchSummary",
     "Overview",
     "SourceReport",
@@ -93,11 +93,9 @@ def fetch(
     settings: Settings,
     names: Iterable[str] = (),
     poll_all: bool = False,
-    on_source_done: ProgressCallback | None = None,
-    on_start: Callable[[int], None] | None = None,
-    stop: threading.Event | None = None,
+    hooks: FetchHooks = NO_HOOKS,
 ) -> FetchSummary:
     """Poll the due (or named, or all active) sources, read new pages, fold copies and
     rank what is new (`cbewatch fetch`, the daemon's poll)."""
     sync_sources(store, settings)
-    return run_fetch(settings, store, names, poll_all, on_source_done, on_start, stop)
+    return run_fetch(settings, store, names, poll_all, hooks)
