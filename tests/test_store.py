@@ -1,6 +1,7 @@
 """The store on a real SQLite file: schema, migrations, one transaction per poll."""
 
 import sqlite3
+from contextlib import closing
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -139,6 +140,24 @@ def test_item_filters(store: Store) -> None:
         "nov"
     ]
     assert len(store.items.find(status="new")) == 2 and store.items.find(status="accepted") == []
+
+
+def test_syncing_an_unchanged_config_writes_nothing(store: Store, tmp_path: Path) -> None:
+    """Commands and `serve` sync the config's sources when they start: with nothing
+    changed that is a read (another connection sees no commit), not a write."""
+    configured = [
+        ("Alder", "https://alder.example.org/feed", "feed"),
+        ("Bramble", "https://bramble.example.org/feed", "feed"),
+    ]
+    store.sources.record_poll("Alder", [], NOW, lambda s: replace(s, etag='"v1"'))
+    with closing(sqlite3.connect(tmp_path / "var" / "cbewatch.db")) as other:
+        before = other.execute("PRAGMA data_version").fetchone()[0]
+        assert store.sources.sync(configured) is False
+        assert other.execute("PRAGMA data_version").fetchone()[0] == before
+        assert store.sources.sync([*configured, ("Cedar", "https://c.example.org/f", "feed")])
+        assert other.execute("PRAGMA data_version").fetchone()[0] != before
+    assert store.sources.state("Alder").etag == '"v1"'  # an unchanged source keeps its state
+    assert set(store.sources.states()) == {"Alder", "Bramble", "Cedar"}
 
 
 def test_changing_a_source_url_starts_it_afresh(store: Store) -> None:

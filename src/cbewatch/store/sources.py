@@ -9,6 +9,8 @@ from dataclasses import asdict, fields
 from datetime import datetime
 from typing import Any
 
+import sqlite_utils
+
 from ..errors import StoreError
 from ..model.times import from_iso, to_iso
 from ..model.types import Entry, SourceState
@@ -49,20 +51,12 @@ class Sources:
         sources gone from the config keep their row so their items keep their name.
         """
         configured = list(configured)
-        if not self._changes(configured, self._db):
+        if not _unsynced(self._db, configured):
             return False
-        with self._connection.transaction() as db:
-            for name, url, kind in self._changes(configured, db):
+        with self._connection.transaction() as db:  # read again under the write lock
+            for name, url, kind in _unsynced(db, configured):
                 insert(db, "sources", _state_to_row(SourceState(name, url, kind)), replace=True)
         return True
-
-    @staticmethod
-    def _changes(configured: list[tuple[str, str, str]], db: Any) -> list[tuple[str, str, str]]:
-        stored = {
-            name: (url, kind)
-            for name, url, kind in db.execute("SELECT name, url, kind FROM sources")
-        }
-        return [(n, u, k) for n, u, k in configured if stored.get(n) != (u, k)]
 
     def states(self) -> dict[str, SourceState]:
         return {row["name"]: _state_from_row(row) for row in self._db["sources"].rows}
@@ -106,3 +100,12 @@ class Sources:
             new_items = add_entries(db, name, entries, now)
             insert(db, "sources", _state_to_row(state), replace=True)
         return new_items
+
+
+def _unsynced(
+    db: sqlite_utils.Database, configured: list[tuple[str, str, str]]
+) -> list[tuple[str, str, str]]:
+    """The configured (name, url, kind) triples the table does not hold as they are."""
+    sql = "SELECT name, url, kind FROM sources"
+    stored = {name: (url, kind) for name, url, kind in db.execute(sql)}
+    return [(n, u, k) for n, u, k in configured if stored.get(n) != (u, k)]
