@@ -46,12 +46,23 @@ class Source:
     max_age: timedelta = timedelta(days=60)  # sitemaps: only URLs with a recent lastmod
 
 
+DEFAULT_CLOSING = (
+    "For more news from the field, subscribe to this newsletter and read every past "
+    "issue in the archive."
+)
+
+
 @dataclass(frozen=True)
 class Newsletter:
     title: str = "What's New in K-12 Competency-Based Education"
     sender: str = "newsletter@example.org"  # the `from` key
     reply_to: str | None = None
     base_url: str = "http://127.0.0.1:8000/"
+    author: str = ""  # the author line a new issue starts with
+    closing: str = DEFAULT_CLOSING  # a new issue's closing line (Markdown-light)
+    # The operator's own templates (a file here wins over the bundled one of its name);
+    # relative to the config file's folder.
+    templates: Path = Path("templates")
 
 
 @dataclass(frozen=True)
@@ -92,6 +103,13 @@ class Settings:
     @property
     def db_path(self) -> Path:
         return self.data_dir / "cbewatch.db"
+
+    @property
+    def templates_dir(self) -> Path:
+        """The operator's newsletter templates (`newsletter.templates`, relative to the
+        config file's folder)."""
+        folder = self.newsletter.templates
+        return folder if folder.is_absolute() else (self.path.parent / folder).resolve()
 
     def source(self, name: str) -> Source | None:
         return next((s for s in self.sources if s.name == name), None)
@@ -368,12 +386,16 @@ class _Checker:
             "from": (str, None),
             "reply_to": (str, None),
             "base_url": (str, _valid_url),
+            "author": (str, None),
+            "closing": (str, None),
+            "templates": (str, None),
         }
         nodes = self.mapping(node, "newsletter", tuple(spec))
         values = self.read(nodes or {}, "newsletter", spec)
         if "from" in values:
             values["sender"] = values.pop("from")
-        return Newsletter(**values)
+        templates = Path(values.pop("templates", "templates")).expanduser()
+        return Newsletter(**values, templates=templates)
 
     def network(self, node: yaml.Node) -> Network:
         spec = {

@@ -9,6 +9,7 @@ plain sentence naming the culprit (a file and line, a URL, a source, a recipient
     │   └── VersionConflict  someone changed the item after the curator saw it
     ├── TriageError          a decision that cannot be taken (a duplicate, an unknown topic)
     ├── AccountError         a user name or password that cannot be used
+    ├── IssueError           an issue that cannot be changed so (frozen, unknown, a bad edit)
     └── SourceError          one URL went wrong: url, reason
         ├── ParseError       a fetched body could not be read as its kind
         └── FetchError       a URL could not be had
@@ -84,6 +85,11 @@ class TriageError(CbewatchError):
 
 class AccountError(CbewatchError):
     """A user name or password that cannot be used."""
+
+
+class IssueError(CbewatchError):
+    """An issue that cannot be made or changed so: an unknown month or section, an edit
+    to a frozen revision, an item already in another issue."""
 
 
 class SourceError(CbewatchError):

@@ -1,6 +1,7 @@
 """The plain records that stages, store and faces all pass around: an entry a source
 listed, a source's polling state, an item as stored, a curator's change and its audit
-row, the queue's filters. Frozen values with no behaviour beyond their own shape.
+row, the queue's filters, a monthly issue. Frozen values with no behaviour beyond their
+own shape.
 """
 
 from __future__ import annotations
@@ -180,3 +181,53 @@ class QueueCursor:
             return cls(float(rank), published, int(item_id))
         except ValueError:
             return None
+
+
+ISSUE_STATUSES = ("draft", "approved", "sent")
+
+
+@dataclass(frozen=True)
+class IssueEntry:
+    """One piece in an issue: what its blurb links to and names, and the blurb itself
+    (Markdown-light: links and emphasis). `url` identifies the entry within its issue."""
+
+    url: str
+    title: str
+    organization: str
+    blurb: str = ""
+    item_id: int | None = None  # the item it came from; None for an imported, unknown link
+    placeholder: bool = False  # the blurb is the generated stand-in nobody has written yet
+
+
+@dataclass(frozen=True)
+class IssueSection:
+    name: str
+    entries: tuple[IssueEntry, ...] = ()
+
+
+@dataclass(frozen=True)
+class Issue:
+    """One revision of a month's issue. A draft is edited; an approved revision is frozen
+    (editing it again starts the next revision as a draft); a sent one is history.
+    `version` moves with every change, so an edit made on a stale copy is refused."""
+
+    month: str  # YYYY-MM
+    title: str
+    intro: str = ""
+    closing: str = ""
+    author: str = ""
+    sections: tuple[IssueSection, ...] = ()
+    status: str = "draft"
+    revision: int = 1
+    version: int = 1
+    updated: str | None = None
+    approved_at: str | None = None
+    sent_at: str | None = None
+
+    @property
+    def entries(self) -> list[IssueEntry]:
+        return [entry for section in self.sections for entry in section.entries]
+
+    @property
+    def item_ids(self) -> set[int]:
+        return {e.item_id for e in self.entries if e.item_id is not None}
