@@ -6,10 +6,12 @@ plain sentence naming the culprit (a file and line, a URL, a source, a recipient
     ├── StoreError           the database cannot be opened or upgraded, or refused a change
     │   ├── NoSuchItem       the item asked for does not exist
     │   ├── NothingToUndo    undo on an item nobody has decided on
-    │   └── VersionConflict  someone changed the item after the curator saw it
+    │   ├── VersionConflict  someone changed the item after the curator saw it
+    │   └── IssueConflict    someone changed the issue after the curator saw it
     ├── TriageError          a decision that cannot be taken (a duplicate, an unknown topic)
     ├── AccountError         a user name or password that cannot be used
     ├── IssueError           an issue that cannot be changed so (frozen, unknown, a bad edit)
+    ├── DeliveryError        an email that could not be sent: recipient, reason
     └── SourceError          one URL went wrong: url, reason
         ├── ParseError       a fetched body could not be read as its kind
         └── FetchError       a URL could not be had
@@ -79,6 +81,17 @@ class VersionConflict(StoreError):
         )
 
 
+class IssueConflict(StoreError):
+    """Someone changed the issue after the curator saw it: `current` is how it is now."""
+
+    def __init__(self, current: Any) -> None:
+        self.current = current
+        super().__init__(
+            f"The {current.month} issue was changed after you opened it, so your change was "
+            "not saved; here it is as it is now."
+        )
+
+
 class TriageError(CbewatchError):
     """A decision that cannot be taken: unknown item, a duplicate, an unknown topic."""
 
@@ -90,6 +103,18 @@ class AccountError(CbewatchError):
 class IssueError(CbewatchError):
     """An issue that cannot be made or changed so: an unknown month or section, an edit
     to a frozen revision, an item already in another issue."""
+
+
+class DeliveryError(CbewatchError):
+    """An email that could not be sent; `recipient` and a plain `reason`."""
+
+    def __init__(self, recipient: str, reason: str) -> None:
+        self.recipient = recipient
+        self.reason = reason
+        super().__init__(f"{recipient}: {reason}")
+
+    def __reduce__(self) -> tuple:
+        return type(self), (self.recipient, self.reason)
 
 
 class SourceError(CbewatchError):

@@ -10,6 +10,7 @@ sqlite3; it decides nothing (the rules are `model.deciders`) and imports no stag
         store.decisions.set(...)          decisions and the audit log
         store.users.save(...)             curator accounts and sessions
         store.jobs.backup_to(path)        job runs, backups, the file's health
+        store.issues.latest("2026-11")    monthly issues and their revisions
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ import sqlite_utils
 from .clusters import Clusters
 from .connection import Connection
 from .decisions import Decisions
+from .issues import Issues
 from .items import Items
 from .jobs import Jobs
 from .migrations import MIGRATIONS, SCHEMA_VERSION
@@ -49,6 +51,7 @@ class Store:
         self.decisions = Decisions(self.connection)
         self.users = Users(self.connection)
         self.jobs = Jobs(self.connection)
+        self.issues = Issues(self.connection)
 
     @property
     def db(self) -> sqlite_utils.Database:

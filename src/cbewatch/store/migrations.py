@@ -169,10 +169,39 @@ def _migrate_3_to_4(db: sqlite_utils.Database) -> None:
     db["users"].add_column("session_generation", int, not_null_default=0)
 
 
+def _migrate_4_to_5(db: sqlite_utils.Database) -> None:
+    """The monthly issue: each revision of a month's issue as one JSON document (sections
+    and entries in the curators' order), and which month's issue holds each item, so an
+    item is in one issue at most."""
+    db["issues"].create(
+        {
+            "month": str,
+            "revision": int,
+            "status": str,
+            "version": int,
+            "body": str,
+            "updated": str,
+            "approved_at": str,
+            "sent_at": str,
+        },
+        pk=("month", "revision"),
+        not_null={"status", "version", "body"},
+    )
+    db["issues"].create_index(["status", "month"])
+    db["issue_items"].create(
+        {"item_id": int, "month": str},
+        pk="item_id",
+        not_null={"month"},
+        foreign_keys=[("item_id", "items", "id")],
+    )
+    db["issue_items"].create_index(["month"])
+
+
 MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _migrate_0_to_1,
     _migrate_1_to_2,
     _migrate_2_to_3,
     _migrate_3_to_4,
+    _migrate_4_to_5,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
