@@ -9,6 +9,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 from ..config import Settings, load_config
+from ..model.types import QueueQuery
+from ..newsletter.assemble import month_of
+from ..services import curation, issues
 from ..services.accounts import add_user
 from ..services.curation import find_items
 from ..services.sources import FetchSummary
@@ -68,7 +71,42 @@ def run_demo(
             for item in find_items(store):
                 for copy in item.also_at:
                     echo(f"  {item.title} ({item.source}) — also at {copy.source}")
+            month = curate_demo_issue(store, demo)
         echo(f"See them: .venv/bin/cbewatch --config {demo_config} items")
         if serve is not None:
+            root = web_url.rsplit("/queue", 1)[0]
             echo(f"The queue: {web_url} (log in as {DEMO_USER} / {DEMO_PASSWORD}; Ctrl+C stops)")
+            if month:
+                echo(f"The archive: {root}/ and the {month} issue: {root}/issues/{month}/")
             serve(demo)
+
+
+DEMO_ACCEPTS = 8  # the best-ranked items a demo curator accepts, each with a blurb
+
+
+def curate_demo_issue(store: Store, settings: Settings) -> str | None:
+    """What a curator would do next: accept the best-ranked items with a blurb (their
+    summary's first sentence), then open and approve the issue of the month most of them
+    belong to; returns that month (None when nothing was found)."""
+    best, _ = store.queue.page(QueueQuery(status="new"), limit=DEMO_ACCEPTS)
+    topics = [t.name for t in settings.topics]
+    accepted = []
+    for item in best:
+        blurb = _first_sentence(item.summary_text or item.text or "")
+        decided = curation.triage(store, item.id, "accept", blurb=blurb or None, who=DEMO_USER,
+                                  topics=topics)  # fmt: skip
+        accepted.append(decided)
+    if not accepted:
+        return None
+    months = [month_of(item) for item in accepted]
+    month = max(set(months), key=lambda m: (months.count(m), m))
+    issues.open_draft(store, settings, month)
+    issues.carry_over(store, settings, month)  # the handful from other months too
+    issues.approve(store, settings, month)
+    return month
+
+
+def _first_sentence(text: str) -> str:
+    text = " ".join(text.split())
+    end = text.find(". ")
+    return text[: end + 1] if 0 < end < 300 else text[:300]

@@ -193,6 +193,10 @@ class Items:
     def count(self) -> int:
         return self._db["items"].count
 
+    def ids_by_canonical_url(self, keys: set[str]) -> dict[str, int]:
+        """canonical_url → id of the items stored under those keys."""
+        return {key: found[0] for key, found in _items_by_key(self._db, sorted(keys)).items()}
+
     # -- extraction ------------------------------------------------------------------
 
     def pending_pages(self) -> list[dict[str, Any]]:

@@ -21,6 +21,7 @@ from ..config import Settings
 from ..errors import StoreError
 from ..services import accounts, upkeep
 from ..store import StorePool
+from . import issues
 from .auth import (
     LoginLimiter,
     Sessions,
@@ -37,11 +38,6 @@ from .queue import decide, item_page, queue_page
 from .sources_page import poll_now, sources_page
 
 log = logging.getLogger("cbewatch.web")
-
-
-async def home(request: Request) -> Response:
-    # "/" belongs to the public archive (a later issue); until then it is the queue.
-    return RedirectResponse("/queue", 303)
 
 
 async def login_page(request: Request) -> Response:
@@ -109,7 +105,16 @@ async def http_error(request: Request, exc: Exception) -> Response:
 
 
 ROUTES = [
-    Route("/", home),
+    Route("/", issues.archive, methods=["GET"]),
+    Route("/feed.xml", issues.feed, methods=["GET"]),
+    Route("/issues", issues.issues_page, methods=["GET"]),
+    Route("/issues", issues.open_issue, methods=["POST"]),
+    Route("/issues/{month}/", issues.issue_page, methods=["GET"]),
+    Route("/issues/{month}/edit", issues.editor_page, methods=["GET"]),
+    Route("/issues/{month}/edit", issues.edit_issue, methods=["POST"]),
+    Route("/issues/{month}/preview", issues.preview, methods=["GET"]),
+    Route("/issues/{month}/test", issues.send_test, methods=["POST"]),
+    Route("/issues/{month}/check", issues.check_links, methods=["POST"]),
     Route("/login", login_page, methods=["GET"]),
     Route("/login", login, methods=["POST"]),
     Route("/logout", logout_page, methods=["GET"]),

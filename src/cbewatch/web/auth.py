@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hmac
 import ipaddress
+import re
 import secrets
 import time
 from collections import OrderedDict
@@ -28,6 +29,8 @@ from starlette.responses import RedirectResponse, Response
 COOKIE = "cbewatch_session"
 SESSION_DAYS = 14
 PUBLIC_PATHS = ("/login", "/healthz", "/static/")
+# The newsletter's public archive: its index, each published issue's page, the feed.
+PUBLIC_ARCHIVE = re.compile(r"^/(|feed\.xml|issues/\d{4}-\d{2}/)$")
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'; "
     "object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
@@ -113,6 +116,8 @@ async def checked_form(request: Request) -> FormData:
 
 
 def is_public(path: str) -> bool:
+    if PUBLIC_ARCHIVE.match(path):
+        return True
     return any(path == p or (p.endswith("/") and path.startswith(p)) for p in PUBLIC_PATHS)
 
 
@@ -147,7 +152,8 @@ def guard(
             response = await call_next(request)
         if request.state.session != before:
             sessions.save(request, response, request.state.session)
-        response.headers.update(SECURITY_HEADERS)
+        for name, value in SECURITY_HEADERS.items():  # a page may set its own
+            response.headers.setdefault(name, value)
         return response
 
     return middleware

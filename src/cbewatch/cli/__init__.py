@@ -17,14 +17,15 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from .config import Settings, default_config_path, load_config
-from .errors import CbewatchError, ConfigError
-from .model.types import ITEM_STATUSES
-from .services import accounts, curation, upkeep
-from .services import sources as source_service
-from .services.sources import FetchHooks, FetchSummary, SourceReport
-from .store import Store
-from .workers import preload_for_program
+from ..config import Settings, default_config_path, load_config
+from ..errors import CbewatchError, ConfigError
+from ..model.types import ITEM_STATUSES
+from ..services import accounts, curation, upkeep
+from ..services import sources as source_service
+from ..services.sources import FetchHooks, FetchSummary, SourceReport
+from ..store import Store
+from ..workers import preload_for_program
+from .issues import issue, send
 
 err_console = Console(stderr=True)
 
@@ -58,6 +59,10 @@ def cli(ctx: click.Context, config_path: Path | None) -> None:
     """cbewatch gathers what the competency-based education field publishes and helps
     curators turn it into a monthly newsletter."""
     ctx.obj = config_path or default_config_path()
+
+
+cli.add_command(issue)
+cli.add_command(send)
 
 
 def _settings(ctx: click.Context) -> Settings:
@@ -253,8 +258,8 @@ def demo(ctx: click.Context, port: int, web_port: int, no_serve: bool) -> None:
     the curators' queue on the demo data.
 
     The demo uses your config's topics and keeps its own data under data_dir/demo/."""
-    from .daemon import serve as serve_app
-    from .demo import run_demo
+    from ..daemon import serve as serve_app
+    from ..demo import run_demo
 
     def serve_demo(settings: Settings) -> None:
         serve_app(settings, "127.0.0.1", web_port)
@@ -276,7 +281,7 @@ def demo(ctx: click.Context, port: int, web_port: int, no_serve: bool) -> None:
 @click.pass_context
 def serve(ctx: click.Context, host: str, port: int, no_scheduler: bool) -> None:
     """The web app and the scheduler (polls, nightly backup, pruning) in one process."""
-    from .daemon import serve as serve_app
+    from ..daemon import serve as serve_app
 
     serve_app(_settings(ctx), host, port, scheduler=not no_scheduler)
 

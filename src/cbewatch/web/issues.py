@@ -1,0 +1,160 @@
+"""The issue pages: the curators' list of issues and the editor (every change a plain
+form POST that htmx sends in place; a change to an issue someone else changed meanwhile
+is refused with the issue as it is now), the email preview, a test copy, the link check;
+and the public archive (`/`, `/issues/YYYY-MM/`, `/feed.xml`), which needs no login.
+The rules are `services.issues`'; this module parses and renders.
+"""
+
+from __future__ import annotations
+
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, RedirectResponse, Response
+
+from ..errors import DeliveryError, IssueConflict, IssueError
+from ..services import issues as issue_service
+from ..services import publishing
+from .auth import checked_form, session
+from .pages import call, is_htmx, render, web
+
+# Rendered newsletter pages carry their own inline styles (email clients need them), and
+# no script: this policy allows the one and forbids the other.
+NEWSLETTER_CSP = (
+    "default-src 'none'; style-src 'unsafe-inline'; img-src https: http: data:; "
+    "base-uri 'none'; form-action 'self'; frame-ancestors {ancestors}"
+)
+
+
+def _month(request: Request) -> str:
+    month = str(request.path_params["month"])
+    try:
+        return issue_service.checked_month(month)
+    except IssueError:
+        raise HTTPException(404, "There is no such month: issues are named like 2026-11.") from None
+
+
+# -- the curators' side ---------------------------------------------------------------
+
+
+async def issues_page(request: Request) -> Response:
+    rows = await call(request, issue_service.months)
+    return render(request, "issues.html", rows=rows, suggested=publishing.suggested_months())
+
+
+async def open_issue(request: Request) -> Response:
+    """POST /issues: start (or open) a month's issue."""
+    form = await checked_form(request)
+    month = str(form.get("month", "")).strip()
+    try:
+        await call(request, issue_service.open_draft, web(request).settings, month)
+    except IssueError as exc:
+        raise HTTPException(400, f"{str(exc)[:1].upper()}{str(exc)[1:]}.") from None
+    return RedirectResponse(f"/issues/{month}/edit", 303)
+
+
+async def editor_page(request: Request) -> Response:
+    month = _month(request)
+    view = await call(request, publishing.editor_view, web(request).settings, month)
+    if view is None:
+        return render(request, "issue_start.html", month=month)
+    return _render_editor(request, view)
+
+
+async def edit_issue(request: Request) -> Response:
+    """POST /issues/{month}/edit: one editor action (see services.issues.ACTIONS)."""
+    month = _month(request)
+    form = {k: str(v) for k, v in (await checked_form(request)).items()}
+    version = int(form["version"]) if form.get("version", "").isdigit() else None
+    settings = web(request).settings
+    status, message = 200, None
+    try:
+        await call(request, issue_service.act, settings, month, version, form)
+    except IssueConflict as conflict:
+        status, message = 409, str(conflict)
+    except IssueError as exc:
+        status, message = 400, f"{str(exc)[:1].upper()}{str(exc)[1:]}."
+    if status == 200 and not is_htmx(request):
+        return RedirectResponse(f"/issues/{month}/edit", 303)
+    return await _editor(request, month, message, status)
+
+
+async def _editor(request: Request, month: str, message: str | None, status: int) -> Response:
+    view = await call(request, publishing.editor_view, web(request).settings, month)
+    return _render_editor(request, view, message, status)
+
+
+def _render_editor(
+    request: Request,
+    view: publishing.EditorView | None,
+    message: str | None = None,
+    status: int = 200,
+    **extra: object,
+) -> Response:
+    """The editor: the fragment for htmx, else the whole page."""
+    if view is None:
+        raise HTTPException(404, "There is no issue for that month yet.")
+    template = "_issue_editor.html" if is_htmx(request) else "issue_edit.html"
+    test_to = session(request).get("test_to")
+    return render(request, template, status, view=view, message=message, test_to=test_to, **extra)
+
+
+async def preview(request: Request) -> Response:
+    """The email as subscribers will see it, for the editor's frame."""
+    month = _month(request)
+    html = await call(request, publishing.email_preview, web(request).settings, month)
+    if html is None:
+        raise HTTPException(404, "There is no issue for that month yet.")
+    return _newsletter_page(html, ancestors="'self'")
+
+
+async def send_test(request: Request) -> Response:
+    """POST /issues/{month}/test: one copy of the email to the address given."""
+    month = _month(request)
+    form = await checked_form(request)
+    to = str(form.get("to", "")).strip()
+    try:
+        sent = await call(request, publishing.send_test, web(request).settings, month, to)
+    except (IssueError, DeliveryError) as exc:
+        return await _editor(request, month, f"The test was not sent: {exc}.", 400)
+    session(request)["test_to"] = sent
+    return await _editor(request, month, f"A test copy went to {sent}.", 200)
+
+
+async def check_links(request: Request) -> Response:
+    """POST /issues/{month}/check: fetch every link of the issue and say which fail."""
+    month = _month(request)
+    await checked_form(request)
+    settings = web(request).settings
+    issue = await call(request, issue_service.current, settings, month)
+    problems = await publishing.link_problems(settings, issue)
+    view = await call(request, publishing.editor_view, settings, month)
+    return _render_editor(request, view, link_problems=problems)
+
+
+# -- the public archive ---------------------------------------------------------------
+
+
+async def archive(request: Request) -> Response:
+    html = await call(request, publishing.archive_page, web(request).settings)
+    return _newsletter_page(html)
+
+
+async def issue_page(request: Request) -> Response:
+    month = _month(request)
+    html = await call(request, publishing.issue_page, web(request).settings, month)
+    if html is None:
+        raise HTTPException(404, "There is no published issue for that month.")
+    return _newsletter_page(html)
+
+
+async def feed(request: Request) -> Response:
+    xml = await call(request, publishing.feed, web(request).settings)
+    return Response(xml, media_type="application/atom+xml; charset=utf-8")
+
+
+def _newsletter_page(html: str, ancestors: str = "'none'") -> Response:
+    response = HTMLResponse(html)
+    response.headers["Content-Security-Policy"] = NEWSLETTER_CSP.format(ancestors=ancestors)
+    if ancestors == "'self'":
+        response.headers["X-Frame-Options"] = "SAMEORIGIN"
+    return response
