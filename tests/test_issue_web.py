@@ -72,7 +72,7 @@ class Inbox:
         self.messages: list[Message] = []
         self.received = threading.Event()
 
-    async def handle_DATA(self, server, session, envelope):  # noqa: ANN001, N802
+    async def handle_DATA(self, server, session, envelope):
         self.messages.append(email.message_from_bytes(envelope.content))
         self.received.set()
         return "250 OK"
@@ -177,7 +177,7 @@ def editor_form(client: httpx.Client, month: str = MONTH) -> tuple[str, str]:
     return csrf_from(page), version.group(1)
 
 
-def test_the_editor_over_http(served) -> None:  # noqa: ANN001
+def test_the_editor_over_http(served) -> None:
     alice, bob = logged_in(served, "alice"), logged_in(served, "bob")
     start = alice.get(f"/issues/{MONTH}/edit")
     assert start.status_code == 200 and "Start the" in start.text
@@ -210,7 +210,7 @@ def test_the_editor_over_http(served) -> None:  # noqa: ANN001
     assert bad.status_code == 400
 
 
-def test_the_public_archive_needs_no_login(served, config: Path) -> None:  # noqa: ANN001
+def test_the_public_archive_needs_no_login(served, config: Path) -> None:
     public = httpx.Client(base_url=served.url, timeout=10)
     assert public.get(f"/issues/{MONTH}/").status_code == 404  # nothing published yet
     assert run(config, "issue", "approve", "--month", MONTH)[0] == 0
