@@ -38,6 +38,7 @@ bench: $(STAMP)
 	$(BIN)/python -P bench/rank.py
 	$(BIN)/python -P bench/queue.py
 	$(BIN)/python -P bench/rank_quality.py
+	$(BIN)/python -P bench/issue.py
 
 clean:
 	rm -rf $(VENV) build dist src/*.egg-info

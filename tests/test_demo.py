@@ -12,6 +12,7 @@ from click.testing import CliRunner
 
 from cbewatch.cli import cli
 from cbewatch.config import load_config
+from cbewatch.demo import DEMO_ACCEPTS
 
 from .conftest import Served, csrf_from, free_port, wait_until_up
 
@@ -117,8 +118,16 @@ def test_demo_ends_serving_the_queue_on_its_items(tmp_path: Path) -> None:
         form = {"username": login[1], "password": login[2], "csrf_token": token}
         assert client.post("/login", data=form).status_code == 303
         queue = client.get("/queue").text
-        assert queue.count('class="item ') == 40
+        # 40 items: the demo curator accepted the best-ranked few into an issue
+        assert queue.count('class="item ') == 40 - DEMO_ACCEPTS
         assert "Alder Institute" in queue and "Also at" in queue
+        archive_line = demo.stdout.readline()  # type: ignore[union-attr]
+        month = re.search(r"/issues/(\d{4}-\d{2})/", archive_line)
+        assert month and "The archive:" in archive_line, archive_line
+        public = httpx.Client(base_url=served.url)  # no login: the archive is public
+        assert f"/issues/{month[1]}/" in public.get("/").text
+        page = public.get(f"/issues/{month[1]}/")
+        assert page.status_code == 200 and page.text.count("<li") >= DEMO_ACCEPTS // 2
     finally:
         demo.send_signal(signal.SIGTERM)
         assert demo.wait(10) == 0

@@ -43,7 +43,7 @@ from .conftest import (
     wait_until_up,
 )
 
-PRIVATE = ["/", "/queue", "/queue?status=accepted", "/items/1", "/sources", "/logout"]
+PRIVATE = ["/queue", "/queue?status=accepted", "/items/1", "/sources", "/logout", "/issues"]
 
 
 @pytest.mark.parametrize("path", PRIVATE)
