@@ -81,6 +81,10 @@ def test_keys_drag_and_a_move_between_sections(browser: Browser, served: Served)
     page.locator(".issue-section").first.locator(".section-name").focus()
     page.keyboard.press("Alt+ArrowDown")  # sections move by keyboard too
     expect(page.locator(".issue-section").first).to_have_attribute("data-section", "Equity")
+    policy = page.locator('.issue-section[data-section="Policy"]')
+    policy.locator(".section-name").drag_to(page.locator('.issue-section[data-section="Equity"]'))
+    expect(page.locator(".issue-section").first).to_have_attribute("data-section", "Policy")
+    assert [s.name for s in stored(served).sections] == ["Policy", "Equity"]
     assert page.dialogs == [] and page.csp_errors == []  # type: ignore[attr-defined]
 
 

@@ -21,6 +21,7 @@ from click.testing import CliRunner
 
 from cbewatch.cli import cli
 from cbewatch.config import load_config
+from cbewatch.demo.server import Route, SiteServer
 from cbewatch.model.types import Entry
 from cbewatch.services.accounts import add_user
 from cbewatch.store import Store
@@ -224,3 +225,47 @@ def test_the_public_archive_needs_no_login(served, config: Path) -> None:
     assert not parsed.bozo and len(parsed.entries) == 1
     for private in (f"/issues/{MONTH}/edit", "/issues", f"/issues/{MONTH}/preview"):
         assert public.get(private).status_code == 303, private
+
+
+def test_check_names_every_failing_link_and_placeholder_and_exits_1(
+    tmp_path: Path, site: SiteServer
+) -> None:
+    site.add("/fine", Route("<html><body><p>Fine.</p></body></html>", content_type="text/html"))
+    config = write_config(tmp_path, TOPICS, [site.host_port])  # /gone: 404 from the server
+    with Store(load_config(config).db_path) as store:
+        store.sources.sync([("Local", site.url("/feed"), "feed")])
+        entries = [
+            Entry(url=site.url(path), title=title, published=datetime(2026, 11, 9, tzinfo=UTC))
+            for path, title in (("/fine", "A fine page"), ("/gone", "A gone page"))
+        ]
+        store.sources.record_poll("Local", entries, datetime(2026, 11, 30, tzinfo=UTC))
+        store.decisions.set(1, {"status": "accepted", "topic": "Policy", "blurb": "Fine."}, "a")
+        store.decisions.set(2, {"status": "accepted", "topic": "Equity"}, "a")  # no blurb
+    code, out = run(config, "issue", "check", "--month", MONTH)
+    assert code == 1, out
+    lines = out.splitlines()
+    assert any(site.url("/gone") in line and "404" in line for line in lines), out
+    assert not any(line.startswith(site.url("/fine")) for line in lines), out
+    assert any("A gone page" in line and "placeholder" in line.lower() for line in lines), out
+    assert lines[-1] == f"2 problems in the {MONTH} issue"
+
+
+def test_a_past_roundup_imported_from_a_shell(config: Path, served) -> None:
+    roundup = Path(__file__).parent / "fixtures" / "roundups" / "march-2026.html"
+    known = "https://alder-institute.example.org/posts/student-authored-learner-profiles.html"
+    with Store(load_config(config).db_path) as store:
+        store.sources.record_poll(
+            "Alder Institute", [Entry(url=known, title="Learner profiles")],
+            datetime(2026, 3, 30, tzinfo=UTC),
+        )  # fmt: skip
+        [known_id] = [i.id for i in store.items.find() if i.url == known]
+    code, out = run(config, "issue", "import", str(roundup), "--month", "2026-03")
+    assert code == 0 and "(1 linked to known items)" in out, out
+    assert run(config, "issue", "import", str(roundup), "--month", "2026-03")[0] == 1  # once
+    with Store(load_config(config).db_path) as store:
+        issue = store.issues.latest("2026-03")
+        assert issue is not None and issue.status == "sent"
+        assert {e.item_id for e in issue.entries} == {None, known_id}
+        assert known_id in store.issues.used_items()
+    page = httpx.get(f"{served.url}/issues/2026-03/")
+    assert page.status_code == 200 and "flexible-pacing-algebra" in page.text

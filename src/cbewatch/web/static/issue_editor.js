@@ -1,5 +1,5 @@
 /* cbewatch issue editor: Alt+↑/↓ moves the focused item (across sections at the ends) or
-   the focused section heading; items can be dragged onto another place. Every key presses
+   the focused section heading; items and section headings can be dragged elsewhere. Every key presses
    a real button, and a drop posts the same form the "Move" button does, so the editor
    works without this file. Focus follows the moved item after the page part is swapped. */
 (function () {
@@ -51,15 +51,18 @@
     if (el) el.focus();
   });
 
-  // Drag and drop: an item dropped on another item goes before it; dropped on a
-  // section (not on an item), to the end of that section.
-  let dragged = null;
+  // Drag and drop: an item dropped on another item goes before it, dropped on a section
+  // (not on an item) to the end of that section; a section's heading dropped on another
+  // section takes that section's place.
+  let dragged = null; // {url} or {section}
   document.addEventListener("dragstart", function (event) {
     const li = event.target.closest && event.target.closest(".entry");
-    if (!li) return;
-    dragged = li.dataset.url;
+    const head = event.target.closest && event.target.closest(".section-name");
+    if (li) dragged = { url: li.dataset.url };
+    else if (head) dragged = { section: head.closest(".issue-section").dataset.section };
+    else return;
     event.dataTransfer.effectAllowed = "move";
-    event.dataTransfer.setData("text/plain", dragged);
+    event.dataTransfer.setData("text/plain", dragged.url || dragged.section);
   });
   document.addEventListener("dragover", function (event) {
     if (dragged && event.target.closest && event.target.closest(".issue-section")) {
@@ -70,30 +73,35 @@
     const section = event.target.closest && event.target.closest(".issue-section");
     if (!dragged || !section) return;
     event.preventDefault();
-    const onto = event.target.closest(".entry");
-    const url = dragged;
+    const what = dragged;
     dragged = null;
-    if (onto && onto.dataset.url === url) return;
+    if (what.section) {
+      if (what.section === section.dataset.section) return;
+      refocus = { section: what.section };
+      post({ action: "move_section", section: what.section, to: section.dataset.index });
+      return;
+    }
+    const onto = event.target.closest(".entry");
+    if (onto && onto.dataset.url === what.url) return;
     let to = section.querySelectorAll(".entry").length;
     if (onto) {
       to = Number(onto.dataset.index);
-      const from = section.querySelector('.entry[data-url="' + CSS.escape(url) + '"]');
+      const from = section.querySelector('.entry[data-url="' + CSS.escape(what.url) + '"]');
       if (from && Number(from.dataset.index) < to) to -= 1; // it leaves its place first
     }
+    refocus = { url: what.url };
+    post({ action: "move_entry", url: what.url, section: section.dataset.section, to: String(to) });
+  });
+
+  function post(values) {
     const root = editor();
-    refocus = { url: url };
+    values.version = root.dataset.version;
     htmx.ajax("POST", "/issues/" + root.dataset.month + "/edit", {
       source: root, // the page's X-CSRF-Token header comes with it
       target: "#editor",
       swap: "outerHTML",
-      values: {
-        action: "move_entry",
-        url: url,
-        section: section.dataset.section,
-        to: String(to),
-        version: root.dataset.version,
-      },
+      values: values,
     });
-  });
+  }
   document.addEventListener("dragend", function () { dragged = null; });
 })();
