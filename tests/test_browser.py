@@ -4,37 +4,25 @@ hostile item text that must run no script."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 
 from cbewatch.model.types import Entry, QueueQuery
 
-from .conftest import PASSWORD, Served, sample_entries, seed, serve_config, start_serve
-
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-dev-shm-usage",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
+from .conftest import (
+    CHROMIUM,
+    PASSWORD,
+    Served,
+    sample_entries,
+    seed,
+    serve_config,
+    start_serve,
+)
 
 pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="make test installs chromium")
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        yield chromium
-        chromium.close()
 
 
 def new_page(browser: Browser) -> Page:

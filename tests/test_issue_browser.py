@@ -12,8 +12,8 @@ from playwright.sync_api import Browser, Page, expect
 
 from cbewatch.config import load_config
 
-from .conftest import PASSWORD, Served, start_serve, write_config
-from .test_browser import CHROMIUM, browser, new_page  # noqa: F401  (the shared browser)
+from .conftest import CHROMIUM, PASSWORD, Served, start_serve, write_config
+from .test_browser import new_page
 from .test_issue_web import MONTH, TOPICS, seed_issue_items
 
 pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="make test installs chromium")
@@ -57,7 +57,7 @@ def stored(served: Served):
         return store.issues.latest(MONTH)
 
 
-def test_keys_drag_and_a_move_between_sections(browser: Browser, served: Served) -> None:  # noqa: F811
+def test_keys_drag_and_a_move_between_sections(browser: Browser, served: Served) -> None:
     page = new_page(browser)
     open_editor(page, served, "alice", start=True)
     assert order(page) == [("Policy", P1), ("Policy", P3), ("Equity", P2)]
@@ -89,7 +89,7 @@ def test_keys_drag_and_a_move_between_sections(browser: Browser, served: Served)
 
 
 def test_a_blurb_in_the_preview_approval_and_revision_two(
-    browser: Browser,  # noqa: F811
+    browser: Browser,
     served: Served,
 ) -> None:
     page = new_page(browser)
@@ -112,7 +112,7 @@ def test_a_blurb_in_the_preview_approval_and_revision_two(
         assert store.issues.latest(MONTH).revision == 2
 
 
-def test_two_curators_at_once(browser: Browser, served: Served) -> None:  # noqa: F811
+def test_two_curators_at_once(browser: Browser, served: Served) -> None:
     ann, bob = new_page(browser), new_page(browser)
     open_editor(ann, served, "alice", start=True)
     open_editor(bob, served, "bob")

@@ -35,6 +35,7 @@ from . import blurbs
 # The delivery replaces this in each recipient's copy with their own unsubscribe URL.
 UNSUBSCRIBE_PLACEHOLDER = "%%unsubscribe_url%%"
 TEMPLATES = ("email.html", "email.txt", "issue.html", "archive.html", "feed.xml")
+SUFFIXES = (".html", ".txt", ".xml")  # the templates and the parts they share (_entry.html)
 # The feed carries the newest issues only. Feed readers poll far more often than monthly,
 # so a short feed loses no reader an issue; each entry holds a whole issue, and a rebuild
 # of the archive renders every entry again (bench/issue.py: with 10 the monthly rebuild
@@ -80,7 +81,7 @@ class BundledLoader(BaseLoader):
         return node.read_text("utf-8"), filename, lambda: not shadow.is_file()
 
     def list_templates(self) -> list[str]:
-        return sorted(n.name for n in self.root.iterdir() if n.is_file() and n.name in TEMPLATES)
+        return sorted(n.name for n in self.root.iterdir() if n.is_file() and n.suffix in SUFFIXES)
 
 
 def _autoescape(name: str | None) -> bool:
