@@ -231,3 +231,41 @@ class Issue:
     @property
     def item_ids(self) -> set[int]:
         return {e.item_id for e in self.entries if e.item_id is not None}
+
+
+SUBSCRIBER_STATUSES = ("pending", "confirmed", "unsubscribed", "bounced")
+DELIVERY_STATUSES = ("queued", "sending", "sent", "failed")
+
+
+@dataclass(frozen=True)
+class Subscriber:
+    """One address on the list: `email` normalized (lower-case domain, IDN as Unicode),
+    `source` where its consent came from (the archive's form, an import, the CLI)."""
+
+    id: int
+    email: str
+    status: str
+    created: str
+    name: str = ""
+    confirmed: str | None = None
+    unsubscribed: str | None = None
+    source: str = ""
+    bounces: int = 0
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """One email of one issue to one subscriber, in the ledger: `queued` → `sending`
+    (written before the SMTP DATA) → `sent` (with the server's reply) or `failed` (with
+    the reason). A row found in `sending` by a later run is in doubt: re-sent at most once."""
+
+    month: str
+    subscriber_id: int
+    revision: int
+    email: str
+    status: str
+    attempts: int = 0
+    in_doubt: bool = False
+    reply: str | None = None
+    error: str | None = None
+    updated: str | None = None

@@ -11,6 +11,8 @@ sqlite3; it decides nothing (the rules are `model.deciders`) and imports no stag
         store.users.save(...)             curator accounts and sessions
         store.jobs.backup_to(path)        job runs, backups, the file's health
         store.issues.latest("2026-11")    monthly issues and their revisions
+        store.subscribers.find("confirmed")  the subscriber list
+        store.deliveries                  the delivery ledger: one row per issue and subscriber
 """
 
 from __future__ import annotations
@@ -25,12 +27,14 @@ import sqlite_utils
 from .clusters import Clusters
 from .connection import Connection
 from .decisions import Decisions
+from .deliveries import Deliveries
 from .issues import Issues
 from .items import Items
 from .jobs import Jobs
 from .migrations import MIGRATIONS, SCHEMA_VERSION
 from .queue import Queue
 from .sources import Sources
+from .subscribers import Subscribers
 from .users import Users
 
 __all__ = ["MIGRATIONS", "SCHEMA_VERSION", "Store", "StorePool"]
@@ -52,6 +56,8 @@ class Store:
         self.users = Users(self.connection)
         self.jobs = Jobs(self.connection)
         self.issues = Issues(self.connection)
+        self.subscribers = Subscribers(self.connection)
+        self.deliveries = Deliveries(self.connection)
 
     @property
     def db(self) -> sqlite_utils.Database:

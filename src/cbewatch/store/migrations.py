@@ -197,11 +197,55 @@ def _migrate_4_to_5(db: sqlite_utils.Database) -> None:
     db["issue_items"].create_index(["month"])
 
 
+def _migrate_5_to_6(db: sqlite_utils.Database) -> None:
+    """Subscribers and delivery: the list (one row per normalized address, with where its
+    consent came from), and the delivery ledger, one row per (issue month, subscriber),
+    whose status says what happened to that one email."""
+    db["subscribers"].create(
+        {
+            "id": int,
+            "email": str,
+            "name": str,
+            "status": str,
+            "created": str,
+            "confirmed": str,
+            "unsubscribed": str,
+            "source": str,
+            "bounces": int,
+        },
+        pk="id",
+        not_null={"email", "status", "created", "bounces"},
+        defaults={"bounces": 0},
+    )
+    db["subscribers"].create_index(["email"], unique=True)
+    db["subscribers"].create_index(["status"])
+    db["deliveries"].create(
+        {
+            "month": str,
+            "subscriber_id": int,
+            "revision": int,
+            "email": str,
+            "status": str,
+            "attempts": int,
+            "in_doubt": int,
+            "reply": str,
+            "error": str,
+            "updated": str,
+        },
+        pk=("month", "subscriber_id"),
+        not_null={"revision", "email", "status", "attempts", "in_doubt"},
+        defaults={"attempts": 0, "in_doubt": 0},
+        foreign_keys=[("subscriber_id", "subscribers", "id")],
+    )
+    db["deliveries"].create_index(["month", "status"])
+
+
 MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _migrate_0_to_1,
     _migrate_1_to_2,
     _migrate_2_to_3,
     _migrate_3_to_4,
     _migrate_4_to_5,
+    _migrate_5_to_6,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -1,0 +1,100 @@
+"""The subscriber list: one row per normalized address, its status (`pending` →
+`confirmed` → `unsubscribed`, or `bounced`), its dates, and where its consent came from.
+Addresses arrive here already validated and normalized (the service layer does that).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterable
+from typing import Any
+
+from ..errors import StoreError
+from ..model.times import to_iso, utc_now
+from ..model.types import SUBSCRIBER_STATUSES, Subscriber
+from .connection import Connection
+
+_COLUMNS = (
+    "id", "email", "status", "created", "name", "confirmed", "unsubscribed", "source",
+    "bounces",
+)  # fmt: skip
+
+
+def _subscriber(row: dict[str, Any]) -> Subscriber:
+    values = {name: row[name] for name in _COLUMNS}
+    values["name"] = values["name"] or ""
+    values["source"] = values["source"] or ""
+    return Subscriber(**values)
+
+
+class Subscribers:
+    def __init__(self, connection: Connection) -> None:
+        self._connection = connection
+        self._db = connection.db
+
+    def get(self, subscriber_id: int) -> Subscriber | None:
+        rows = list(self._db.query("SELECT * FROM subscribers WHERE id = ?", [subscriber_id]))
+        return _subscriber(rows[0]) if rows else None
+
+    def by_email(self, email: str) -> Subscriber | None:
+        rows = list(self._db.query("SELECT * FROM subscribers WHERE email = ?", [email]))
+        return _subscriber(rows[0]) if rows else None
+
+    def find(self, status: str | None = None) -> list[Subscriber]:
+        """Subscribers in the order they came, all or those with `status`."""
+        sql, params = "SELECT * FROM subscribers", []
+        if status:
+            sql, params = sql + " WHERE status = ?", [status]
+        return [_subscriber(row) for row in self._db.query(sql + " ORDER BY id", params)]
+
+    def counts(self) -> dict[str, int]:
+        """How many subscribers have each status (every status named, 0 included)."""
+        found = dict(
+            self._db.execute("SELECT status, count(*) FROM subscribers GROUP BY status").fetchall()
+        )
+        return {status: found.get(status, 0) for status in SUBSCRIBER_STATUSES}
+
+    def add(
+        self, email: str, name: str = "", status: str = "pending", source: str = ""
+    ) -> Subscriber:
+        """A new subscriber; StoreError when the address is on the list already."""
+        now = to_iso(utc_now())
+        with self._connection.transaction() as db:
+            try:
+                cursor = db.execute(
+                    "INSERT INTO subscribers (email, name, status, created, confirmed, source) "
+                    "VALUES (?, ?, ?, ?, ?, ?)",
+                    [email, name, status, now, now if status == "confirmed" else None, source],
+                )
+            except sqlite3.IntegrityError:
+                raise StoreError(f"{email} is on the list already") from None
+        found = self.get(cursor.lastrowid or 0)
+        assert found is not None
+        return found
+
+    def set_status(self, subscriber_id: int, status: str, name: str | None = None) -> None:
+        """Move a subscriber to `status`, stamping the date it has a column for."""
+        if status not in SUBSCRIBER_STATUSES:
+            raise ValueError(f"status must be one of {', '.join(SUBSCRIBER_STATUSES)}")
+        stamp = {"confirmed": "confirmed", "unsubscribed": "unsubscribed"}.get(status)
+        sets = ["status = ?"] + ([f"{stamp} = ?"] if stamp else [])
+        params: list[Any] = [status] + ([to_iso(utc_now())] if stamp else [])
+        if name is not None:
+            sets.append("name = ?")
+            params.append(name)
+        with self._connection.transaction() as db:
+            db.execute(
+                f"UPDATE subscribers SET {', '.join(sets)} WHERE id = ?", [*params, subscriber_id]
+            )
+
+    def remove(self, ids: Iterable[int]) -> int:
+        """Forget subscribers (and their delivery rows); returns how many."""
+        ids = list(ids)
+        with self._connection.transaction() as db:
+            removed = 0
+            for subscriber_id in ids:
+                db.execute("DELETE FROM deliveries WHERE subscriber_id = ?", [subscriber_id])
+                removed += db.execute(
+                    "DELETE FROM subscribers WHERE id = ?", [subscriber_id]
+                ).rowcount
+        return removed
