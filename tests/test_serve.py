@@ -686,3 +686,29 @@ def test_a_slow_write_does_not_hold_up_another_curators_queue(fresh_served: Serv
     assert accepted == [303]
     with fresh_served.store() as store:
         assert store.items.get(1).status == "accepted"
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "data"),
+    [
+        ("GET", "/queue?q=%00", None),  # FTS5: "unterminated string"
+        ("GET", "/queue?q=mastery%07", None),
+        ("GET", "/queue?after=1~x~99999999999999999999", None),  # OverflowError
+        ("GET", "/queue?after=nan~2026-11-01~3", None),
+        ("GET", "/items/9223372036854775808", None),  # past SQLite's integers
+        ("POST", "/items/9223372036854775808", {"action": "accept"}),
+        ("POST", "/items/1", {"action": "accept", "version": "²"}),  # "²".isdigit()
+        ("POST", "/issues/2026-11/edit", {"action": "text", "version": "١"}),
+    ],
+)
+def test_odd_input_gets_a_4xx_never_a_500(
+    served: Served, method: str, path: str, data: dict | None
+) -> None:
+    client = logged_in(served)
+    if data is not None:
+        data = {**data, "csrf_token": csrf_from(client.get("/queue").text)}
+    response = client.request(method, path, data=data)
+    assert 400 <= response.status_code < 500, (path, response.status_code, response.text[:200])
+    assert client.get("/queue").status_code == 200  # the connection and app still answer
+    with served.store() as store:
+        assert store.items.get(1).status == "new"

@@ -6,6 +6,7 @@ own shape.
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any, TypedDict
@@ -176,11 +177,20 @@ class QueueCursor:
 
     @classmethod
     def from_token(cls, token: str | None) -> QueueCursor | None:
+        """The cursor a token names; None for anything else (garbage, a rank that is not
+        a finite number, an id beyond SQLite's integers, a date that is no date)."""
         try:
             rank, published, item_id = (token or "").split("~")
-            return cls(float(rank), published, int(item_id))
+            cursor = cls(float(rank), published, int(item_id))
         except ValueError:
             return None
+        sane = (
+            math.isfinite(cursor.rank)
+            and 0 < cursor.id <= 2**63 - 1
+            and len(published) <= 32
+            and published.isprintable()
+        )
+        return cursor if sane else None
 
 
 ISSUE_STATUSES = ("draft", "approved", "sent")

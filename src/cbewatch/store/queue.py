@@ -101,5 +101,6 @@ def fts_query(text: str) -> str:
     """A curator's words as an FTS5 query: every word must appear, in any form the
     stemmer joins (grade, grades, grading); quotes keep FTS5 operators in the input
     from meaning anything."""
+    text = "".join(c for c in text if c.isprintable() or c.isspace())  # FTS5 chokes on NUL
     words = [w.replace('"', "") for w in text.split()]
     return " ".join(f'"{w}"' for w in words if w)

@@ -15,7 +15,7 @@ from ..errors import DeliveryError, IssueConflict, IssueError
 from ..services import issues as issue_service
 from ..services import publishing
 from .auth import checked_form, session
-from .pages import call, is_htmx, render, web
+from .pages import call, form_version, is_htmx, render, web
 
 # Rendered newsletter pages carry their own inline styles (email clients need them), and
 # no script: this policy allows the one and forbids the other.
@@ -64,7 +64,7 @@ async def edit_issue(request: Request) -> Response:
     """POST /issues/{month}/edit: one editor action (see services.issues.ACTIONS)."""
     month = _month(request)
     form = {k: str(v) for k, v in (await checked_form(request)).items()}
-    version = int(form["version"]) if form.get("version", "").isdigit() else None
+    version = form_version(form)
     settings = web(request).settings
     status, message = 200, None
     try:

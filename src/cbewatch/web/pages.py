@@ -4,12 +4,14 @@ event loop) and the one way to render a page or an htmx fragment."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Concatenate, ParamSpec, Protocol, TypeVar
 
 from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.templating import Jinja2Templates
@@ -22,6 +24,8 @@ P = ParamSpec("P")
 T = TypeVar("T")
 
 HERE = Path(__file__).parent
+MAX_ID = 2**63 - 1  # SQLite's largest integer: a bigger one in a URL names nothing
+_NUMBER = re.compile(r"[0-9]{1,18}")  # ASCII digits only: "²".isdigit() is True
 templates = Jinja2Templates(directory=HERE / "templates")
 SNIPPET = 280
 
@@ -66,6 +70,25 @@ async def call(
             return service(store, *args, **kwargs)
 
     return await run_in_threadpool(run)
+
+
+def form_version(form: dict[str, str]) -> int | None:
+    """The version a form says its page showed (None when it says none); 400 when the
+    field holds anything but a whole number."""
+    text = form.get("version") or ""
+    if not text:
+        return None
+    if not _NUMBER.fullmatch(text):
+        raise HTTPException(400, "This form's version is not a number: reload the page.")
+    return int(text)
+
+
+def path_id(request: Request, name: str = "item_id") -> int:
+    """A numeric path parameter within SQLite's range; 404 for one beyond it."""
+    value = int(request.path_params[name])
+    if not 0 < value <= MAX_ID:
+        raise HTTPException(404, "There is no such item.")
+    return value
 
 
 def is_htmx(request: Request) -> bool:

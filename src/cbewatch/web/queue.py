@@ -20,17 +20,21 @@ from ..model.types import ITEM_STATUSES, QueueCursor, QueueQuery
 from ..sanitize import clean_html
 from ..services import curation
 from .auth import checked_form, current_user, local_path
-from .pages import call, is_htmx, render, web
+from .pages import call, form_version, is_htmx, path_id, render, web
 
 PAGE_SIZE = 50
 FILTERS = ("status", "source", "topic", "month", "q")
 _MONTH = re.compile(r"^\d{4}-\d{2}$")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 def queue_query(params: dict[str, str]) -> QueueQuery:
-    """The filters from a query string; unknown values filter nothing."""
+    """The filters from a query string; unknown values filter nothing. 400 for search
+    text with control characters (no keyboard types them)."""
     status = params.get("status", "new")
     month = params.get("month", "")
+    if _CONTROL.search(params.get("q", "")):
+        raise HTTPException(400, "Search text cannot hold control characters.")
     return QueueQuery(
         status=status if status in ITEM_STATUSES else None,
         source=params.get("source") or None,
@@ -43,6 +47,8 @@ def queue_query(params: dict[str, str]) -> QueueQuery:
 async def queue_page(request: Request) -> Response:
     params = dict(request.query_params)
     after = QueueCursor.from_token(params.get("after"))
+    if after is None and params.get("after"):
+        raise HTTPException(400, "That link to a later page is broken: start from the first page.")
     page = await call(request, curation.queue_page, queue_query(params), after, PAGE_SIZE)
     kept = {k: v for k, v in params.items() if k in FILTERS}
     kept.setdefault("status", "new")
@@ -61,7 +67,7 @@ async def queue_page(request: Request) -> Response:
 
 async def item_page(request: Request) -> Response:
     try:
-        page = await call(request, curation.item_page, int(request.path_params["item_id"]))
+        page = await call(request, curation.item_page, path_id(request))
     except NoSuchItem:
         raise HTTPException(404, "There is no such item.") from None
     return _item_view(request, page)
@@ -87,8 +93,8 @@ def _item_view(
 async def decide(request: Request) -> Response:
     """POST /items/{id}: accept, reject, reopen, topic, blurb or undo."""
     form = {k: str(v) for k, v in (await checked_form(request)).items()}
-    item_id = int(request.path_params["item_id"])
-    version = int(form["version"]) if form.get("version", "").isdigit() else None
+    item_id = path_id(request)
+    version = form_version(form)
     topics = [t.name for t in web(request).settings.topics]
     try:
         item = await call(
@@ -115,7 +121,7 @@ async def decide(request: Request) -> Response:
 
 async def _refused(request: Request, message: str, form: dict[str, str]) -> Response:
     """409 with the item as it is now, in place (htmx) or as its page."""
-    page = await call(request, curation.item_page, int(request.path_params["item_id"]))
+    page = await call(request, curation.item_page, path_id(request))
     if is_htmx(request):
         return render(
             request, "_item.html", 409, item=page.item, message=message, here=form.get("next")
