@@ -4,10 +4,13 @@ real worker processes, the CLI."""
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from cbewatch.config import load_config
 from cbewatch.demo.server import Route, SiteServer
 from cbewatch.extract import MAX_ATTEMPTS
+from cbewatch.store import Store
 from cbewatch.urls import canonical_url
 from tests.conftest import FIXTURES
 from tests.test_fetch import RSS, items, rss, run
@@ -76,7 +79,16 @@ def test_a_page_that_times_out_is_tried_a_few_times_then_given_up(
     site.add("/p/slow", Route(ARTICLE, delay=1.0))
     site.add("/p/fine", Route(ARTICLE))
     config = config_for(tmp_path, site, "  deadline: 0.3\n")
-    for _ in range(MAX_ATTEMPTS + 1):
+    assert run(config, "fetch", "--all").exit_code == 0
+    assert run(config, "fetch", "--all").exit_code == 0  # at once: the retry waits
+    assert len(site.hits_for("/p/slow")) == 1
+    with Store(load_config(config).db_path) as store:
+        [(waits,)] = store.db.execute("SELECT read_after FROM items WHERE url LIKE '%/slow'")
+    assert datetime.fromisoformat(waits) - datetime.now(UTC) > timedelta(minutes=9)
+    for _ in range(MAX_ATTEMPTS):
+        with Store(load_config(config).db_path) as store:  # as if the wait had passed
+            store.db.execute("UPDATE items SET read_after = NULL")
+            store.db.conn.commit()
         assert run(config, "fetch", "--all").exit_code == 0
     assert len(site.hits_for("/p/slow")) == MAX_ATTEMPTS
     assert len(site.hits_for("/p/fine")) == 1
@@ -145,3 +157,66 @@ def test_a_same_site_canonical_becomes_the_key_and_nothing_read_is_none(
     site.add("/feed.xml", Route(rss([(canonical, "Same story", "")]), content_type=RSS))
     run(config, "fetch", "--all")
     assert len(items(config)) == 3
+
+
+def two_sites(tmp_path: Path, good: SiteServer, slow: SiteServer, network: str) -> Path:
+    """Good (one quick page) and Slow (six pages that take their time), on two hosts."""
+    good.add(
+        "/feed.xml", Route(rss([(good.url("/p/g"), "Good post", "<p>G.</p>")]), content_type=RSS)
+    )
+    good.add("/p/g", Route(ARTICLE))
+    entries = [(slow.url(f"/p/{n}"), f"Slow post {n}", f"<p>S{n}.</p>") for n in range(6)]
+    slow.add("/feed.xml", Route(rss(entries), content_type=RSS))
+    for n in range(6):
+        slow.add(f"/p/{n}", Route(ARTICLE, drip=0.2))  # a byte every 0.2 s: never done
+    path = tmp_path / "sources.yaml"
+    path.write_text(
+        "data_dir: var\nuser_agent: cbewatch-test/1.0\n"
+        f'network:\n  allow_hosts: ["{good.host_port}", "{slow.host_port}"]\n{network}'
+        f"sources:\n  - name: Good\n    url: {good.url('/feed.xml')}\n"
+        f"  - name: Slow\n    url: {slow.url('/feed.xml')}\n"
+    )
+    return path
+
+
+def slow_hits(slow: SiteServer) -> int:
+    return sum(len(slow.hits_for(f"/p/{n}")) for n in range(6))
+
+
+def test_slow_pages_cost_one_run_its_budget_and_never_a_named_fetch(tmp_path: Path) -> None:
+    """A site whose pages drip: the run gives up on them when its budget is spent (they
+    wait, untried, for the next), tries no other page of that site once one timed out,
+    and a later `fetch --source Good` never reads them at all."""
+    with SiteServer() as good, SiteServer(host="127.0.0.2") as slow:
+        config = two_sites(tmp_path, good, slow, "  deadline: 1\n  run_budget: 2.5\n")
+        first = run(config, "fetch", "--source", "Slow")
+        assert first.exit_code == 0 and "pages left for the next run" in first.output
+        assert slow_hits(slow) == 2  # per_host 2; the other four wait (the site timed out)
+        with Store(load_config(config).db_path) as store:
+            rows = store.db.execute(
+                "SELECT extract_attempts, read_after FROM items WHERE source = 'Slow'"
+            ).fetchall()
+        assert sorted(a for a, _ in rows) == [0, 0, 0, 0, 1, 1]
+        assert sum(1 for _, after in rows if after) == 2  # the two tried back off
+        good_run = run(config, "fetch", "--source", "Good")
+        assert "polled 1 source: 1 new item" in good_run.output
+        assert "read 1 of 1 pages" in good_run.output  # Good's page, and only it
+        assert slow_hits(slow) == 2 and len(good.hits_for("/p/g")) == 1
+
+
+def test_one_cbewatch_reads_pages_at_a_time(tmp_path: Path, site: SiteServer) -> None:
+    """A fetch started while another cbewatch (serve's poll) is reading pages leaves
+    them to it rather than reading the same pages twice."""
+    import fcntl
+
+    feed_of(site, "story")
+    site.add("/p/story", Route(ARTICLE))
+    config = config_for(tmp_path, site)
+    data = load_config(config).data_dir
+    data.mkdir(parents=True, exist_ok=True)
+    with open(data / "pages.lock", "a") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)  # as the other process holds it
+        busy = run(config, "fetch")
+    assert "pages left to the other cbewatch reading them" in busy.output
+    assert site.hits_for("/p/story") == []
+    assert "read 1 of 1 pages" in run(config, "fetch").output  # free again: read now

@@ -25,7 +25,7 @@ from cbewatch.cli import cli
 from cbewatch.config import load_config
 from cbewatch.daemon import Daemon
 from cbewatch.demo.server import Route, SiteServer
-from cbewatch.model.times import to_iso
+from cbewatch.model.times import to_iso, utc_now
 from cbewatch.model.types import Entry
 from cbewatch.services.upkeep import health_verdict
 from cbewatch.store import Store
@@ -434,7 +434,8 @@ def test_sigterm_while_a_page_downloads_exits_cleanly(tmp_path: Path) -> None:
         assert run["job"] == "poll" and "stopped early" in run["detail"]
         [item] = store.items.find()
         assert item.title == "Slow page on mastery"
-        assert [row["id"] for row in store.items.pending_pages()] == [item.id]  # unread
+        unread = store.items.pending_pages(utc_now())
+        assert [row["id"] for row in unread] == [item.id]
     conn = sqlite3.connect(tmp_path / "var" / "cbewatch.db")
     assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
 

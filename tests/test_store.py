@@ -10,6 +10,7 @@ import pytest
 import sqlite_utils
 
 from cbewatch.errors import StoreError
+from cbewatch.model.times import utc_now
 from cbewatch.model.types import Entry, Sighting
 from cbewatch.services.accounts import check_password
 from cbewatch.store import MIGRATIONS, SCHEMA_VERSION, Store
@@ -198,7 +199,7 @@ def test_a_version_1_database_upgrades_and_its_items_wait_for_extraction(tmp_pat
     db.close()
     with Store(path) as s:
         assert s.schema_version == SCHEMA_VERSION
-        [pending] = s.items.pending_pages()
+        [pending] = s.items.pending_pages(utc_now())
         assert pending["url"] == "https://a.org/1" and pending["attempts"] == 0
         assert s.clusters.undeduped() == [] and s.clusters.signature_rows() == []
 

@@ -87,6 +87,8 @@ class Network:
     deadline: float = 60.0  # wall clock for one whole request, body included
     max_bytes: int = 10_000_000  # decoded bytes
     max_redirects: int = 5
+    # Seconds a run spends reading item pages; pages not read by then wait for the next run.
+    run_budget: float = 180.0
 
 
 @dataclass(frozen=True)
@@ -407,6 +409,7 @@ class _Checker:
             "deadline": (float, _positive),
             "max_bytes": (int, _positive),
             "max_redirects": (int, _non_negative),
+            "run_budget": (float, _positive),
         }
         nodes = self.mapping(node, "network", tuple(spec))
         values = self.read(nodes or {}, "network", spec)

@@ -13,10 +13,10 @@ import html
 import io
 import logging
 import re
-from collections import defaultdict
+from collections import Counter, defaultdict, deque
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from itertools import chain, zip_longest
 from typing import Any
 from urllib.parse import urljoin, urlsplit
@@ -29,6 +29,8 @@ from .sanitize import clean_html, clean_title, html_to_text
 from .workers import WorkerCrashed, WorkerPool, WorkerTimeout
 
 MAX_ATTEMPTS = 3  # a page that keeps timing out or failing with 5xx is given up after this
+RETRY_FIRST = timedelta(minutes=10)
+RETRY_MAX = timedelta(days=1)
 ACCEPT = "text/html, application/xhtml+xml;q=0.9, application/pdf;q=0.8, */*;q=0.1"
 HTML_TYPES = ("text/html", "application/xhtml+xml")
 PDF_TYPES = ("application/pdf", "application/x-pdf")
@@ -80,8 +82,9 @@ class PageResult:
     extracted_from: str  # page | feed | none
     text: str
     html: str
-    final: bool = True  # False: try again on a later run
+    final: bool = True  # False: try again on a later run, not before `read_after`
     error: str | None = None
+    read_after: str | None = None  # UTC ISO 8601, set by the run for a result not final
     article: Article | None = None
     canonical_url: str | None = None  # adopted from the page when it stays on the site
     replace_title: bool = False  # the source's title was only made up from the URL
@@ -276,6 +279,13 @@ def fallback(job: PageJob, error: str, final: bool = True) -> PageResult:
     return PageResult(job.item_id, source, job.summary_text, job.summary, final, error)
 
 
+def retry_delay(attempts: int) -> timedelta:
+    """How long a page that failed in a way that may pass waits before its next try:
+    ten minutes after the first failure, three times longer after each next one, at
+    most a day (as a failing source's polls back off)."""
+    return min(RETRY_FIRST * 3 ** max(0, attempts - 1), RETRY_MAX)
+
+
 def is_final_failure(exc: FetchError, attempts: int) -> bool:
     """Timeouts, dropped connections and 5xx/429 may pass: try again, MAX_ATTEMPTS in
     all. Anything else (too big, 404, blocked, redirect loop) will not change."""
@@ -309,7 +319,7 @@ def interleave_by_host(jobs: Iterable[PageJob]) -> list[PageJob]:
     """One host after another, so the per-host limit never stalls every download lane."""
     by_host: dict[str, list[PageJob]] = defaultdict(list)
     for job in jobs:
-        by_host[urlsplit(job.url).netloc.lower()].append(job)
+        by_host[_host(job.url)].append(job)
     rounds = zip_longest(*by_host.values())
     return [job for job in chain.from_iterable(rounds) if job is not None]
 
@@ -324,16 +334,59 @@ async def read_pages(
     pool: WorkerPool,
     deliver: Callable[[PageResult], None],
     lanes: int = 16,
-) -> None:
-    """Fetch and read every job's page, `lanes` at a time, handing each result over."""
-    queue = interleave_by_host(jobs)
-    queue.reverse()
+    budget: float | None = None,
+    per_host: int = 2,
+) -> int:
+    """Fetch and read every job's page, `lanes` at a time and at most `per_host` at
+    once from one site, handing each result over; returns how many were left for a
+    later run. Pages still unread when `budget` seconds have passed are left (one being
+    read then is cut off and counts nothing); so are, for this run, the other pages of a
+    site whose page timed out or failed in a way that may pass: a slow site must not
+    hold up the run."""
+    waiting: dict[str, deque[PageJob]] = defaultdict(deque)
+    for job in interleave_by_host(jobs):
+        waiting[_host(job.url)].append(job)
+    busy: Counter[str] = Counter()
+    troubled: set[str] = set()  # sites whose page failed in a way that may pass
+    changed = asyncio.Condition()
+
+    def next_job() -> PageJob | None:
+        for host, queue in waiting.items():  # sites in the interleaved order
+            if queue and host not in troubled and busy[host] < per_host:
+                busy[host] += 1
+                return queue.popleft()
+        return None
+
+    def anything_left() -> bool:
+        return any(queue and host not in troubled for host, queue in waiting.items())
 
     async def lane() -> None:
-        while queue:
-            deliver(await read_one(queue.pop(), client, pool))
+        while True:
+            async with changed:
+                job = next_job()
+                while job is None and anything_left():
+                    await changed.wait()
+                    job = next_job()
+            if job is None:
+                return
+            result = await read_one(job, client, pool)
+            async with changed:
+                busy[_host(job.url)] -= 1
+                if not result.final:
+                    troubled.add(_host(job.url))
+                changed.notify_all()
+            deliver(result)
 
-    await asyncio.gather(*(lane() for _ in range(max(1, lanes))))
+    try:
+        async with asyncio.timeout(budget):
+            await asyncio.gather(*(lane() for _ in range(max(1, lanes))))
+    except TimeoutError:
+        pass
+    return sum(busy.values()) + sum(len(queue) for queue in waiting.values())
+
+
+def _host(url: str) -> str:
+    return urlsplit(url).netloc.lower()
 
 
 async def read_one(job: PageJob, client: HttpClient, pool: WorkerPool) -> PageResult:

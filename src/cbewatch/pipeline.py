@@ -11,15 +11,18 @@ never prints (a callback reports progress).
 from __future__ import annotations
 
 import asyncio
+import fcntl
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 
 from .config import Settings, Source
 from .dedup import dedup_new
-from .extract import PageJob, PageResult, read_pages
+from .extract import PageJob, PageResult, read_pages, retry_delay
 from .http import HttpClient
-from .model.times import utc_now
+from .model.times import to_iso, utc_now
 from .model.types import SourceState
 from .rank import RankSummary, rank_new_items
 from .sources.health import is_due, next_state
@@ -40,6 +43,8 @@ class SourceReport:
 class FetchSummary:
     reports: list[SourceReport] = field(default_factory=list)
     pages: dict[str, int] = field(default_factory=dict)  # extracted_from → how many
+    pages_left: int = 0  # pages due but left for a later run (time budget, slow sites)
+    pages_busy: bool = False  # another cbewatch was reading pages: this run read none
     duplicates: int = 0
     ranking: RankSummary | None = None
 
@@ -66,6 +71,11 @@ class FetchSummary:
             read = self.pages.get("page", 0)
             text += f"; read {read} of {sum(self.pages.values())} pages"
             text += f", {self.duplicates} duplicate{'' if self.duplicates == 1 else 's'}"
+        if self.pages_busy:
+            text += "; pages left to the other cbewatch reading them"
+        elif self.pages_left:
+            pages = "page" if self.pages_left == 1 else "pages"
+            text += f"; {self.pages_left} {pages} left for the next run"
         if self.count("failed", "gone"):
             text += " (see cbewatch sources)"
         return text
@@ -126,7 +136,7 @@ def run_fetch(
     sources = choose_sources(settings, store, names, poll_all)
     if hooks.on_start:
         hooks.on_start(len(sources))
-    summary = asyncio.run(_poll_all(settings, store, sources, hooks))
+    summary = asyncio.run(_poll_all(settings, store, sources, hooks, names=tuple(names)))
     if summary.new_items and not hooks.stopped():
         summary.ranking = rank_new_items(settings, store)
     return summary
@@ -159,6 +169,7 @@ async def _poll_all(
     sources: list[Source],
     hooks: FetchHooks,
     read_pages: bool = True,
+    names: tuple[str, ...] = (),
 ) -> FetchSummary:
     summary = FetchSummary()
     states = store.sources.states()
@@ -187,9 +198,10 @@ async def _poll_all(
                     return summary
                 # Items whose pages are still to read include earlier runs' retries, so
                 # this runs even when no source was due.
-                tasks.append(asyncio.ensure_future(_read_new_pages(settings, store, client, pool)))
+                reading = _read_new_pages(settings, store, client, pool, summary, names)
+                tasks.append(asyncio.ensure_future(reading))
                 try:
-                    summary.pages = await tasks[-1]
+                    await tasks[-1]
                 except asyncio.CancelledError:
                     return summary
             finally:
@@ -213,32 +225,66 @@ BATCH = 100  # page results per transaction
 
 
 async def _read_new_pages(
-    settings: Settings, store: Store, client: HttpClient, pool: WorkerPool
-) -> dict[str, int]:
-    """Fetch and extract every item not read yet; store results in batches."""
-    jobs = [
-        PageJob(row["id"], row["url"], row["title"] or "", row["summary"] or "",
-                row["summary_text"] or "", row["attempts"])
-        for row in store.items.pending_pages()
-    ]  # fmt: skip
-    counts: dict[str, int] = {}
-    batch: list[PageResult] = []
+    settings: Settings,
+    store: Store,
+    client: HttpClient,
+    pool: WorkerPool,
+    summary: FetchSummary,
+    names: tuple[str, ...] = (),
+) -> None:
+    """Fetch and extract the items not read yet (of the named sources only, when a fetch
+    names some), within the run's time budget; store results in batches. One cbewatch
+    reads pages at a time: a fetch beside `serve`'s poll leaves them to it."""
+    with _page_reading(settings.data_dir) as mine:
+        if not mine:
+            summary.pages_busy = True
+            return
+        rows = store.items.pending_pages(utc_now(), names)
+        jobs = [
+            PageJob(row["id"], row["url"], row["title"] or "", row["summary"] or "",
+                    row["summary_text"] or "", row["attempts"])
+            for row in rows
+        ]  # fmt: skip
+        attempts = {job.item_id: job.attempts for job in jobs}
+        batch: list[PageResult] = []
 
-    def flush() -> None:
-        store.items.record_extractions([r.row() for r in batch], utc_now())
-        batch.clear()
+        def flush() -> None:
+            store.items.record_extractions([r.row() for r in batch], utc_now())
+            batch.clear()
 
-    def deliver(result: PageResult) -> None:
-        counts[result.extracted_from] = counts.get(result.extracted_from, 0) + 1
-        batch.append(result)
-        if len(batch) >= BATCH:
-            flush()
+        def deliver(result: PageResult) -> None:
+            pages = summary.pages
+            pages[result.extracted_from] = pages.get(result.extracted_from, 0) + 1
+            if not result.final:  # it may pass: try again, later
+                wait = retry_delay(attempts[result.id] + 1)
+                result = replace(result, read_after=to_iso(utc_now() + wait))
+            batch.append(result)
+            if len(batch) >= BATCH:
+                flush()
 
-    lanes = settings.network.max_connections + 2 * pool.workers
-    await read_pages(jobs, client, pool, deliver, lanes=lanes)
-    if batch:
-        flush()
-    return counts
+        lanes = settings.network.max_connections + 2 * pool.workers
+        try:
+            network = settings.network
+            summary.pages_left = await read_pages(
+                jobs, client, pool, deliver, lanes, network.run_budget, network.per_host
+            )
+        finally:
+            if batch:
+                flush()
+
+
+@contextmanager
+def _page_reading(data_dir: Path) -> Iterator[bool]:
+    """Hold `data_dir/pages.lock` (flock) while reading pages: True when this process
+    has it, False when another cbewatch is reading them now."""
+    data_dir.mkdir(parents=True, exist_ok=True)
+    with open(data_dir / "pages.lock", "a") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            yield False
+            return
+        yield True
 
 
 def _store_result(store: Store, source: Source, result: PollResult) -> SourceReport:

@@ -37,6 +37,7 @@ _RECORD_EXTRACTION = """
 UPDATE items SET
   text = :text, html = :html, extracted_from = :extracted_from, extract_error = :error,
   extract_attempts = extract_attempts + 1, extracted_at = :extracted_at,
+  read_after = :read_after,
   title = :title, author = :author, published = :published,
   description = :description, site_name = :site_name, image = :image,
   language = :language, page_canonical = :page_canonical
@@ -44,7 +45,7 @@ WHERE id = :id
 """
 _EXTRACTION_FIELDS = (
     "id", "text", "html", "extracted_from", "error", "description", "site_name", "image",
-    "language", "page_canonical",
+    "language", "page_canonical", "read_after",
 )  # fmt: skip
 
 
@@ -199,18 +200,26 @@ class Items:
 
     # -- extraction ------------------------------------------------------------------
 
-    def pending_pages(self) -> list[dict[str, Any]]:
-        """Items whose page has not been read yet (nor given up on), oldest first."""
+    def pending_pages(self, now: datetime, sources: Iterable[str] = ()) -> list[dict[str, Any]]:
+        """Items whose page has not been read yet (nor given up on) and is due (a page
+        that failed in a way that may pass waits for its `read_after`), oldest first;
+        only those of `sources` when any are named."""
         sql = (
             "SELECT id, url, title, summary, summary_text, extract_attempts AS attempts "
-            "FROM items WHERE extracted_at IS NULL ORDER BY id"
+            "FROM items WHERE extracted_at IS NULL AND (read_after IS NULL OR read_after <= ?)"
         )
-        return list(self._db.query(sql))
+        params: list[Any] = [to_iso(now)]
+        names = list(sources)
+        if names:
+            sql += f" AND source IN ({marks(names)})"
+            params += names
+        return list(self._db.query(sql + " ORDER BY id", params))
 
     def record_extractions(self, results: Iterable[dict[str, Any]], now: datetime) -> None:
         """Store what reading pages gave, in one transaction.
 
-        Each result has `id`, `final` (False: try again on a later run), `extracted_from`,
+        Each result has `id`, `final` (False: try again on a later run, not before
+        `read_after`), `extracted_from`,
         `text`, `html`, `error`, and from a page: `title`, `author`, `published`,
         `description`, `site_name`, `image`, `language`, `page_canonical`,
         `replace_title`, and `canonical_url` (the key `deciders.adopted_key` proposed).

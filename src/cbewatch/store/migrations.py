@@ -240,6 +240,12 @@ def _migrate_5_to_6(db: sqlite_utils.Database) -> None:
     db["deliveries"].create_index(["month", "status"])
 
 
+def _migrate_6_to_7(db: sqlite_utils.Database) -> None:
+    """Page reads that back off: an item whose page failed in a way that may pass (a
+    timeout, a 5xx) is not tried again before `read_after`."""
+    db["items"].add_column("read_after", str)
+
+
 MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _migrate_0_to_1,
     _migrate_1_to_2,
@@ -247,5 +253,6 @@ MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _migrate_3_to_4,
     _migrate_4_to_5,
     _migrate_5_to_6,
+    _migrate_6_to_7,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
