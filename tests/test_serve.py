@@ -84,8 +84,8 @@ def test_security_headers_and_session_cookie(served: Served) -> None:
     assert login.headers["x-frame-options"] == "DENY"
     cookie = login.headers["set-cookie"].lower()
     assert "httponly" in cookie and "samesite=lax" in cookie and "secure" not in cookie
-    behind_tls = httpx.get(served.url + "/login", headers={"x-forwarded-proto": "https"})
-    assert "secure" in behind_tls.headers["set-cookie"].lower()
+    forged = httpx.get(served.url + "/login", headers={"x-forwarded-proto": "https"})
+    assert "secure" not in forged.headers["set-cookie"].lower()  # no proxy was named
     for path in ("/queue", "/items/1", "/sources"):
         page = logged_in(served).get(path)
         assert page.status_code == 200 and page.headers["x-frame-options"] == "DENY"
@@ -153,10 +153,15 @@ def test_guesses_sent_all_at_once_do_not_slip_past_the_limit(served: Served) -> 
     assert asyncio.run(guess_together()) == [401] * 5 + [429] * 25
 
 
-def test_behind_a_proxy_failed_logins_count_by_the_forwarded_address(served: Served) -> None:
-    """The proxy on this host (127.0.0.1) names the client in X-Forwarded-For, as
+def test_behind_a_proxy_failed_logins_count_by_the_forwarded_address(tmp_path: Path) -> None:
+    """The proxy the operator names (127.0.0.1) names the client in X-Forwarded-For, as
     docs/deploy.md tells nginx to; two clients behind it are limited apart."""
+    config = serve_config(tmp_path)
+    seed(config, sample_entries())
+    served = start_serve(config, "--no-scheduler", "--forwarded-allow-ips", "127.0.0.1")
     proxy = httpx.Client(base_url=served.url, timeout=10)
+    behind_tls = proxy.get("/login", headers={"x-forwarded-proto": "https"})
+    assert "secure" in behind_tls.headers["set-cookie"].lower()
     token = csrf_from(proxy.get("/login").text)
     for _ in range(5):
         bad = {"username": "bob", "password": "wrong password", "csrf_token": token}
@@ -168,6 +173,23 @@ def test_behind_a_proxy_failed_logins_count_by_the_forwarded_address(served: Ser
     assert "login failed: user 'bob' from 192.0.2.10" in served.log.read_text()
     other = proxy.post("/login", data=right, headers={"x-forwarded-for": "192.0.2.11"})
     assert other.status_code == 303
+    served.stop()
+
+
+def test_a_forged_forwarded_address_is_ignored_by_default(fresh_served: Served) -> None:
+    """Without --forwarded-allow-ips, a client that reaches the port cannot pick its own
+    address for the login limits by sending X-Forwarded-For."""
+    client = httpx.Client(base_url=fresh_served.url, timeout=10)
+    token = csrf_from(client.get("/login").text)
+    bad = {"username": "bob", "password": "wrong password", "csrf_token": token}
+    for n in range(5):
+        forged = {"x-forwarded-for": f"192.0.2.{n}"}  # a new "address" every time
+        assert client.post("/login", data=bad, headers=forged).status_code == 401
+    right = {"username": "bob", "password": PASSWORD, "csrf_token": token}
+    again = client.post("/login", data=right, headers={"x-forwarded-for": "192.0.2.99"})
+    assert again.status_code == 429  # all five counted against 127.0.0.1
+    log = fresh_served.log.read_text()
+    assert "from 127.0.0.1" in log and "192.0.2." not in log
 
 
 def sent_to_login(response: httpx.Response) -> bool:

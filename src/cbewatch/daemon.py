@@ -208,8 +208,16 @@ def _stopped_by_signal(signum: int, frame: object) -> None:
     log.info("stopping on %s", signal.Signals(signum).name)
 
 
-def serve(settings: Settings, host: str, port: int, scheduler: bool = True) -> None:
-    """Run the web app and the scheduler until SIGTERM or Ctrl+C."""
+def serve(
+    settings: Settings,
+    host: str,
+    port: int,
+    scheduler: bool = True,
+    forwarded_allow_ips: str = "",
+) -> None:
+    """Run the web app and the scheduler until SIGTERM or Ctrl+C. `forwarded_allow_ips`
+    (comma-separated) are the proxies whose X-Forwarded-For and X-Forwarded-Proto are
+    believed; by default nobody's, so a client cannot choose its own address."""
     configure_logging()
     with serve_lock(settings.data_dir):
         with Store(settings.db_path) as store:  # migrate before anything else opens it
@@ -222,9 +230,11 @@ def serve(settings: Settings, host: str, port: int, scheduler: bool = True) -> N
             port=port,
             log_config=None,
             access_log=False,
-            # A TLS proxy on this host sets X-Forwarded-Proto, and X-Forwarded-For: the
-            # login limits count by the client's address, never the proxy's.
-            proxy_headers=True,
+            # A TLS proxy the operator names sets X-Forwarded-Proto and X-Forwarded-For:
+            # the login limits count by the client's address, never the proxy's. From
+            # anyone else the headers are ignored (uvicorn would trust 127.0.0.1 alone).
+            proxy_headers=bool(forwarded_allow_ips),
+            forwarded_allow_ips=forwarded_allow_ips or None,
             timeout_graceful_shutdown=3,
             server_header=False,
         )

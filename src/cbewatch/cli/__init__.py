@@ -278,12 +278,27 @@ def demo(ctx: click.Context, port: int, web_port: int, no_serve: bool) -> None:
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", type=int, default=8000, show_default=True, help="Port to listen on.")
 @click.option("--no-scheduler", is_flag=True, help="Serve the web app only; no scheduled jobs.")
+@click.option(
+    "--forwarded-allow-ips",
+    default="",
+    metavar="IPS",
+    help="Proxies (comma-separated addresses) whose X-Forwarded-For/-Proto are believed; "
+    "default none.",
+)
 @click.pass_context
-def serve(ctx: click.Context, host: str, port: int, no_scheduler: bool) -> None:
+def serve(
+    ctx: click.Context, host: str, port: int, no_scheduler: bool, forwarded_allow_ips: str
+) -> None:
     """The web app and the scheduler (polls, nightly backup, pruning) in one process."""
     from ..daemon import serve as serve_app
 
-    serve_app(_settings(ctx), host, port, scheduler=not no_scheduler)
+    serve_app(
+        _settings(ctx),
+        host,
+        port,
+        scheduler=not no_scheduler,
+        forwarded_allow_ips=forwarded_allow_ips,
+    )
 
 
 @cli.command()
