@@ -13,6 +13,9 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
+from lxml import etree
+
+from cbewatch.errors import ParseError
 from cbewatch.sanitize import clean_title
 
 # Declared charsets that real feeds get wrong by mixing in UTF-8 or cp1252 bytes.
@@ -28,7 +31,6 @@ _BOMS = (
 _XML_DECL = re.compile(rb"^\s*<\?xml[^>]*?encoding\s*=\s*[\"']([\w.:-]+)[\"']", re.I)
 _XML_DECL_ENCODING = re.compile(r"(^\s*<\?xml[^>]*?encoding\s*=\s*)[\"'][\w.:-]+[\"']", re.I)
 _META_CHARSET = re.compile(rb"<meta[^>]+charset\s*=\s*[\"']?\s*([\w.:-]+)", re.I)
-_FIRST_ELEMENT = re.compile(r"<[A-Za-z]")
 _XML_INVALID_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 _PAGE_SUFFIX = re.compile(r"\.(html?|php|aspx?|jsp)$", re.I)
 _ID_LIKE = re.compile(r"^[\d_-]+$|^[0-9a-f]{16,}$", re.I)
@@ -98,27 +100,37 @@ def _codec_name(label: str | None) -> str | None:
 # XML
 
 
-def defuse_xml(text: str) -> str:
-    """Make decoded XML say what it now is (UTF-8) and drop what only attackers need:
-    the internal DTD subset (entity bombs) and characters XML forbids."""
+ENTITIES_REFUSED = (
+    "it declares its own XML entities (a DTD internal subset), which feeds and sitemaps "
+    "never need and entity bombs are made of"
+)
+# Only to look at a document's DTD: nothing is expanded, fetched or kept.
+_PROBE = etree.XMLParser(
+    recover=True, resolve_entities=False, load_dtd=False, no_network=True, huge_tree=False
+)
+_DOCTYPE = re.compile(r"<!doctype", re.IGNORECASE)
+
+
+def defuse_xml(text: str, url: str) -> str:
+    """Make decoded XML say what it now is (UTF-8), drop the characters XML forbids, and
+    refuse (ParseError) a document that declares entities: read by a real XML parser
+    (lxml, expanding nothing), not a pattern, so no comment or quoted literal hides one."""
     text = _XML_DECL_ENCODING.sub(r'\1"utf-8"', text, count=1)
-    return _XML_INVALID_CHARS.sub("", _without_internal_subset(text))
+    text = _XML_INVALID_CHARS.sub("", text)
+    if _DOCTYPE.search(text) and _declares_entities(text):
+        raise ParseError(url, ENTITIES_REFUSED)
+    return text
 
 
-def _without_internal_subset(text: str) -> str:
-    """Drop a DOCTYPE's internal subset (`[...]`): it is how entity bombs get in, and
-    feeds have no honest use for one. A plain scan, linear on any input."""
-    root = _FIRST_ELEMENT.search(text)
-    prolog_end = root.start() if root else len(text)
-    start = text[:prolog_end].upper().find("<!DOCTYPE")
-    if start < 0:
-        return text
-    bracket, tag_end = text.find("[", start, prolog_end), text.find(">", start, prolog_end)
-    if bracket < 0 or 0 <= tag_end < bracket:
-        return text  # a DOCTYPE without an internal subset is harmless
-    close = text.find("]", bracket, prolog_end)
-    after = text.find(">", close, prolog_end) if close >= 0 else -1
-    return text[:start] + (text[after + 1 :] if after >= 0 else text[prolog_end:])
+def _declares_entities(text: str) -> bool:
+    try:
+        root = etree.fromstring(text.encode("utf-8"), _PROBE)
+    except etree.XMLSyntaxError:
+        root = None
+    if root is None:  # nothing a parser could read: judge by the text, and be strict
+        return "<!ENTITY" in text.upper()
+    dtd = root.getroottree().docinfo.internalDTD
+    return dtd is not None and next(iter(dtd.iterentities()), None) is not None
 
 
 # ---------------------------------------------------------------------------------------

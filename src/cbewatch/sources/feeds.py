@@ -52,7 +52,7 @@ def _looks_like_json(text: str, content_type: str | None) -> bool:
 
 
 def _parse_xml_feed(text: str, url: str) -> ParsedPage:
-    text = defuse_xml(text)
+    text = defuse_xml(text, url)
     simple = read_simple_feed(text, url)
     if simple is not None:
         entries = [e for raw in simple.entries if (e := _entry(raw, url))]

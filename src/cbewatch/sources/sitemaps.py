@@ -55,7 +55,7 @@ def _inflate(body: bytes, url: str) -> bytes:
 
 def _parse_xml(body: bytes, url: str) -> tuple[etree._Element, str | None]:
     """The root element, and a sentence when libxml2 had to recover from errors."""
-    text = defuse_xml(decode_markup(body, [xml_declared_charset(body)]))
+    text = defuse_xml(decode_markup(body, [xml_declared_charset(body)]), url)
     parser = etree.XMLParser(
         resolve_entities=False,
         no_network=True,
