@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import getpass
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -97,8 +98,16 @@ def test_the_command_line(tmp_path: Path) -> None:
     assert triage("1", "--reject") == (0, "item 1 rejected\n")
     code, output = triage("1")
     assert code == 2 and "--accept or --reject" in output
-    code, output = triage("1", "--accept", "--topic", "Sports")
-    assert code == 1 and "no topic 'Sports'" in output
+    code, output = triage("1", "--accept", "--topic", "Polcy")
+    assert code == 2 and "no topic named 'Polcy'" in output and "did you mean 'Policy'" in output
+    code, output = triage("1", "--accept", "--reject")
+    assert code == 2 and "not both" in output
+    assert triage("1", "--reject", "--by", "dana")[0] == 0
+    with Store(load_config(config).db_path) as store:
+        assert store.decisions.audit_log(1)[0].who == "dana"
+    assert triage("1", "--accept")[0] == 0
+    with Store(load_config(config).db_path) as store:
+        assert store.decisions.audit_log(1)[0].who == getpass.getuser()  # not "cli"
     assert triage("7", "--accept")[0] == 1
 
 

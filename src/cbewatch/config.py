@@ -144,7 +144,8 @@ def parse_config(text: str, path: Path) -> Settings:
         problems = [ConfigProblem(str(path), line, "", f"not valid YAML: {problem}")]
         raise ConfigError(problems) from None
     if root is None:
-        root = yaml.MappingNode("tag:yaml.org,2002:map", [])
+        message = "the file is empty: name the topics and sources to watch (docs/configuration.md)"
+        raise ConfigError([ConfigProblem(str(path), 0, "", message)])
     settings = checker.settings(root, path)
     if checker.problems:
         raise ConfigError(sorted(checker.problems, key=lambda p: p.line))

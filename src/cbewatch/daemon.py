@@ -10,24 +10,19 @@ process exits 0 within seconds.
 
 from __future__ import annotations
 
-import fcntl
 import logging
-import os
 import signal
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
-from typing import IO
 
 import uvicorn
 from apscheduler.schedulers.background import BackgroundScheduler
 
 from .config import Settings
-from .errors import CbewatchError
+from .locks import serve_lock
 from .services import sources as source_service
 from .services import upkeep
 from .services.sources import FetchHooks
@@ -41,35 +36,6 @@ RERANK_EVERY = timedelta(minutes=2)  # how soon the queue's order follows new de
 BACKUP_HOUR = 3  # local time of the nightly backup
 STOP_WAIT = 6.0  # seconds a running poll gets to reach a safe point on shutdown
 JOB_DEFAULTS = {"max_instances": 1, "coalesce": True, "misfire_grace_time": 600}
-
-
-class AlreadyServing(CbewatchError):
-    """Another `cbewatch serve` holds the data directory."""
-
-
-@contextmanager
-def serve_lock(data_dir: Path) -> Iterator[None]:
-    """Hold `data_dir/serve.lock` (flock) while serving; a second serve is refused."""
-    data_dir.mkdir(parents=True, exist_ok=True)
-    path = data_dir / "serve.lock"
-    with open(path, "a+") as handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            handle.seek(0)
-            pid = handle.read().strip() or "?"
-            raise AlreadyServing(
-                f"another cbewatch serve (pid {pid}) is already running on {data_dir}"
-            ) from None
-        _write_pid(handle)
-        yield
-
-
-def _write_pid(handle: IO[str]) -> None:
-    handle.seek(0)
-    handle.truncate()
-    handle.write(str(os.getpid()))
-    handle.flush()
 
 
 def configure_logging() -> None:

@@ -11,17 +11,15 @@ never prints (a callback reports progress).
 from __future__ import annotations
 
 import asyncio
-import fcntl
 import threading
-from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
-from pathlib import Path
 
 from .config import Settings, Source
 from .dedup import dedup_new
 from .extract import PageJob, PageResult, read_pages, retry_delay
 from .http import HttpClient
+from .locks import page_reading
 from .model.times import to_iso, utc_now
 from .model.types import SourceState
 from .rank import RankSummary, rank_new_items
@@ -235,7 +233,7 @@ async def _read_new_pages(
     """Fetch and extract the items not read yet (of the named sources only, when a fetch
     names some), within the run's time budget; store results in batches. One cbewatch
     reads pages at a time: a fetch beside `serve`'s poll leaves them to it."""
-    with _page_reading(settings.data_dir) as mine:
+    with page_reading(settings.data_dir) as mine:
         if not mine:
             summary.pages_busy = True
             return
@@ -271,20 +269,6 @@ async def _read_new_pages(
         finally:
             if batch:
                 flush()
-
-
-@contextmanager
-def _page_reading(data_dir: Path) -> Iterator[bool]:
-    """Hold `data_dir/pages.lock` (flock) while reading pages: True when this process
-    has it, False when another cbewatch is reading them now."""
-    data_dir.mkdir(parents=True, exist_ok=True)
-    with open(data_dir / "pages.lock", "a") as handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            yield False
-            return
-        yield True
 
 
 def _store_result(store: Store, source: Source, result: PollResult) -> SourceReport:

@@ -6,6 +6,8 @@ Exit codes: 0 done (some sources may have failed: `cbewatch sources` shows them)
 
 from __future__ import annotations
 
+import difflib
+import getpass
 import json
 import sys
 from datetime import UTC, datetime
@@ -20,11 +22,13 @@ from rich.table import Table
 from ..config import Settings, default_config_path, load_config
 from ..errors import CbewatchError, ConfigError
 from ..model.types import ITEM_STATUSES
-from ..services import accounts, curation, upkeep
+from ..services import curation, upkeep
 from ..services import sources as source_service
+from ..services.issues import MONTH
 from ..services.sources import FetchHooks, FetchSummary, SourceReport
 from ..store import Store
 from ..workers import preload_for_program
+from .accounts import users
 from .issues import issue, send
 
 err_console = Console(stderr=True)
@@ -63,10 +67,20 @@ def cli(ctx: click.Context, config_path: Path | None) -> None:
 
 cli.add_command(issue)
 cli.add_command(send)
+cli.add_command(users)
 
 
 def _settings(ctx: click.Context) -> Settings:
     return load_config(ctx.obj)
+
+
+def _known(kind: str, name: str, choices: list[str], where: Path) -> None:
+    """Usage error (exit 2) for a name the config does not have, with the closest one."""
+    if name in choices:
+        return
+    close = difflib.get_close_matches(name, choices, n=1)
+    hint = f"; did you mean {close[0]!r}?" if close else ""
+    raise click.BadParameter(f"no {kind} named {name!r} in {where}{hint}")
 
 
 @cli.command("check-config")
@@ -86,9 +100,8 @@ def check_config(ctx: click.Context) -> None:
 def fetch(ctx: click.Context, names: tuple[str, ...], poll_all: bool) -> None:
     """Poll due sources and store new items (all with --all, some with --source)."""
     settings = _settings(ctx)
-    unknown = [n for n in names if settings.source(n) is None]
-    if unknown:
-        raise click.BadParameter(f"no source named {unknown[0]!r} in {settings.path}")
+    for name in names:
+        _known("source", name, [s.name for s in settings.sources], settings.path)
     with Store(settings.db_path) as store:
         summary = fetch_with_progress(settings, store, names, poll_all)
     click.echo(summary.line())
@@ -169,11 +182,8 @@ def _parse_date(_ctx: click.Context, _param: click.Parameter, value: str | None)
 
 
 def _check_month(_ctx: click.Context, _param: click.Parameter, value: str | None) -> Any:
-    if value is not None:
-        try:
-            datetime.strptime(value, "%Y-%m")
-        except ValueError:
-            raise click.BadParameter(f"{value!r} is not a month like 2026-11") from None
+    if value is not None and not MONTH.match(value):  # strptime takes "2026-1" too
+        raise click.BadParameter(f"{value!r} is not a month like 2026-11")
     return value
 
 
@@ -194,6 +204,10 @@ def items(
 ) -> None:
     """Items, newest first."""
     settings = _settings(ctx)
+    if source is not None:
+        with Store(settings.db_path) as store:  # a source gone from the config still counts
+            names = {s.name for s in settings.sources} | set(store.sources.states())
+        _known("source", source, sorted(names), settings.path)
     with Store(settings.db_path) as store:
         found = curation.find_items(store, status, source, since, month)
     if as_json:
@@ -227,23 +241,34 @@ def rank(ctx: click.Context, retrain: bool) -> None:
 
 @cli.command()
 @click.argument("item_id", metavar="ID", type=int)
-@click.option("--accept", "decision", flag_value="accept", help="Accept the item.")
-@click.option("--reject", "decision", flag_value="reject", help="Reject the item.")
+@click.option("--accept", is_flag=True, help="Accept the item.")
+@click.option("--reject", is_flag=True, help="Reject the item.")
 @click.option(
     "--topic", metavar="T", help="The newsletter section (accepting: default the suggested one)."
 )
 @click.option("--blurb", metavar="TEXT", help="The one-to-three-sentence blurb.")
+@click.option("--by", metavar="NAME", help="Who decided (default: your login name).")
 @click.pass_context
 def triage(
-    ctx: click.Context, item_id: int, decision: str | None, topic: str | None, blurb: str | None
+    ctx: click.Context,
+    item_id: int,
+    accept: bool,
+    reject: bool,
+    topic: str | None,
+    blurb: str | None,
+    by: str | None,
 ) -> None:
     """The queue's decision from a shell: accept or reject item ID."""
-    if decision is None:
-        raise click.UsageError("say --accept or --reject")
+    if accept == reject:
+        raise click.UsageError("say --accept or --reject" + (", not both" if accept else ""))
     settings = _settings(ctx)
+    names = [t.name for t in settings.topics]
+    if topic is not None:
+        _known("topic", topic, names, settings.path)
+    who = by or getpass.getuser()
     with Store(settings.db_path) as store:
-        names = [t.name for t in settings.topics]
-        item = curation.triage(store, item_id, decision, topic, blurb, who="cli", topics=names)
+        decision = "accept" if accept else "reject"
+        item = curation.triage(store, item_id, decision, topic, blurb, who=who, topics=names)
     shown = f" ({item.topic})" if item.status == "accepted" and item.topic else ""
     click.echo(f"item {item.id} {item.status}{shown}")
 
@@ -303,34 +328,26 @@ def serve(
 
 @cli.command()
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--force", is_flag=True, help="Overwrite FILE if it exists.")
 @click.pass_context
-def backup(ctx: click.Context, file: Path) -> None:
+def backup(ctx: click.Context, file: Path, force: bool) -> None:
     """A consistent copy of the database in FILE, safe while serve is writing."""
     settings = _settings(ctx)
-    with Store(settings.db_path) as store:
-        upkeep.backup(store, file)
+    upkeep.backup_to_file(settings, file, force=force)
     click.echo(f"backed up {settings.db_path} to {file}")
 
 
-@cli.group()
-def users() -> None:
-    """Curator accounts for the web queue."""
-
-
-@users.command("add")
-@click.argument("name")
-@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+@cli.command()
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--force", is_flag=True, help="Replace a database that has data.")
 @click.pass_context
-def users_add(ctx: click.Context, name: str, password_stdin: bool) -> None:
-    """Create the curator NAME, or set a new password for it."""
-    if password_stdin:
-        password = sys.stdin.readline().rstrip("\r\n")
-    else:
-        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+def restore(ctx: click.Context, file: Path, force: bool) -> None:
+    """Put a backup (FILE, made by `backup` or the nightly job) in place of the database.
+    Stop serve first; the database it replaces is kept beside it as .before-restore."""
     settings = _settings(ctx)
-    with Store(settings.db_path) as store:
-        created = accounts.add_user(store, name, password)
-    click.echo(f"{'added' if created else 'changed the password of'} {name}")
+    kept = upkeep.restore_from_file(settings, file, force=force)
+    note = f" (the one it replaced: {kept})" if kept else ""
+    click.echo(f"restored {settings.db_path} from {file}{note}")
 
 
 def main() -> None:

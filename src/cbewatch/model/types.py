@@ -279,3 +279,11 @@ class Delivery:
     reply: str | None = None
     error: str | None = None
     updated: str | None = None
+
+
+@dataclass(frozen=True)
+class Curator:
+    """A curator's account as others see it: a name and when it was made."""
+
+    name: str
+    created: str

@@ -13,6 +13,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from ..errors import AccountError
+from ..model.types import Curator
 from ..store import Store
 
 _HASHER = PasswordHasher()  # argon2id with the library's current recommended costs
@@ -20,16 +21,38 @@ USER_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$")
 MIN_PASSWORD = 8
 
 
-def add_user(store: Store, name: str, password: str) -> bool:
-    """Create the account, or give it a new password (ending its sessions); True when
-    it is new."""
+def check_name(name: str) -> None:
+    """AccountError unless `name` can be a curator's user name."""
     if not USER_NAME.match(name):
         raise AccountError(
             f"{name!r} is not a user name: use letters, digits and . _ @ - (at most 64)"
         )
+
+
+def add_user(store: Store, name: str, password: str) -> bool:
+    """Create the account, or give it a new password (ending its sessions); True when
+    it is new."""
+    check_name(name)
     if len(password) < MIN_PASSWORD:
         raise AccountError(f"the password must have at least {MIN_PASSWORD} characters")
     return store.users.save(name, _HASHER.hash(password))
+
+
+def existing(store: Store, name: str) -> None:
+    """AccountError naming the known curators when there is no `name`."""
+    if store.users.password_hash(name) is None:
+        known = ", ".join(u.name for u in store.users.all()) or "none yet"
+        raise AccountError(f"there is no curator {name!r} (curators: {known})")
+
+
+def list_users(store: Store) -> list[Curator]:
+    return store.users.all()
+
+
+def remove_user(store: Store, name: str) -> None:
+    """Remove the account: every session of it ends, its decisions stay in the history."""
+    existing(store, name)
+    store.users.remove(name)
 
 
 def log_in(store: Store, name: str, password: str) -> int | None:

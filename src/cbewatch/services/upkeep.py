@@ -9,9 +9,17 @@ from pathlib import Path
 from typing import Any
 
 from ..config import Settings
+from ..errors import CbewatchError
+from ..locks import serving_pid
 from ..model.times import utc_now
 from ..rank import RankSummary, rank_new_items
-from ..store import Store
+from ..store import SCHEMA_VERSION, Store
+from ..store.jobs import backup_schema, copy_database
+
+
+class BackupError(CbewatchError):
+    """A backup or restore that would do harm: nothing to copy, a file in the way."""
+
 
 BACKUPS_KEPT = 7
 JOB_RUNS_KEPT = timedelta(days=30)
@@ -20,6 +28,47 @@ JOB_RUNS_KEPT = timedelta(days=30)
 def backup(store: Store, target: Path) -> None:
     """A consistent copy of the database in `target`, safe while others write."""
     store.jobs.backup_to(target)
+
+
+def backup_to_file(settings: Settings, target: Path, force: bool = False) -> None:
+    """`cbewatch backup`: a copy of the database in `target`; refused when there is no
+    database yet (nothing to back up) or when `target` exists (unless `force`)."""
+    if not settings.db_path.exists():
+        raise BackupError(f"there is no database at {settings.db_path} yet: nothing to back up")
+    if target.exists() and not force:
+        raise BackupError(f"{target} exists; give --force to overwrite it")
+    with Store(settings.db_path) as store:
+        store.jobs.backup_to(target)
+
+
+def restore_from_file(settings: Settings, backup_file: Path, force: bool = False) -> Path | None:
+    """`cbewatch restore`: the backup in place of the database, upgraded if older. The
+    database it replaces is kept beside it (returned); refused while `serve` runs, when
+    the file is no cbewatch database, and over a database with items unless `force`."""
+    pid = serving_pid(settings.data_dir)
+    if pid is not None:
+        raise BackupError(
+            f"cbewatch serve (pid {pid}) is running on {settings.data_dir}: stop it first"
+        )
+    version = backup_schema(backup_file)
+    if version > SCHEMA_VERSION:
+        raise BackupError(f"{backup_file} was written by a newer cbewatch (schema {version})")
+    target = settings.db_path
+    kept = None
+    if target.exists():
+        with Store(target) as store:
+            count = store.items.count()
+        if count and not force:
+            raise BackupError(
+                f"{target} holds {count} items; give --force to replace it (it is kept)"
+            )
+        stamp = utc_now().strftime("%Y%m%dT%H%M%S")
+        kept = target.with_name(f"{target.name}.before-restore-{stamp}")
+        copy_database(target, kept)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    copy_database(backup_file, target)
+    Store(target).close()  # upgraded to this cbewatch's schema now, not by the next command
+    return kept
 
 
 def nightly_backup(store: Store, folder: Path, now: datetime | None = None) -> str:

@@ -67,3 +67,37 @@ class Jobs:
         except sqlite3.Error as exc:
             return type(exc).__name__
         return None
+
+
+def backup_schema(path: Path) -> int:
+    """The schema version of a cbewatch database file (a backup), read without changing
+    it; StoreError when it is not one."""
+    try:
+        with closing(sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)) as db:
+            version = db.execute("PRAGMA user_version").fetchone()[0]
+            tables = {row[0] for row in db.execute("SELECT name FROM sqlite_schema")}
+    except sqlite3.Error as exc:
+        raise StoreError(f"{path} is not a cbewatch database ({exc})") from None
+    if not version or "items" not in tables:
+        raise StoreError(f"{path} is not a cbewatch database (no items table)")
+    return version
+
+
+def copy_database(source: Path, target: Path) -> None:
+    """A whole copy of the database `source` at `target` (SQLite's backup API, then a
+    rename: a crash never leaves half a database under `target`'s name)."""
+    partial = target.with_name(target.name + ".partial")
+    partial.unlink(missing_ok=True)
+    try:
+        uri = f"{source.resolve().as_uri()}?mode=ro"
+        with (
+            closing(sqlite3.connect(uri, uri=True)) as src,
+            closing(sqlite3.connect(partial)) as dst,
+        ):
+            src.backup(dst)
+    except sqlite3.Error as exc:
+        partial.unlink(missing_ok=True)
+        raise StoreError(f"{source} could not be copied ({exc})") from None
+    for stale in (target.with_name(target.name + "-wal"), target.with_name(target.name + "-shm")):
+        stale.unlink(missing_ok=True)  # the old database's journal must not replay on the new
+    partial.replace(target)

@@ -5,6 +5,7 @@ made before."""
 from __future__ import annotations
 
 from ..model.times import to_iso, utc_now
+from ..model.types import Curator
 from .connection import Connection
 from .sql import insert
 
@@ -29,6 +30,15 @@ class Users:
                 row = {"name": name, "password_hash": password_hash, "created": to_iso(utc_now())}
                 insert(db, "users", row)
         return known is None
+
+    def all(self) -> list[Curator]:
+        rows = self._db.execute("SELECT name, created FROM users ORDER BY name").fetchall()
+        return [Curator(name, created) for name, created in rows]
+
+    def remove(self, name: str) -> bool:
+        """Forget the account (a session of it names no user any more); True if it was."""
+        with self._connection.transaction() as db:
+            return db.execute("DELETE FROM users WHERE name = ?", [name]).rowcount > 0
 
     def password_hash(self, name: str) -> str | None:
         row = self._db.execute("SELECT password_hash FROM users WHERE name = ?", [name]).fetchone()
