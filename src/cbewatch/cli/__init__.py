@@ -26,6 +26,7 @@ from ..services.sources import FetchHooks, FetchSummary, SourceReport
 from ..store import Store
 from ..workers import preload_for_program
 from .issues import issue, send
+from .subscribers import subscribers
 
 err_console = Console(stderr=True)
 
@@ -63,6 +64,7 @@ def cli(ctx: click.Context, config_path: Path | None) -> None:
 
 cli.add_command(issue)
 cli.add_command(send)
+cli.add_command(subscribers)
 
 
 def _settings(ctx: click.Context) -> Settings:
