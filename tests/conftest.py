@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import signal
 import socket
@@ -23,6 +24,14 @@ from cbewatch.services.accounts import add_user
 from cbewatch.store import Store
 
 FIXTURES = Path(__file__).parent / "fixtures"
+ROOT = Path(__file__).parent.parent
+
+
+def child_env(**extra: str) -> dict[str, str]:
+    """The environment for a `python -m cbewatch` child: it imports cbewatch from the tree
+    these tests come from (a worktree sharing another checkout's venv, whose editable
+    install points elsewhere, included)."""
+    return {**os.environ, "PYTHONPATH": str(ROOT / "src"), **extra}
 
 
 @pytest.fixture
@@ -96,6 +105,7 @@ def start_serve(config: Path, *args: str, wait: bool = True) -> Served:
         ],
         stdout=subprocess.DEVNULL,
         stderr=log.open("w"),
+        env=child_env(),
     )
     served = Served(f"http://127.0.0.1:{port}", config, process, log)
     if wait:

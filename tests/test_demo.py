@@ -14,7 +14,7 @@ from cbewatch.cli import cli
 from cbewatch.config import load_config
 from cbewatch.demo import DEMO_ACCEPTS
 
-from .conftest import Served, csrf_from, free_port, wait_until_up
+from .conftest import Served, child_env, csrf_from, free_port, wait_until_up
 
 ROOT = Path(__file__).parent.parent
 FIELD_TOPICS = [
@@ -100,6 +100,7 @@ def test_demo_ends_serving_the_queue_on_its_items(tmp_path: Path) -> None:
     command = [sys.executable, "-m", "cbewatch", "--config", str(config), "demo"]
     demo = subprocess.Popen(
         [*command, "--web-port", str(port)],
+        env=child_env(),
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
         text=True,

@@ -9,7 +9,19 @@ from cbewatch.cli import cli
 
 ROOT = Path(__file__).parent.parent
 DOCS = "\n".join(p.read_text() for p in [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))])
-COMMANDS = sorted(cli.commands.items())
+
+
+def _commands(group: click.Group, prefix: str = "") -> list[tuple[str, click.Command]]:
+    """Every command, the subcommands of groups (`issue show`, `subscribers add`) too."""
+    found = []
+    for name, command in sorted(group.commands.items()):
+        found.append((prefix + name, command))
+        if isinstance(command, click.Group):
+            found += _commands(command, f"{prefix}{name} ")
+    return found
+
+
+COMMANDS = _commands(cli)
 
 
 def test_readme_quick_start_is_the_two_commands() -> None:

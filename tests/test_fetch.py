@@ -18,7 +18,7 @@ from click.testing import CliRunner, Result
 
 from cbewatch.cli import cli
 from cbewatch.demo.server import Route, SiteServer
-from tests.conftest import write_config
+from tests.conftest import child_env, write_config
 
 RSS = "application/rss+xml; charset=utf-8"
 
@@ -366,7 +366,7 @@ def test_a_crash_mid_fetch_keeps_finished_sources_whole(tmp_path: Path, site: Si
         sources_yaml(("fast", site.url("/fast.xml")), ("slow", site.url("/slow.xml"))),
         [site.host_port],
     )
-    env = {**os.environ, "PYTHONPATH": str(Path(__file__).parent.parent)}
+    env = child_env()
     proc = subprocess.Popen(
         [sys.executable, "-m", "cbewatch", "--config", str(config), "fetch"],
         env=env,
@@ -416,6 +416,7 @@ def test_the_commands_workers_fork_from_a_server_that_preloads_the_command(
     script = Path(sys.executable).parent / "cbewatch"  # what the operator runs
     proc = subprocess.Popen(
         [str(script), "--config", str(config), "fetch"],
+        env=child_env(),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
@@ -477,7 +478,7 @@ def test_progress_bar_on_a_terminal_only(tmp_path: Path, site: SiteServer) -> No
     site.add("/a.xml", Route(rss([post(site, "a")]), content_type=RSS))
     config = write_config(tmp_path, sources_yaml(("A", site.url("/a.xml"))), [site.host_port])
     leader, follower = pty.openpty()
-    env = {**os.environ, "PYTHONPATH": str(Path(__file__).parent.parent), "COLUMNS": "100"}
+    env = child_env(COLUMNS="100")
     proc = subprocess.run(
         [sys.executable, "-m", "cbewatch", "--config", str(config), "fetch"],
         env=env,
@@ -617,7 +618,7 @@ def test_two_fetches_at_once_store_each_article_once(tmp_path: Path, site: SiteS
     config = write_config(
         tmp_path, sources_yaml(*((n, site.url(f"/{n}.xml")) for n in "abcd")), [site.host_port]
     )
-    env = {**os.environ, "PYTHONPATH": str(Path(__file__).parent.parent)}
+    env = child_env()
     command = [sys.executable, "-m", "cbewatch", "--config", str(config), "fetch", "--all"]
     procs = [
         subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)

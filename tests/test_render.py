@@ -282,7 +282,10 @@ def test_archive_lists_issues_newest_first(renderer: Renderer) -> None:
     assert summary.startswith("This month three states widened credit for learning")
     assert summary.endswith("…") and len(summary.split()) == 30
     assert doc.xpath("//*[@id='subscribe']//p")[0].text.startswith("Subscribe")
-    assert not doc.xpath("//form | //script")
+    assert not doc.xpath("//script")
+    [form] = doc.xpath("//*[@id='subscribe']//form")  # posts to the live site, even from a copy
+    assert (form.get("method"), form.get("action")) == ("post", f"{BASE}subscribe")
+    assert [i.get("name") for i in form.xpath(".//input")] == ["email", "name", "website"]
 
 
 def test_two_issues_of_one_month_are_refused(renderer: Renderer) -> None:

@@ -11,6 +11,7 @@ plain sentence naming the culprit (a file and line, a URL, a source, a recipient
     ├── TriageError          a decision that cannot be taken (a duplicate, an unknown topic)
     ├── AccountError         a user name or password that cannot be used
     ├── IssueError           an issue that cannot be changed so (frozen, unknown, a bad edit)
+    ├── SubscriberError      an address that is not one, a list file that cannot be read
     ├── DeliveryError        an email that could not be sent: recipient, reason
     └── SourceError          one URL went wrong: url, reason
         ├── ParseError       a fetched body could not be read as its kind
@@ -103,6 +104,11 @@ class AccountError(CbewatchError):
 class IssueError(CbewatchError):
     """An issue that cannot be made or changed so: an unknown month or section, an edit
     to a frozen revision, an item already in another issue."""
+
+
+class SubscriberError(CbewatchError):
+    """An address that is not an email address, or a subscriber list file that cannot be
+    read; str() says which and why in one sentence."""
 
 
 class DeliveryError(CbewatchError):

@@ -30,6 +30,7 @@ from ..store import Store
 from ..workers import preload_for_program
 from .accounts import users
 from .issues import issue, send
+from .subscribers import subscribers
 
 err_console = Console(stderr=True)
 
@@ -68,6 +69,7 @@ def cli(ctx: click.Context, config_path: Path | None) -> None:
 cli.add_command(issue)
 cli.add_command(send)
 cli.add_command(users)
+cli.add_command(subscribers)
 
 
 def _settings(ctx: click.Context) -> Settings:

@@ -19,9 +19,10 @@ from starlette.staticfiles import StaticFiles
 
 from ..config import Settings
 from ..errors import StoreError
+from ..mail.links import mail_tokens
 from ..services import accounts, upkeep
 from ..store import StorePool
-from . import issues
+from . import issues, subscription
 from .auth import (
     LoginLimiter,
     Sessions,
@@ -36,6 +37,7 @@ from .auth import (
 from .pages import HERE, Operations, Web, call, render, web
 from .queue import decide, item_page, queue_page
 from .sources_page import poll_now, sources_page
+from .subscribers_page import change_subscribers, subscribers_page
 
 log = logging.getLogger("cbewatch.web")
 
@@ -124,6 +126,16 @@ ROUTES = [
     Route("/items/{item_id:int}", decide, methods=["POST"]),
     Route("/sources", sources_page, methods=["GET"]),
     Route("/sources", poll_now, methods=["POST"]),
+    Route("/subscribers", subscribers_page, methods=["GET"]),
+    Route("/subscribers", change_subscribers, methods=["POST"]),
+    # A subscriber's own pages (public; the URL shapes are in mail/links.py, which
+    # delivery puts in every email: keep the two in step).
+    Route("/subscribe", subscription.subscribe_page, methods=["GET"]),
+    Route("/subscribe", subscription.subscribe, methods=["POST"]),
+    Route("/subscribe/confirm", subscription.confirm_page, methods=["GET"]),
+    Route("/subscribe/confirm", subscription.confirm, methods=["POST"]),
+    Route("/unsubscribe/{token}", subscription.unsubscribe_page, methods=["GET"]),
+    Route("/unsubscribe/{token}", subscription.unsubscribe, methods=["POST"]),
     Route("/healthz", healthz),
     Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
 ]
@@ -135,7 +147,8 @@ def create_app(settings: Settings, operations: Operations) -> Starlette:
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         stores = StorePool(settings.db_path)
-        app.state.web = Web(settings, stores, operations, LoginLimiter())
+        tokens = mail_tokens(settings)
+        app.state.web = Web(settings, stores, operations, LoginLimiter(), tokens)
         try:
             yield
         finally:

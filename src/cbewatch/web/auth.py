@@ -13,6 +13,7 @@ import hmac
 import ipaddress
 import re
 import secrets
+import threading
 import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Hashable
@@ -31,6 +32,10 @@ SESSION_DAYS = 14
 PUBLIC_PATHS = ("/login", "/healthz", "/static/")
 # The newsletter's public archive: its index, each published issue's page, the feed.
 PUBLIC_ARCHIVE = re.compile(r"^/(|feed\.xml|issues/\d{4}-\d{2}/)$")
+# A subscriber's own pages: the form, the confirmation link, the unsubscribe link (its
+# token is one path segment of itsdangerous' URL-safe characters). Anchored whole, so
+# the curators' /subscribers stays private.
+PUBLIC_MAIL = re.compile(r"^/(subscribe|subscribe/confirm|unsubscribe/[A-Za-z0-9_.\-]+)$")
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'; "
     "object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
@@ -116,7 +121,7 @@ async def checked_form(request: Request) -> FormData:
 
 
 def is_public(path: str) -> bool:
-    if PUBLIC_ARCHIVE.match(path):
+    if PUBLIC_ARCHIVE.fullmatch(path) or PUBLIC_MAIL.fullmatch(path):
         return True
     return any(path == p or (p.endswith("/") and path.startswith(p)) for p in PUBLIC_PATHS)
 
@@ -299,3 +304,59 @@ class LoginLimiter:
             for key in self._keys(address, user):
                 self._failures.discard(key, attempt)
         self._known.add((address_key(address), name_key(user)), self._clock(), keep=1)
+
+
+class SubscribeLimiter:
+    """The public subscribe form's limits, which stand in for a CSRF token (the form is
+    also on static copies of the archive):
+
+    - requests per client address (`per_address` in `window` seconds; an IPv6 client by
+      its /64, as the login limits);
+    - requests from everyone together (`overall` in `window`): a ceiling on what many
+      addresses can make the mail server send;
+    - emails per recipient (`per_recipient` in `recipient_window`): however many
+      addresses ask, one mailbox gets at most that many confirmation emails a day.
+
+    Memory is bounded as the login limits' (`RecentTimes`). Safe to use from the event
+    loop and from worker threads at once (the per-recipient check runs in the service).
+    """
+
+    def __init__(
+        self,
+        per_address: int = 5,
+        overall: int = 200,
+        window: float = 3600.0,
+        per_recipient: int = 3,
+        recipient_window: float = 86400.0,
+        max_keys: int = 10_000,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._clock = clock
+        self._per_address = per_address
+        self._overall = overall
+        self._per_recipient = per_recipient
+        self._requests = RecentTimes(window, max_keys)
+        self._recipients = RecentTimes(recipient_window, max_keys)
+        self._lock = threading.Lock()
+
+    def allow(self, address: str) -> bool:
+        """Count one request from `address`; False (and not counted) over a limit."""
+        now = self._clock()
+        key = ("address", address_key(address))
+        with self._lock:
+            if self._requests.count(key, now) >= self._per_address:
+                return False
+            if self._requests.count("all", now) >= self._overall:
+                return False
+            self._requests.add(key, now, keep=self._per_address)
+            self._requests.add("all", now, keep=self._overall)
+        return True
+
+    def may_mail(self, recipient: str) -> bool:
+        """Count one email to `recipient`; False (and not counted) over its limit."""
+        now = self._clock()
+        with self._lock:
+            if self._recipients.count(recipient, now) >= self._per_recipient:
+                return False
+            self._recipients.add(recipient, now, keep=self._per_recipient)
+        return True

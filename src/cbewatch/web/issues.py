@@ -7,6 +7,9 @@ The rules are `services.issues`'; this module parses and renders.
 
 from __future__ import annotations
 
+import re
+from urllib.parse import urlsplit
+
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
@@ -21,8 +24,9 @@ from .pages import call, form_version, is_htmx, render, web
 # no script: this policy allows the one and forbids the other.
 NEWSLETTER_CSP = (
     "default-src 'none'; style-src 'unsafe-inline'; img-src https: http: data:; "
-    "base-uri 'none'; form-action 'self'; frame-ancestors {ancestors}"
+    "base-uri 'none'; form-action {forms}; frame-ancestors {ancestors}"
 )
+_ORIGIN = re.compile(r"https?://[A-Za-z0-9.\-]+(:\d+)?")
 
 
 def _month(request: Request) -> str:
@@ -135,8 +139,11 @@ async def check_links(request: Request) -> Response:
 
 
 async def archive(request: Request) -> Response:
-    html = await call(request, publishing.archive_page, web(request).settings)
-    return _newsletter_page(html)
+    settings = web(request).settings
+    html = await call(request, publishing.archive_page, settings)
+    # Its subscribe form posts to base_url, which may name this site by another origin
+    # (a proxy's public name) than the one the page was asked by.
+    return _newsletter_page(html, forms=_self_and(settings.newsletter.base_url))
 
 
 async def issue_page(request: Request) -> Response:
@@ -152,9 +159,17 @@ async def feed(request: Request) -> Response:
     return Response(xml, media_type="application/atom+xml; charset=utf-8")
 
 
-def _newsletter_page(html: str, ancestors: str = "'none'") -> Response:
+def _self_and(url: str) -> str:
+    """'self' and the URL's origin, when it is one a CSP can hold as it is."""
+    parts = urlsplit(url)
+    origin = f"{parts.scheme}://{parts.netloc}"
+    return f"'self' {origin}" if _ORIGIN.fullmatch(origin) else "'self'"
+
+
+def _newsletter_page(html: str, ancestors: str = "'none'", forms: str = "'self'") -> Response:
     response = HTMLResponse(html)
-    response.headers["Content-Security-Policy"] = NEWSLETTER_CSP.format(ancestors=ancestors)
+    csp = NEWSLETTER_CSP.format(ancestors=ancestors, forms=forms)
+    response.headers["Content-Security-Policy"] = csp
     if ancestors == "'self'":
         response.headers["X-Frame-Options"] = "SAMEORIGIN"
     return response

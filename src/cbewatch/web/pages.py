@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Concatenate, ParamSpec, Protocol, TypeVar
 
@@ -17,8 +17,9 @@ from starlette.responses import Response
 from starlette.templating import Jinja2Templates
 
 from ..config import Settings
+from ..mail.tokens import Tokens
 from ..store import Store, StorePool
-from .auth import LoginLimiter, csrf_token, current_user
+from .auth import LoginLimiter, SubscribeLimiter, csrf_token, current_user
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -52,6 +53,8 @@ class Web:
     stores: StorePool
     operations: Operations
     limiter: LoginLimiter
+    tokens: Tokens  # signs and reads the links in emails (confirm, unsubscribe)
+    subscribe_limits: SubscribeLimiter = field(default_factory=SubscribeLimiter)
 
 
 def web(request: Request) -> Web:
