@@ -15,8 +15,11 @@ $(STAMP): $(BIN)/python pyproject.toml
 	$(BIN)/pip install -q -e '.[test]'
 	touch $(STAMP)
 
+# The demo queue's port: `make demo PORT=8001` when 8000 is taken.
+PORT ?= 8000
+
 demo: $(STAMP)
-	$(BIN)/cbewatch demo
+	$(BIN)/cbewatch demo --web-port $(PORT)
 
 test: $(STAMP) /usr/bin/chromium
 	$(BIN)/ruff check src tests bench

@@ -3,7 +3,11 @@ the culprit (with the closest name), backups that cannot hurt, restore, and acco
 
 from __future__ import annotations
 
+import socket
 import sqlite3
+import subprocess
+import sys
+import time
 from contextlib import closing
 from datetime import UTC, datetime
 from pathlib import Path
@@ -13,10 +17,12 @@ from click.testing import CliRunner
 
 from cbewatch.cli import cli
 from cbewatch.config import load_config
+from cbewatch.demo.server import Route, SiteServer
 from cbewatch.model.types import Entry
 from cbewatch.store import Store
 
-from .conftest import serve_config, start_serve, write_config
+from .conftest import child_env, serve_config, start_serve, write_config
+from .test_fetch import RSS, rss
 
 SOURCES = "sources:\n  - name: Alder Institute\n    url: https://alder.example.org/feed\n"
 
@@ -127,3 +133,59 @@ def test_curator_accounts_from_a_shell(config: Path, tmp_path: Path) -> None:
     broken.write_text("sources: [\n")
     code, output = run(broken, "users", "add", "dan", "--password-stdin", stdin="not asked\n")
     assert code == 2 and "not valid YAML" in output  # the config fails first
+
+
+def test_rank_with_nothing_to_rank_returns_at_once(config: Path) -> None:
+    """Nothing new to rank: no classifier is trained (scikit-learn is not even loaded)."""
+    with Store(load_config(config).db_path) as store:
+        store.decisions.set(1, {"status": "rejected"}, "ann")  # no `new` item left
+    script = (
+        "import sys\nfrom click.testing import CliRunner\nfrom cbewatch.cli import cli\n"
+        f"result = CliRunner().invoke(cli, ['--config', {str(config)!r}, 'rank'])\n"
+        "print(result.output.strip())\nprint('sklearn' in sys.modules)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, env=child_env(), check=True
+    )
+    line, loaded = done.stdout.strip().splitlines()
+    assert line.startswith("ranked 0 new items") and loaded == "False"
+
+
+def test_a_busy_port_is_named_before_any_long_work(tmp_path: Path) -> None:
+    config = serve_config(tmp_path)
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        for command, option in (
+            (["demo", "--web-port"], "--web-port"),
+            (["serve", "--port"], "--port"),
+        ):
+            done = subprocess.run(
+                [sys.executable, "-m", "cbewatch", "--config", str(config), *command, str(port)],
+                capture_output=True, text=True, env=child_env(), timeout=60,
+            )  # fmt: skip
+            assert done.returncode == 1, done.stderr
+            assert f"port {port} on 127.0.0.1 is in use" in done.stderr and option in done.stderr
+            assert "polled" not in done.stdout  # the demo said so before fetching anything
+
+
+def test_serve_logs_a_line_per_job_not_per_request(tmp_path: Path, site: SiteServer) -> None:
+    feed = rss([(site.url(f"/p/{n}"), f"Post {n}", "<p>On mastery.</p>") for n in range(5)])
+    site.add("/feed.xml", Route(feed, content_type=RSS))
+    for n in range(5):
+        site.add(f"/p/{n}", Route("<html><body><article><p>Mastery.</p></article></body></html>"))
+    config = serve_config(
+        tmp_path, f"sources:\n  - name: Local\n    url: {site.url('/feed.xml')}\n", [site.host_port]
+    )
+    app = start_serve(config)  # the scheduler polls at once
+    try:
+        deadline = time.monotonic() + 30
+        while "poll: polled 1 source" not in app.log.read_text() and time.monotonic() < deadline:
+            time.sleep(0.2)
+    finally:
+        app.stop()
+    log = app.log.read_text()
+    assert "poll: polled 1 source: 5 new items" in log, log
+    assert "HTTP Request" not in log and "/p/3" not in log  # six requests, no line each
+    assert log.count("poll: ") == 1

@@ -10,8 +10,10 @@ process exits 0 within seconds.
 
 from __future__ import annotations
 
+import errno
 import logging
 import signal
+import socket
 import sys
 import threading
 import time
@@ -22,6 +24,7 @@ import uvicorn
 from apscheduler.schedulers.background import BackgroundScheduler
 
 from .config import Settings
+from .errors import CbewatchError
 from .locks import serve_lock
 from .services import sources as source_service
 from .services import upkeep
@@ -38,16 +41,39 @@ STOP_WAIT = 6.0  # seconds a running poll gets to reach a safe point on shutdown
 JOB_DEFAULTS = {"max_instances": 1, "coalesce": True, "misfire_grace_time": 600}
 
 
-def configure_logging() -> None:
-    """One line per event on stderr, with a timestamp: journald keeps it as is."""
+LOG_LEVELS = ("debug", "info", "warning", "error")
+# Libraries that log a line per request or per step: their lines come only at "debug".
+CHATTY = ("httpx", "httpcore", "apscheduler", "uvicorn.access", "multipart", "asyncio")
+
+
+def configure_logging(level: str = "info") -> None:
+    """One line per job run and per error on stderr, with a timestamp: journald keeps it
+    as is. Per-request lines of the libraries only when `level` is "debug"."""
+    chosen = getattr(logging, level.upper())
     logging.basicConfig(
         stream=sys.stderr,
-        level=logging.INFO,
+        level=chosen,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         datefmt="%Y-%m-%dT%H:%M:%S%z",
         force=True,
     )
-    logging.getLogger("apscheduler").setLevel(logging.WARNING)  # our jobs log their own line
+    for name in CHATTY:
+        logging.getLogger(name).setLevel(chosen if chosen <= logging.DEBUG else logging.WARNING)
+
+
+def check_port(host: str, port: int, option: str = "--port") -> None:
+    """CbewatchError, before any long work, when `host:port` cannot be listened on."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn does
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            reason = "is in use" if exc.errno == errno.EADDRINUSE else f"cannot be used ({exc})"
+            raise CbewatchError(
+                f"port {port} on {host} {reason}: choose another with {option}, "
+                f"e.g. {option} {port + 1}"
+            ) from None
 
 
 class Daemon:
@@ -180,11 +206,13 @@ def serve(
     port: int,
     scheduler: bool = True,
     forwarded_allow_ips: str = "",
+    log_level: str = "info",
 ) -> None:
     """Run the web app and the scheduler until SIGTERM or Ctrl+C. `forwarded_allow_ips`
     (comma-separated) are the proxies whose X-Forwarded-For and X-Forwarded-Proto are
     believed; by default nobody's, so a client cannot choose its own address."""
-    configure_logging()
+    check_port(host, port)
+    configure_logging(log_level)
     with serve_lock(settings.data_dir):
         with Store(settings.db_path) as store:  # migrate before anything else opens it
             source_service.sync_sources(store, settings)

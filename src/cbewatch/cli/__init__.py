@@ -285,8 +285,12 @@ def demo(ctx: click.Context, port: int, web_port: int, no_serve: bool) -> None:
     the curators' queue on the demo data.
 
     The demo uses your config's topics and keeps its own data under data_dir/demo/."""
+    from ..daemon import check_port
     from ..daemon import serve as serve_app
     from ..demo import run_demo
+
+    if not no_serve:  # say so now, not after the whole fetch
+        check_port("127.0.0.1", web_port, "--web-port (make demo PORT=…)")
 
     def serve_demo(settings: Settings) -> None:
         serve_app(settings, "127.0.0.1", web_port)
@@ -306,6 +310,13 @@ def demo(ctx: click.Context, port: int, web_port: int, no_serve: bool) -> None:
 @click.option("--port", type=int, default=8000, show_default=True, help="Port to listen on.")
 @click.option("--no-scheduler", is_flag=True, help="Serve the web app only; no scheduled jobs.")
 @click.option(
+    "--log-level",
+    type=click.Choice(["debug", "info", "warning", "error"]),
+    default="info",
+    show_default=True,
+    help="How much to log: info is a line per job run and per error; debug adds requests.",
+)
+@click.option(
     "--forwarded-allow-ips",
     default="",
     metavar="IPS",
@@ -314,7 +325,12 @@ def demo(ctx: click.Context, port: int, web_port: int, no_serve: bool) -> None:
 )
 @click.pass_context
 def serve(
-    ctx: click.Context, host: str, port: int, no_scheduler: bool, forwarded_allow_ips: str
+    ctx: click.Context,
+    host: str,
+    port: int,
+    no_scheduler: bool,
+    log_level: str,
+    forwarded_allow_ips: str,
 ) -> None:
     """The web app and the scheduler (polls, nightly backup, pruning) in one process."""
     from ..daemon import serve as serve_app
@@ -325,6 +341,7 @@ def serve(
         port,
         scheduler=not no_scheduler,
         forwarded_allow_ips=forwarded_allow_ips,
+        log_level=log_level,
     )
 
 

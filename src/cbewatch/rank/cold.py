@@ -11,6 +11,7 @@ import math
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 
@@ -25,7 +26,7 @@ from ..lexicon import (
     stems,
     variants,
 )
-from .examples import ELSEWHERE, field_examples, heading_words
+from .examples import ELSEWHERE, FieldExamples, examples_signature, field_examples, heading_words
 from .tuning import DEFAULT_TUNING, Tuning
 from .values import Ranking, RankInput
 
@@ -160,8 +161,13 @@ class ColdStart:
             for k, p in self.phrases.items()
         }
         self.families = tuple(sorted({p.family for p in self.phrases.values()}))
-        self.examples = field_examples(tuning=tuning)
         self.signature = self._signature()
+
+    @cached_property
+    def examples(self) -> FieldExamples:
+        """The examples' classifier, trained on first use only (seconds): a command with
+        nothing to rank never pays for it."""
+        return field_examples(tuning=self.tuning)
 
     def _signature(self) -> str:
         """The cold-start evidence is the learned models' features: a model trained on
@@ -172,7 +178,7 @@ class ColdStart:
             for k, p in self.phrases.items()
         )
         settings = sorted(dataclasses.asdict(self.tuning).items())
-        signed = (self.topic_names, table, self.examples.signature, settings)
+        signed = (self.topic_names, table, examples_signature(), settings)
         return hashlib.sha256(repr(signed).encode()).hexdigest()
 
     def _add(self, phrase: str, concept: Concept, owner: tuple[str, ...]) -> None:

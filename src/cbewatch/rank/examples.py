@@ -30,7 +30,7 @@ class FieldExamples:
         from sklearn.linear_model import LogisticRegression
 
         rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
-        self.signature = hashlib.sha256(path.read_bytes()).hexdigest()
+        self.signature = examples_signature(path)
         texts = [heading_words(stems(r["title"]), stems(r["summary"]), summary_words)
                  for r in rows]  # fmt: skip
         self.words = WordWeights(texts, min_df=min_df)
@@ -52,6 +52,12 @@ def heading_words(title: list[str], summary: list[str], summary_words: int) -> l
     """What the field examples are compared on: a title's stems twice, then its summary's
     first words (the examples are headlines with a one-or-two-sentence summary)."""
     return [*title, *title, *summary[:summary_words]]
+
+
+@cache
+def examples_signature(path: Path = EXAMPLES_FILE) -> str:
+    """A digest of the examples file: what the classifier is trained on."""
+    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def field_examples(path: Path = EXAMPLES_FILE, tuning: Tuning = DEFAULT_TUNING) -> FieldExamples:

@@ -41,12 +41,16 @@ class RankSummary:
 def rank_new_items(
     settings: Settings, store: Store, retrain: bool = False, tuning: Tuning = DEFAULT_TUNING
 ) -> RankSummary:
-    """Rescore every `new` item; retrain first when the decisions changed (or asked)."""
+    """Rescore every `new` item; retrain first when the decisions changed (or asked).
+    With no new item and no retrain asked, there is nothing to do: it returns at once
+    (a model gone stale is retrained when there is something to rank)."""
     started = time.perf_counter()
-    cold = ColdStart(settings.topics, tuning)
-    decisions = [_decision(row) for row in store.items.decided(tuning.text_chars)]
-    model, trained = current_model(model_path(settings), decisions, cold, retrain)
     items = [_rank_input(row) for row in store.items.rank_inputs("new", tuning.text_chars)]
+    decisions = [_decision(row) for row in store.items.decided(tuning.text_chars)]
+    if not items and not retrain:
+        return RankSummary(0, len(decisions), False, False, time.perf_counter() - started)
+    cold = ColdStart(settings.topics, tuning)
+    model, trained = current_model(model_path(settings), decisions, cold, retrain)
     rankings = rank_with(items, cold, model)
     store.items.save_rankings((r.id, r.score, r.suggested_topic, r.why) for r in rankings)
     return RankSummary(
