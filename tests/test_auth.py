@@ -25,13 +25,14 @@ def test_one_address_can_never_lock_a_user_out_elsewhere() -> None:
     assert not limiter.blocked("198.51.100.7", "alice")
 
 
-def test_many_addresses_reach_the_per_user_ceiling_but_not_a_known_address() -> None:
+def test_many_addresses_reach_the_per_user_ceiling_but_never_a_known_browser() -> None:
     limiter = LoginLimiter(per_pair=2, per_address=10, per_user=6)
-    limiter.succeeded("198.51.100.7", "alice")  # where alice logged in last week
     for n in range(3):
         assert fail_until_blocked(limiter, f"203.0.113.{n}", "alice") == 2
-    assert limiter.blocked("192.0.2.1", "alice")  # a new address: the ceiling holds
-    assert not limiter.blocked("198.51.100.7", "alice")
+    assert limiter.blocked("192.0.2.1", "alice")  # a new browser, a new address: the ceiling
+    assert not limiter.blocked("192.0.2.1", "alice", known=True)  # alice's own browser
+    assert not limiter.blocked("198.51.100.7", "alice", known=True)  # from anywhere
+    assert limiter.blocked("203.0.113.0", "alice", known=True)  # that address's own limit
     assert not limiter.blocked("192.0.2.1", "bob")
 
 
@@ -94,15 +95,32 @@ def test_the_failure_table_stays_bounded_however_many_names_and_addresses() -> N
     assert limiter.tracked() == 3000
 
 
-def test_a_full_table_forgets_the_longest_idle_lockout_first() -> None:
-    limiter = LoginLimiter(max_keys=300)
-    for _ in range(5):
-        limiter.failed("203.0.113.9", "ann")
-    assert limiter.blocked("203.0.113.9", "ann")
-    spray(limiter, 99)  # 297 more keys: ann's three still fit
-    assert limiter.blocked("203.0.113.9", "ann")
-    spray(limiter, 2, start=1000)  # now they are the longest idle
-    assert not limiter.blocked("203.0.113.9", "ann")
+def test_a_flood_of_fresh_keys_never_wipes_an_active_block() -> None:
+    """The eviction attack: ann's per-user ceiling (reached from 20 addresses) and the
+    attacker's own block hold while 3,500 failures under fresh names from fresh
+    addresses overflow the table, and go only when the window has passed."""
+    now = [1000.0]
+    limiter = LoginLimiter(max_keys=10_000, clock=lambda: now[0])
+    for n in range(20):
+        fail_until_blocked(limiter, f"198.51.100.{n}", "ann")
+    fail_until_blocked(limiter, "203.0.113.66", "mallory")
+    assert limiter.blocked("192.0.2.1", "ann") and limiter.blocked("203.0.113.66", "mallory")
+    for n in range(3500):  # 10,500 new keys: more than the table holds
+        now[0] += 0.1
+        limiter.failed(f"10.{n >> 16 & 255}.{n >> 8 & 255}.{n & 255}", f"user{n}")
+    assert limiter.tracked() <= 10_000
+    assert limiter.blocked("192.0.2.1", "ann") and limiter.blocked("203.0.113.66", "mallory")
+    now[0] += 900
+    limiter.failed("10.9.9.9", "someone")  # time moves on: expired blocks go
+    assert not limiter.blocked("192.0.2.1", "ann")
+
+
+def test_a_table_full_of_blocks_lets_only_known_browsers_in() -> None:
+    limiter = LoginLimiter(per_pair=1, per_address=1, per_user=1, max_keys=30)
+    for n in range(10):
+        limiter.failed(f"10.0.0.{n}", f"user{n}")  # 30 keys, each at its limit
+    assert limiter.attempt("192.0.2.1", "ann") is None  # cannot be counted: refused
+    assert limiter.attempt("192.0.2.1", "ann", known=True) is not None
 
 
 def test_expired_failures_are_dropped_as_new_ones_come_in() -> None:

@@ -4,6 +4,7 @@ the request, call the service layer off the event loop (`pages.call`), and rende
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -33,6 +34,7 @@ from .auth import (
     local_path,
     log_in,
     log_out,
+    name_key,
 )
 from .pages import HERE, Operations, Web, call, render, web
 from .queue import decide, item_page, queue_page
@@ -40,6 +42,9 @@ from .sources_page import poll_now, sources_page
 from .subscribers_page import change_subscribers, subscribers_page
 
 log = logging.getLogger("cbewatch.web")
+# argon2id checks at once: each takes 64 MiB (argon2-cffi's RFC 9106 "low memory" profile:
+# t=3, m=64 MiB, p=4) for ~50 ms; more logins at that moment are asked to retry.
+PASSWORD_CHECKS = 2
 
 
 async def login_page(request: Request) -> Response:
@@ -55,19 +60,30 @@ async def login(request: Request) -> Response:
     target = local_path(str(form.get("next", "")))
     state = web(request)
     address = request.client.host if request.client else "?"
-    attempt = state.limiter.attempt(address, user)  # counted as failed until it succeeds
+    known = state.sessions.known_user(request) == name_key(user)
+    attempt = state.limiter.attempt(address, user, known)  # a failure until it succeeds
     if attempt is None:
         log.warning("login refused (rate limit): user %r from %s", user[:64], address)
         message = "Too many failed logins. Wait fifteen minutes and try again."
         return render(request, "login.html", 429, next=target, error=message)
-    generation = await call(request, accounts.log_in, user, password)
+    if state.password_checks.locked():
+        # Each check takes 64 MiB for a while: a few at once, the rest asked to come back.
+        state.limiter.withdraw(address, user, attempt, known)
+        message = "Many logins at once: try again in a moment."
+        response = render(request, "login.html", 429, next=target, error=message)
+        response.headers["Retry-After"] = "2"
+        return response
+    async with state.password_checks:
+        generation = await call(request, accounts.log_in, user, password)
     if generation is None:
         log.warning("login failed: user %r from %s", user[:64], address)
         message = "That user name and password do not match."
         return render(request, "login.html", 401, next=target, error=message)
-    state.limiter.succeeded(address, user, attempt)
+    state.limiter.succeeded(address, user, attempt, known)
     log_in(request, user, generation)
-    return RedirectResponse(target, 303)
+    response = RedirectResponse(target, 303)
+    state.sessions.mark_known(request, response, user)
+    return response
 
 
 async def logout_page(request: Request) -> Response:
@@ -148,7 +164,15 @@ def create_app(settings: Settings, operations: Operations) -> Starlette:
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         stores = StorePool(settings.db_path)
         tokens = mail_tokens(settings)
-        app.state.web = Web(settings, stores, operations, LoginLimiter(), tokens)
+        app.state.web = Web(
+            settings,
+            stores,
+            operations,
+            LoginLimiter(),
+            tokens,
+            sessions=sessions,
+            password_checks=asyncio.Semaphore(PASSWORD_CHECKS),
+        )
         try:
             yield
         finally:

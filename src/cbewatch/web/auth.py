@@ -58,11 +58,38 @@ def load_secret(data_dir: Path) -> str:
     return path.read_text().strip()
 
 
+KNOWN_COOKIE = "cbewatch_known"
+KNOWN_DAYS = 180
+
+
 class Sessions:
-    """Reads and writes the signed session cookie."""
+    """Reads and writes the signed session cookie, and the "this browser has logged in
+    as NAME before" cookie the login limits trust (signed with the same secret, which
+    lives in data_dir: it holds across restarts)."""
 
     def __init__(self, secret: str) -> None:
         self._signer = URLSafeTimedSerializer(secret, salt="cbewatch-session")
+        self._known = URLSafeTimedSerializer(secret, salt="cbewatch-known-browser")
+
+    def known_user(self, request: Request) -> str | None:
+        """The user name this browser logged in as before (its signed cookie), or None."""
+        raw = request.cookies.get(KNOWN_COOKIE)
+        if not raw:
+            return None
+        try:
+            return str(self._known.loads(raw, max_age=KNOWN_DAYS * 86400))
+        except BadSignature:
+            return None
+
+    def mark_known(self, request: Request, response: Response, user: str) -> None:
+        response.set_cookie(
+            KNOWN_COOKIE,
+            self._known.dumps(name_key(user)),
+            max_age=KNOWN_DAYS * 86400,
+            httponly=True,
+            samesite="lax",
+            secure=request.url.scheme == "https",
+        )
 
     def load(self, request: Request) -> dict[str, Any]:
         raw = request.cookies.get(COOKIE)
@@ -185,15 +212,18 @@ def name_key(user: str) -> str:
 
 
 class RecentTimes:
-    """Moments per key within the last `window` seconds: at most `max_keys` keys, and
-    per key only the newest `keep` moments. Keys are kept in the order they were last
-    added to, so expired ones are dropped from the front as new moments come in, and
-    when the table is full the least recently added key is forgotten first."""
+    """Moments per key within the last `window` seconds, per key only the newest `keep`
+    (its limit). Keys are kept in the order they were last added to, so expired ones go
+    from the front as new moments come in. Past `max_keys` keys, the least recently
+    added key below its limit is forgotten first; a key AT its limit (an active block)
+    is forgotten only when it expires: a flood of fresh keys cannot wipe a block. When
+    every key is an active block, a new key is not taken (`add` returns False)."""
 
     def __init__(self, window: float, max_keys: int) -> None:
         self.window = window
         self.max_keys = max_keys
         self._times: OrderedDict[Hashable, list[float]] = OrderedDict()
+        self._keep: dict[Hashable, int] = {}
 
     def __len__(self) -> int:
         return len(self._times)
@@ -203,15 +233,20 @@ class RecentTimes:
         cutoff = now - self.window
         return sum(moment > cutoff for moment in self._times.get(key, ()))
 
-    def add(self, key: Hashable, now: float, keep: int) -> None:
+    def add(self, key: Hashable, now: float, keep: int) -> bool:
+        """Count a moment of `key`; False when the table is full of active blocks."""
+        self._prune(now)
         times = self._times.get(key)
         if times is None:
+            if len(self._times) >= self.max_keys and not self._make_room(now):
+                return False
             times = self._times[key] = []
+            self._keep[key] = keep
         else:
             self._times.move_to_end(key)
         times.append(now)
         del times[:-keep]  # the newest `keep` decide whether a limit of `keep` is reached
-        self._prune(now)
+        return True
 
     def discard(self, key: Hashable, moment: float) -> None:
         """Take back one moment of `key`, if it is still there."""
@@ -219,15 +254,32 @@ class RecentTimes:
         if times and moment in times:
             times.remove(moment)
             if not times:
-                del self._times[key]
+                self._forget(key)
 
     def _prune(self, now: float) -> None:
+        """Drop expired keys from the front (the least recently added)."""
         cutoff = now - self.window
         while self._times:
-            oldest = next(iter(self._times.values()))
-            if oldest[-1] > cutoff and len(self._times) <= self.max_keys:
+            key, times = next(iter(self._times.items()))
+            if times[-1] > cutoff:
                 break
-            self._times.popitem(last=False)
+            self._forget(key)
+
+    def _make_room(self, now: float) -> bool:
+        """Forget the least recently added key below its limit; False if there is none.
+        Active blocks passed over move to the back, so each is looked at once a round."""
+        cutoff = now - self.window
+        for _ in range(len(self._times)):
+            key, times = next(iter(self._times.items()))
+            if sum(m > cutoff for m in times) < self._keep[key]:
+                self._forget(key)
+                return True
+            self._times.move_to_end(key)
+        return False
+
+    def _forget(self, key: Hashable) -> None:
+        del self._times[key]
+        del self._keep[key]
 
 
 class LoginLimiter:
@@ -235,19 +287,16 @@ class LoginLimiter:
 
     - per client address and user name (`per_pair`): guessing one account from one place;
     - per client address (`per_address`, higher: curators may share an office or a proxy);
-    - per user name from every address (`per_user`): only a ceiling against guessing
-      spread over many addresses. One address stops at `per_pair` failures for a name, so
-      it takes `per_user / per_pair` addresses to reach it, and an address the user has
-      logged in from within `known_for` seconds is exempt from it.
+    - per user name from every address (`per_user`): a ceiling against guessing spread
+      over many addresses, which a browser the user has logged in with before (its
+      signed cookie, see `Sessions.known_user`) is exempt from.
 
-    So one stranger's failures lock out the stranger's address, not the curator logging
-    in from elsewhere. A stranger with `per_user / per_pair` addresses (20; an IPv6 /56
-    holds 256 /64s) can still reach the per-user ceiling and lock the curator out of
-    addresses not yet known: known ones live in memory, so a restart forgets them. An
-    attempt counts as a failure from the moment it starts (see `attempt`); a success
-    takes back only its own, so guessing stays slow.
-    Memory is bounded: at most `max_keys` counts and `max_keys` known addresses, each
-    a few hundred bytes (see `RecentTimes`).
+    So a stranger's failures lock out the stranger's addresses, never the curator in a
+    browser they have used before, whatever the stranger's addresses, and across
+    restarts (the cookie holds). An attempt counts as a failure from the moment it starts
+    (see `attempt`); a success takes back only its own, so guessing stays slow. Memory is
+    bounded by `max_keys`, and a flood of fresh keys cannot wipe an active block (see
+    `RecentTimes`); when the table is all active blocks, only known browsers get in.
     """
 
     def __init__(
@@ -256,54 +305,59 @@ class LoginLimiter:
         per_address: int = 20,
         per_user: int = 100,
         window: float = 900.0,
-        known_for: float = 30 * 86400.0,
-        max_keys: int = 10_000,
+        max_keys: int = 100_000,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._clock = clock  # tests pass their own, to move time without sleeping
         self._limits = {"pair": per_pair, "address": per_address, "user": per_user}
         self._failures = RecentTimes(window, max_keys)
-        self._known = RecentTimes(known_for, max_keys)  # (address, user) of past successes
 
     def tracked(self) -> int:
-        """How many keys the limiter holds (failure counts and known addresses)."""
-        return len(self._failures) + len(self._known)
+        """How many keys the limiter holds."""
+        return len(self._failures)
 
-    def _keys(self, address: str, user: str) -> list[tuple[str, ...]]:
+    def _keys(self, address: str, user: str, known: bool) -> list[tuple[str, ...]]:
         address, user = address_key(address), name_key(user)
-        return [("pair", address, user), ("address", address), ("user", user)]
+        keys = [("pair", address, user), ("address", address)]
+        return keys if known else [*keys, ("user", user)]
 
-    def blocked(self, address: str, user: str) -> bool:
+    def blocked(self, address: str, user: str, known: bool = False) -> bool:
+        """Whether a login now would be refused; `known`: from a browser that has logged
+        in as `user` before."""
         now = self._clock()
-        exempt = self._known.count((address_key(address), name_key(user)), now) > 0
         return any(
             self._failures.count(key, now) >= self._limits[key[0]]
-            for key in self._keys(address, user)
-            if not (key[0] == "user" and exempt)
+            for key in self._keys(address, user, known)
         )
 
-    def failed(self, address: str, user: str) -> float:
-        """Count a failure; returns its moment."""
+    def failed(self, address: str, user: str, known: bool = False) -> float | None:
+        """Count a failure; returns its moment, or None when it could not be counted
+        (the table is all active blocks)."""
         now = self._clock()
-        for key in self._keys(address, user):
+        counted = [
             self._failures.add(key, now, keep=self._limits[key[0]])
-        return now
+            for key in self._keys(address, user, known)
+        ]
+        return now if all(counted) else None
 
-    def attempt(self, address: str, user: str) -> float | None:
+    def attempt(self, address: str, user: str, known: bool = False) -> float | None:
         """Start a login: None when the limits refuse it, else the moment it began. It
         counts as a failure at once, before the slow password check: guesses sent all
-        together must not all pass `blocked` while the first ones are still checked."""
-        if self.blocked(address, user):
+        together must not all pass `blocked` while the first ones are still checked.
+        An attempt that cannot be counted is refused, unless from a known browser."""
+        if self.blocked(address, user, known):
             return None
-        return self.failed(address, user)
+        moment = self.failed(address, user, known)
+        return self._clock() if moment is None and known else moment
 
-    def succeeded(self, address: str, user: str, attempt: float | None = None) -> None:
-        """A login succeeded: take its `attempt` back, and remember the address as the
-        user's (exempt from the per-user ceiling)."""
-        if attempt is not None:
-            for key in self._keys(address, user):
-                self._failures.discard(key, attempt)
-        self._known.add((address_key(address), name_key(user)), self._clock(), keep=1)
+    def withdraw(self, address: str, user: str, attempt: float, known: bool = False) -> None:
+        """Take an attempt back: it ended before any password was checked, or rightly."""
+        for key in self._keys(address, user, known):
+            self._failures.discard(key, attempt)
+
+    def succeeded(self, address: str, user: str, attempt: float, known: bool = False) -> None:
+        """A login succeeded: its attempt was no failure."""
+        self.withdraw(address, user, attempt, known)
 
 
 class SubscribeLimiter:

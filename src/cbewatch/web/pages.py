@@ -4,6 +4,7 @@ event loop) and the one way to render a page or an htmx fragment."""
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -19,7 +20,7 @@ from starlette.templating import Jinja2Templates
 from ..config import Settings
 from ..mail.tokens import Tokens
 from ..store import Store, StorePool
-from .auth import LoginLimiter, SubscribeLimiter, csrf_token, current_user
+from .auth import LoginLimiter, Sessions, SubscribeLimiter, csrf_token, current_user
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -54,6 +55,9 @@ class Web:
     operations: Operations
     limiter: LoginLimiter
     tokens: Tokens  # signs and reads the links in emails (confirm, unsubscribe)
+    sessions: Sessions  # the session cookie and the known-browser cookie
+    # At most this many password checks at once (argon2id: 64 MiB and ~50 ms each).
+    password_checks: asyncio.Semaphore
     subscribe_limits: SubscribeLimiter = field(default_factory=SubscribeLimiter)
 
 
