@@ -2,20 +2,26 @@
 
 from __future__ import annotations
 
+import email
+import email.policy
 import os
 import re
 import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from email.message import Message
 from pathlib import Path
 
 import httpx
 import pytest
+from aiosmtpd.controller import Controller
 
 from cbewatch.config import load_config
 from cbewatch.demo.server import SiteServer
@@ -212,3 +218,57 @@ def browser() -> Iterator:
         chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         yield chromium
         chromium.close()
+
+
+class Inbox:
+    """What a real SMTP server (aiosmtpd on 127.0.0.1, see smtp_server) receives, with the
+    envelope and the time each message arrived. `refuse` answers RCPT for an address
+    with a fixed reply (a 550, say); `later` answers it 451 that many times first."""
+
+    def __init__(
+        self, refuse: dict[str, str] | None = None, later: dict[str, int] | None = None
+    ) -> None:
+        self.messages: list[tuple[list[str], Message]] = []
+        self.times: list[float] = []
+        self.refuse = refuse or {}
+        self.later = dict(later or {})
+        self.arrived = threading.Condition()
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if address in self.refuse:
+            return self.refuse[address]
+        if self.later.get(address, 0) > 0:
+            self.later[address] -= 1
+            return "451 4.7.1 Greylisted, try again later"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope):
+        with self.arrived:
+            message = email.message_from_bytes(envelope.content, policy=email.policy.default)
+            self.messages.append((list(envelope.rcpt_tos), message))
+            self.times.append(time.monotonic())
+            self.arrived.notify_all()
+        return "250 2.0.0 OK: queued"
+
+    def to(self, address: str) -> list[Message]:
+        return [m for rcpts, m in self.messages if address in rcpts]
+
+    def wait_for(self, address: str, count: int = 1, timeout: float = 10.0) -> list[Message]:
+        with self.arrived:
+            self.arrived.wait_for(lambda: len(self.to(address)) >= count, timeout)
+        found = self.to(address)
+        assert len(found) >= count, f"{count} emails to {address}: got {len(found)}"
+        return found
+
+
+@contextmanager
+def smtp_server(handler: Inbox) -> Iterator[int]:
+    """A real SMTP server on 127.0.0.1 handing what it gets to `handler`; yields its port."""
+    port = free_port()
+    controller = Controller(handler, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        yield port
+    finally:
+        controller.stop()

@@ -5,18 +5,14 @@ test copy that arrives as text-then-HTML."""
 
 from __future__ import annotations
 
-import email
 import re
-import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime
-from email.message import Message
 from pathlib import Path
 
 import feedparser
 import httpx
 import pytest
-from aiosmtpd.controller import Controller
 from click.testing import CliRunner
 
 from cbewatch.cli import cli
@@ -26,7 +22,16 @@ from cbewatch.model.types import Entry
 from cbewatch.services.accounts import add_user
 from cbewatch.store import Store
 
-from .conftest import PASSWORD, csrf_from, free_port, logged_in, start_serve, write_config
+from .conftest import (
+    PASSWORD,
+    Inbox,
+    csrf_from,
+    free_port,
+    logged_in,
+    smtp_server,
+    start_serve,
+    write_config,
+)
 
 MONTH = "2026-11"
 TOPICS = "topics:\n  - name: Policy\n  - name: Equity\n"
@@ -66,27 +71,11 @@ def run(config: Path, *args: str, stdin: str | None = None) -> tuple[int, str]:
     return result.exit_code, result.output
 
 
-class Inbox:
-    """A real SMTP server on 127.0.0.1 that keeps what it receives."""
-
-    def __init__(self) -> None:
-        self.messages: list[Message] = []
-        self.received = threading.Event()
-
-    async def handle_DATA(self, server, session, envelope):
-        self.messages.append(email.message_from_bytes(envelope.content))
-        self.received.set()
-        return "250 OK"
-
-
-@pytest.fixture
+@pytest.fixture(scope="module")
 def inbox() -> Iterator[tuple[Inbox, int]]:
     handler = Inbox()
-    port = free_port()
-    controller = Controller(handler, hostname="127.0.0.1", port=port)
-    controller.start()
-    yield handler, port
-    controller.stop()
+    with smtp_server(handler) as port:
+        yield handler, port
 
 
 def smtp_config(config: Path, port: int) -> None:
@@ -132,7 +121,7 @@ def test_show_approve_build_and_export_from_a_shell(config: Path, tmp_path: Path
     [
         (("issue", "show", "--month", "2026-13"), 2),
         (("issue", "approve"), 2),
-        (("send", "--month", MONTH), 2),
+        (("send", "--month", MONTH, "--to", "ed@example.org", "--status"), 2),
     ],
 )
 def test_bad_usage_exits_2(config: Path, args: tuple[str, ...], code: int) -> None:
@@ -144,8 +133,7 @@ def test_a_test_copy_arrives_as_text_then_html(config: Path, inbox: tuple) -> No
     smtp_config(config, port)
     code, out = run(config, "send", "--month", MONTH, "--to", "editor@example.org")
     assert code == 0, out
-    assert handler.received.wait(10)
-    [message] = handler.messages
+    [message] = handler.wait_for("editor@example.org")
     assert message["To"] == "editor@example.org" and message["Subject"].startswith("[Test] ")
     assert "news@example.org" in message["From"]
     assert message.get_content_type() == "multipart/alternative"

@@ -5,9 +5,7 @@ rate limit, one-click unsubscribe, and the curators' page."""
 
 from __future__ import annotations
 
-import email
 import re
-import threading
 import time
 from collections.abc import Iterator
 from email.message import Message
@@ -15,7 +13,6 @@ from pathlib import Path
 
 import httpx
 import pytest
-from aiosmtpd.controller import Controller
 from itsdangerous import TimestampSigner, URLSafeTimedSerializer
 
 from cbewatch.config import load_config
@@ -26,44 +23,26 @@ from cbewatch.model.types import Subscriber
 from cbewatch.services.accounts import add_user
 from cbewatch.store import Store
 
-from .conftest import PASSWORD, Served, csrf_from, free_port, logged_in, serve_config, start_serve
+from .conftest import (
+    PASSWORD,
+    Inbox,
+    Served,
+    csrf_from,
+    free_port,
+    logged_in,
+    serve_config,
+    smtp_server,
+    start_serve,
+)
 
 BASE = "https://news.example.org/"
-
-
-class Inbox:
-    """A real SMTP server on 127.0.0.1 that keeps what it receives, with the envelope."""
-
-    def __init__(self) -> None:
-        self.messages: list[tuple[list[str], Message]] = []
-        self.arrived = threading.Condition()
-
-    async def handle_DATA(self, server, session, envelope):
-        with self.arrived:
-            message = email.message_from_bytes(envelope.content)
-            self.messages.append((list(envelope.rcpt_tos), message))
-            self.arrived.notify_all()
-        return "250 OK"
-
-    def to(self, address: str) -> list[Message]:
-        return [m for rcpts, m in self.messages if address in rcpts]
-
-    def wait_for(self, address: str, count: int = 1, timeout: float = 10.0) -> list[Message]:
-        with self.arrived:
-            self.arrived.wait_for(lambda: len(self.to(address)) >= count, timeout)
-        found = self.to(address)
-        assert len(found) >= count, f"{count} emails to {address}: got {len(found)}"
-        return found
 
 
 @pytest.fixture(scope="module")
 def inbox() -> Iterator[tuple[Inbox, int]]:
     handler = Inbox()
-    port = free_port()
-    controller = Controller(handler, hostname="127.0.0.1", port=port)
-    controller.start()
-    yield handler, port
-    controller.stop()
+    with smtp_server(handler) as port:
+        yield handler, port
 
 
 def mail_config(folder: Path, smtp_port: int) -> Path:

@@ -69,9 +69,15 @@ class Newsletter:
 class Smtp:
     host: str = "localhost"
     port: int = 587
-    starttls: bool = True
+    starttls: bool = True  # upgrade a plain connection (port 587)
+    tls: bool = False  # implicit TLS from the first byte (port 465); then starttls is off
     username: str | None = None
     password_env: str = "SMTP_PASSWORD"
+    rate: float = 20.0  # messages a second, at most, over all connections
+    concurrency: int = 4  # connections open at once, each reused for many messages
+    # Seconds before a 4xx-refused message is tried again in the same run (doubling,
+    # three tries); what still fails waits for the next `cbewatch send`.
+    retry_delay: float = 30.0
 
     def password(self) -> str | None:
         return os.environ.get(self.password_env) if self.password_env else None
@@ -430,11 +436,26 @@ class _Checker:
             "host": (str, None),
             "port": (int, _positive),
             "starttls": (bool, None),
+            "tls": (bool, None),
             "username": (str, None),
             "password_env": (str, None),
+            "rate": (float, _positive),
+            "concurrency": (int, _positive),
+            "retry_delay": (float, _not_negative),
         }
         nodes = self.mapping(node, "smtp", tuple(spec))
-        return Smtp(**self.read(nodes or {}, "smtp", spec))
+        values = self.read(nodes or {}, "smtp", spec)
+        if values.get("tls") and values.get("starttls"):
+            self.problem(nodes["tls"], "smtp.tls", "tls and starttls cannot both be true")
+        elif values.get("tls"):
+            values["starttls"] = False  # implicit TLS: nothing to upgrade
+        return Smtp(**values)
+
+
+def _not_negative(value: float) -> float:
+    if value < 0:
+        raise ValueError(f"must not be negative (got {value})")
+    return value
 
 
 def _positive(value: float) -> float:

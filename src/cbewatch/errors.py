@@ -13,6 +13,8 @@ plain sentence naming the culprit (a file and line, a URL, a source, a recipient
     ├── IssueError           an issue that cannot be changed so (frozen, unknown, a bad edit)
     ├── SubscriberError      an address that is not one, a list file that cannot be read
     ├── DeliveryError        an email that could not be sent: recipient, reason
+    ├── SendError            a send to the list that cannot start or go on (not approved,
+    │                        another send running, the SMTP server unusable)
     └── SourceError          one URL went wrong: url, reason
         ├── ParseError       a fetched body could not be read as its kind
         └── FetchError       a URL could not be had
@@ -121,6 +123,11 @@ class DeliveryError(CbewatchError):
 
     def __reduce__(self) -> tuple:
         return type(self), (self.recipient, self.reason)
+
+
+class SendError(CbewatchError):
+    """A send to the whole list that cannot start or go on: the issue is not approved,
+    another send runs, the SMTP server is unreachable or refuses the login."""
 
 
 class SourceError(CbewatchError):

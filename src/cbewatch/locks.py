@@ -1,6 +1,7 @@
 """Locks one data directory's processes take (flock on small files in data_dir): one
-`serve` at a time (`serve.lock`, holding its pid), and one reader of item pages at a
-time (`pages.lock`). A lock dies with its process, so a crash never leaves one behind.
+`serve` at a time (`serve.lock`, holding its pid), one reader of item pages at a time
+(`pages.lock`), and one send of an issue to the list at a time (`send.lock`). A lock
+dies with its process, so a crash never leaves one behind.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from .errors import CbewatchError
 
 SERVE_LOCK = "serve.lock"
 PAGES_LOCK = "pages.lock"
+SEND_LOCK = "send.lock"
 
 
 class AlreadyServing(CbewatchError):
@@ -60,8 +62,23 @@ def serving_pid(data_dir: Path) -> str | None:
 def page_reading(data_dir: Path) -> Iterator[bool]:
     """Hold `data_dir/pages.lock` while reading item pages: True when this process has
     it, False when another cbewatch is reading them now."""
-    data_dir.mkdir(parents=True, exist_ok=True)
-    with open(data_dir / PAGES_LOCK, "a") as handle:
+    with _held(data_dir / PAGES_LOCK) as held:
+        yield held
+
+
+@contextmanager
+def sending(data_dir: Path) -> Iterator[bool]:
+    """Hold `data_dir/send.lock` while sending an issue to the list: True when this
+    process has it, False when another cbewatch (a `send`, or serve's Send button) is
+    sending now."""
+    with _held(data_dir / SEND_LOCK) as held:
+        yield held
+
+
+@contextmanager
+def _held(path: Path) -> Iterator[bool]:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "a") as handle:
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:

@@ -31,8 +31,7 @@ from ..workers import preload_for_program
 from .accounts import users
 from .issues import issue, send
 from .subscribers import subscribers
-
-err_console = Console(stderr=True)
+from .terminal import err_console
 
 
 class _Group(click.Group):

@@ -10,12 +10,14 @@ from dataclasses import asdict
 from pathlib import Path
 
 import click
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from ..config import Settings, load_config
 from ..errors import IssueError
 from ..services import issues as issue_service
-from ..services import publishing
+from ..services import publishing, sending
 from ..store import Store
+from .terminal import err_console
 
 MONTH = click.option("--month", required=True, metavar="YYYY-MM", help="The issue's month.")
 
@@ -155,15 +157,55 @@ def import_(ctx: click.Context, file: Path, month: str) -> None:
 
 @click.command("send")
 @MONTH
-@click.option("--to", "to", metavar="ADDR", help="Send one test copy to this address.")
+@click.option("--to", "to", metavar="ADDR", help="Send one test copy to this address only.")
+@click.option("--status", "status", is_flag=True, help="Only count the month's deliveries.")
 @click.pass_context
-def send(ctx: click.Context, month: str, to: str | None) -> None:
-    """Send the month's issue: with --to, one test copy over the config's SMTP server."""
-    if not to:
-        raise click.UsageError(
-            "give --to ADDR for a test copy; sending to subscribers comes with the subscriber list"
-        )
+def send(ctx: click.Context, month: str, to: str | None, status: bool) -> None:
+    """Send the month's approved issue to every confirmed subscriber.
+
+    Safe to run again at any time: who got it is skipped, who did not is tried again, and
+    anyone in flight when a send died gets it once more (the summary names them). With
+    --to, one test copy of the issue as it is now; with --status, the counts only.
+    """
+    if to and status:
+        raise click.UsageError("give --to or --status, not both")
     settings = _settings(ctx)
+    month = _month(month)
     with Store(settings.db_path) as store:
-        sent = publishing.send_test(store, settings, _month(month), to)
-    click.echo(f"sent a test copy of the {month} issue to {sent}")
+        if to:
+            sent = publishing.send_test(store, settings, month, to)
+            click.echo(f"sent a test copy of the {month} issue to {sent}")
+            return
+        if status:
+            counts = sending.delivery_status(store, month)
+            click.echo(", ".join(f"{name} {count}" for name, count in counts.items()))
+            return
+        report = _send_with_progress(store, settings, month)
+    click.echo(report.line())
+    if report.left or report.stopped:
+        ctx.exit(1)  # not done: run it again (cron may) once the cause is gone
+
+
+def _send_with_progress(store: Store, settings: Settings, month: str) -> sending.SendReport:
+    """The send, with a bar of sent / failed / left when stderr is a terminal."""
+    if not err_console.is_terminal:
+        return sending.send_issue(store, settings, month)
+    columns = (
+        TextColumn("sending"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.description}"),
+        TimeElapsedColumn(),
+    )
+    with Progress(*columns, console=err_console, transient=True) as progress:
+        task = progress.add_task("", total=None)
+
+        def show(now: sending.Tally) -> None:
+            progress.update(
+                task,
+                total=now.total,
+                completed=now.sent + now.failed,
+                description=f"sent {now.sent} · failed {now.failed} · left {now.left}",
+            )
+
+        return sending.send_issue(store, settings, month, progress=show)

@@ -10,11 +10,9 @@ choosing. Only our own text and our own links go out.
 from __future__ import annotations
 
 from email.message import EmailMessage
-from email.utils import format_datetime, formataddr, make_msgid
 
 from ..config import Settings
-from ..model.times import utc_now
-from .addresses import sendable_address
+from .compose import base_message
 from .links import base_url
 from .tokens import CONFIRM_DAYS
 
@@ -48,16 +46,8 @@ def already_subscribed_message(settings: Settings, to: str, unsubscribe_url: str
 
 
 def _message(settings: Settings, to: str, subject: str, text: str) -> EmailMessage:
-    newsletter = settings.newsletter
-    message = EmailMessage()
-    message["From"] = formataddr((newsletter.title, newsletter.sender))
-    message["To"] = sendable_address(to)
-    message["Subject"] = subject
-    message["Date"] = format_datetime(utc_now())
-    message["Message-ID"] = make_msgid(domain=newsletter.sender.rpartition("@")[2] or None)
+    message = base_message(settings, to, subject)
     # Out-of-office replies and the like should not answer a message nobody wrote.
     message["Auto-Submitted"] = "auto-generated"
-    if newsletter.reply_to:
-        message["Reply-To"] = newsletter.reply_to
     message.set_content(text)
     return message

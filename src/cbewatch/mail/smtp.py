@@ -1,38 +1,19 @@
-"""One email out through the config's SMTP server (aiosmtplib): the issue as
-`multipart/alternative`, the text part first, the HTML part last (clients show the last
-part they can). The password is read from the environment variable the config names;
-it never appears in a message, a log line or an error.
+"""One email out through the config's SMTP server (aiosmtplib): a test copy of the issue,
+a confirmation. The password is read from the environment variable the config names; it
+never appears in a message, a log line or an error. Sending to the whole list, with
+connections reused, is mail/sender.py's.
 """
 
 from __future__ import annotations
 
 import asyncio
 from email.message import EmailMessage
-from email.utils import format_datetime, formataddr, make_msgid
 
 import aiosmtplib
 
 from ..config import Settings
 from ..errors import DeliveryError
-from ..model.times import utc_now
-
-SEND_TIMEOUT = 60.0  # seconds for one message, connection included
-
-
-def issue_message(settings: Settings, to: str, subject: str, text: str, html: str) -> EmailMessage:
-    """The issue as one email to `to`: text part first, HTML part last."""
-    newsletter = settings.newsletter
-    message = EmailMessage()
-    message["From"] = formataddr((newsletter.title, newsletter.sender))
-    message["To"] = to
-    message["Subject"] = subject
-    message["Date"] = format_datetime(utc_now())
-    message["Message-ID"] = make_msgid(domain=newsletter.sender.rpartition("@")[2] or None)
-    if newsletter.reply_to:
-        message["Reply-To"] = newsletter.reply_to
-    message.set_content(text)
-    message.add_alternative(html, subtype="html")
-    return message
+from .sender import TIMEOUT, password
 
 
 def send_message(settings: Settings, message: EmailMessage) -> None:
@@ -45,10 +26,11 @@ def send_message(settings: Settings, message: EmailMessage) -> None:
                 message,
                 hostname=smtp.host,
                 port=smtp.port,
+                use_tls=smtp.tls,
                 start_tls=smtp.starttls,
                 username=smtp.username,
-                password=smtp.password() if smtp.username else None,
-                timeout=SEND_TIMEOUT,
+                password=password(smtp),
+                timeout=TIMEOUT,
             )
         )
     except (aiosmtplib.SMTPException, OSError) as exc:

@@ -13,7 +13,8 @@ from pathlib import Path
 from ..config import Settings
 from ..errors import IssueError
 from ..http import HttpClient
-from ..mail.smtp import issue_message, send_message
+from ..mail.compose import IssueMail, issue_message
+from ..mail.smtp import send_message
 from ..model.types import Issue, IssueEntry
 from ..newsletter.exports import export as export_issue
 from ..newsletter.importer import canonical_urls, import_roundup
@@ -72,13 +73,20 @@ def send_test(store: Store, settings: Settings, month: str, to: str) -> str:
     if not _ADDRESS.match(to) or len(to) > 254:
         raise IssueError(f"{to!r} is not an email address")
     issue = issue_service.current(store, settings, month)
-    render = renderer(settings)
-    subject = f"[Test] {issue.title} — {_month_name(issue.month)}"
-    message = issue_message(
-        settings, to, subject, render.email_text(issue), render.email_html(issue)
-    )
-    send_message(settings, message)
+    send_message(settings, issue_message(settings, to, issue_mail(settings, issue, test=True)))
     return to
+
+
+def issue_mail(settings: Settings, issue: Issue, test: bool = False) -> IssueMail:
+    """The issue rendered for email once (its unsubscribe link a placeholder each copy
+    fills in); a test copy's subject says so."""
+    render = renderer(settings)
+    subject = f"{issue.title} — {_month_name(issue.month)}"
+    return IssueMail(
+        subject=f"[Test] {subject}" if test else subject,
+        text=render.email_text(issue),
+        html=render.email_html(issue),
+    )
 
 
 async def link_problems(settings: Settings, issue: Issue) -> list[str]:
