@@ -85,6 +85,7 @@ def test_each_subscriber_gets_one_well_formed_message(tmp_path: Path, inbox) -> 
     handler, port = inbox
     config = send_config(tmp_path, port, subscribers=3)
     with store_of(config) as store:
+        store.subscribers.add("eva@bücher.example", status="confirmed")  # sent as xn--
         store.subscribers.add("waiting@example.org", status="pending")
         gone = store.subscribers.add("gone@example.org", status="confirmed")
         store.subscribers.set_status(gone.id, "unsubscribed")
@@ -92,8 +93,9 @@ def test_each_subscriber_gets_one_well_formed_message(tmp_path: Path, inbox) -> 
     code, out = run(config, "send", "--month", MONTH)
 
     assert code == 0, out
-    assert out.startswith(f"sent the {MONTH} issue to 3 subscribers"), out
+    assert out.startswith(f"sent the {MONTH} issue to 4 subscribers"), out
     assert sorted(r for rcpts, _ in handler.messages for r in rcpts) == [
+        "eva@xn--bcher-kva.example",
         "s0@example.org",
         "s1@example.org",
         "s2@example.org",
@@ -118,16 +120,16 @@ def test_each_subscriber_gets_one_well_formed_message(tmp_path: Path, inbox) -> 
         for part in (text, html):
             body = part.get_payload(decode=True).decode()
             assert https in body and "%%unsubscribe_url%%" not in body
-    assert len(links) == 3  # each recipient their own link
+    assert len(links) == 4  # each recipient their own link
 
     assert run(config, "send", "--status", "--month", MONTH)[1].startswith(
-        "queued 0, sending 0, sent 3, failed 0"
+        "queued 0, sending 0, sent 4, failed 0"
     )
     with store_of(config) as store:
         assert store.issues.published(MONTH)[0].status == "sent"
     code, out = run(config, "send", "--month", MONTH)  # again: nobody twice
     assert code == 0 and out.startswith(f"sent the {MONTH} issue to 0 subscribers")
-    assert len(handler.messages) == 3
+    assert len(handler.messages) == 4
 
 
 def test_one_click_unsubscribe_is_honoured_by_the_next_send(tmp_path: Path, inbox) -> None:

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
-from email.message import EmailMessage
 from typing import Literal
 
 import aiosmtplib
@@ -101,11 +100,15 @@ class Connection:
             raise ServerUnusable(smtp, f"cannot be reached: {_said(exc)}") from None
         self._client = client
 
-    async def send(self, message: EmailMessage) -> Attempt:
-        """Hand one message over an open connection and sort the answer."""
+    async def send(self, sender: str, recipient: str, message: bytes) -> Attempt:
+        """Hand one message (`recipient` as sendable_address gives it) over an open
+        connection and sort the answer."""
         assert self._client is not None, "open() first"
+        options = [] if recipient.isascii() else ["SMTPUTF8"]
         try:
-            _, reply = await self._client.send_message(message)
+            _, reply = await self._client.sendmail(
+                sender, [recipient], message, mail_options=options
+            )
         except aiosmtplib.SMTPRecipientsRefused as exc:
             refused = exc.recipients[0]
             return _by_code(refused.code, _said(refused), bounce=True)

@@ -20,7 +20,8 @@ from dataclasses import dataclass, field, replace
 from ..config import Settings
 from ..errors import IssueError, SendError
 from ..locks import sending
-from ..mail.compose import IssueMail, issue_message
+from ..mail.addresses import wire_address
+from ..mail.compose import IssueCopies, IssueMail
 from ..mail.links import mail_tokens, unsubscribe_url
 from ..mail.sender import Attempt, Connection, Rate, ServerUnusable, password
 from ..model.times import to_iso, utc_now
@@ -143,7 +144,7 @@ class _Run:
         self.store = store
         self.settings = settings
         self.issue = issue
-        self.mail = mail
+        self.copies = IssueCopies(settings, mail)
         self.tokens = mail_tokens(settings)
         self.progress = progress
         self.stop = stop or threading.Event()
@@ -207,16 +208,12 @@ class _Run:
                 self.report.stopped = str(exc)
             return
         self.unreachable = 0
-        message = issue_message(
-            self.settings,
-            subscriber.email,
-            self.mail,
-            unsubscribe_url(self.settings, self.tokens, subscriber),
-        )
+        to = wire_address(subscriber.email)
+        message = self.copies.copy(to, unsubscribe_url(self.settings, self.tokens, subscriber))
         deliveries, month = self.store.deliveries, self.issue.month
         deliveries.sending(month, row.subscriber_id, self.issue.revision)
         try:
-            attempt = await connection.send(message)
+            attempt = await connection.send(self.settings.newsletter.sender, to, message)
         except ServerUnusable as exc:  # it refused our sender: no message will go
             deliveries.retry_later(month, row.subscriber_id, str(exc))
             self.report.stopped = str(exc)
