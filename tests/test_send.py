@@ -25,9 +25,19 @@ from cbewatch.cli import cli
 from cbewatch.config import load_config
 from cbewatch.locks import sending
 from cbewatch.model.times import to_iso, utc_now
+from cbewatch.services.accounts import add_user
 from cbewatch.store import Store
 
-from .conftest import Inbox, child_env, smtp_server, start_serve, write_config
+from .conftest import (
+    PASSWORD,
+    Inbox,
+    child_env,
+    csrf_from,
+    logged_in,
+    smtp_server,
+    start_serve,
+    write_config,
+)
 from .issue_samples import sample_issue
 
 MONTH = "2026-11"
@@ -283,3 +293,34 @@ def test_a_server_that_is_down_stops_the_run_and_loses_nobody(tmp_path: Path) ->
         config.write_text(config.read_text().replace(f"port: {port}", f"port: {again}"))
         assert run(config, "send", "--month", MONTH)[0] == 0
     assert len(handler.messages) == 20
+
+
+def test_the_issue_page_sends_after_a_confirmation_and_follows_the_counts(
+    tmp_path: Path, inbox
+) -> None:
+    handler, port = inbox
+    config = send_config(tmp_path, port, subscribers=3)
+    with store_of(config) as store:
+        add_user(store, "alice", PASSWORD)
+    app = start_serve(config, "--no-scheduler")
+    try:
+        client = logged_in(app)
+        page = client.get(f"/issues/{MONTH}/edit").text
+        assert "Send to 3 subscribers" in page
+        csrf = csrf_from(page)
+
+        unticked = client.post(f"/issues/{MONTH}/send", data={"csrf_token": csrf})
+        assert unticked.status_code == 400 and "Nothing was sent" in unticked.text
+        sent = client.post(f"/issues/{MONTH}/send", data={"csrf_token": csrf, "confirm": "yes"})
+        assert sent.status_code == 200 and f"Sending the {MONTH} issue" in sent.text
+
+        deadline = time.monotonic() + 30
+        while "Sending now" in (box := client.get(f"/issues/{MONTH}/delivery").text):
+            assert 'hx-trigger="every 2s"' in box  # the page keeps asking while it runs
+            assert time.monotonic() < deadline
+            time.sleep(0.1)
+    finally:
+        app.stop()
+    assert re.search(r'sent <strong class="sent">3</strong>.*left <strong class="left">0', box)
+    assert f"sent the {MONTH} issue to 3 subscribers" in box and "every 2s" not in box
+    assert len(handler.messages) == 3

@@ -26,6 +26,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from .config import Settings
 from .errors import CbewatchError
 from .locks import serve_lock
+from .services import sending as send_service
 from .services import sources as source_service
 from .services import upkeep
 from .services.sources import FetchHooks
@@ -83,6 +84,9 @@ class Daemon:
         self.settings = settings
         self.stop = threading.Event()
         self._poll_lock = threading.Lock()
+        self._send_lock = threading.Lock()
+        self._sending: str | None = None  # the month whose issue is going out
+        self._sent: dict[str, str] = {}  # month → how its last send here ended
         # Polls rank what they store: a rerank waits its turn rather than train beside one.
         self._rank_lock = threading.Lock()
         self._ranked_decisions: object = None  # the decisions the queue was last ranked on
@@ -104,6 +108,36 @@ class Daemon:
         threading.Thread(target=self.poll_job, args=(names,), name="poll-now").start()
         return True
 
+    def sending(self) -> str | None:
+        return self._sending if self._send_lock.locked() else None
+
+    def send_now(self, month: str) -> bool:
+        """Start sending the month's approved issue to the list in the background; False
+        when a send is running already."""
+        if not self._send_lock.acquire(blocking=False):
+            return False
+        self._sending = month
+        threading.Thread(target=self._send_job, args=(month,), name="send-now").start()
+        return True
+
+    def _send_job(self, month: str) -> None:
+        try:
+            self._job("send", lambda store: self._send(store, month))
+        finally:
+            self._send_lock.release()
+
+    def send_result(self, month: str) -> str | None:
+        return self._sent.get(month)
+
+    def _send(self, store: Store, month: str) -> str:
+        try:
+            line = send_service.send_issue(store, self.settings, month, stop=self.stop).line()
+        except CbewatchError as exc:
+            self._sent[month] = f"The send did not run: {exc}."
+            raise
+        self._sent[month] = line
+        return line
+
     # -- lifecycle ------------------------------------------------------------------
 
     def start(self) -> None:
@@ -124,10 +158,11 @@ class Daemon:
         self.stop.set()
         if self._scheduler is not None and self._scheduler.running:
             self._scheduler.shutdown(wait=False)
-        if self._poll_lock.acquire(timeout=STOP_WAIT):
-            self._poll_lock.release()
-        else:
-            log.warning("the poll did not stop in %.0f s; exiting anyway", STOP_WAIT)
+        for name, lock in (("poll", self._poll_lock), ("send", self._send_lock)):
+            if lock.acquire(timeout=STOP_WAIT):
+                lock.release()
+            else:
+                log.warning("the %s did not stop in %.0f s; exiting anyway", name, STOP_WAIT)
 
     # -- jobs -----------------------------------------------------------------------
 

@@ -14,8 +14,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from ..config import Settings, load_config
 from ..errors import IssueError
+from ..services import delivery, publishing, sending
 from ..services import issues as issue_service
-from ..services import publishing, sending
 from ..store import Store
 from .terminal import err_console
 
@@ -177,7 +177,7 @@ def send(ctx: click.Context, month: str, to: str | None, status: bool) -> None:
             click.echo(f"sent a test copy of the {month} issue to {sent}")
             return
         if status:
-            counts = sending.delivery_status(store, month)
+            counts = delivery.delivery_status(store, month)
             click.echo(", ".join(f"{name} {count}" for name, count in counts.items()))
             return
         report = _send_with_progress(store, settings, month)
@@ -200,7 +200,7 @@ def _send_with_progress(store: Store, settings: Settings, month: str) -> sending
     with Progress(*columns, console=err_console, transient=True) as progress:
         task = progress.add_task("", total=None)
 
-        def show(now: sending.Tally) -> None:
+        def show(now: delivery.Tally) -> None:
             progress.update(
                 task,
                 total=now.total,

@@ -24,6 +24,7 @@ from ..newsletter.render import Renderer
 from ..newsletter.site import SiteReport, build_site
 from ..store import Store
 from . import issues as issue_service
+from .delivery import DeliveryView, delivery_view
 
 _ADDRESS = re.compile(r"^[^@\s<>,;]+@[^@\s<>,;]+\.[^@\s<>,;]+$")
 
@@ -42,6 +43,7 @@ class EditorView:
     problems: list[str]
     carry_over: int
     published: bool  # an approved or sent revision of the month exists
+    delivery: DeliveryView  # the send of the approved revision, if any
 
 
 def editor_view(store: Store, settings: Settings, month: str) -> EditorView | None:
@@ -54,6 +56,7 @@ def editor_view(store: Store, settings: Settings, month: str) -> EditorView | No
         problems=email_problems(settings, issue),
         carry_over=issue_service.carry_over_count(store, month),
         published=bool(store.issues.published(month)),
+        delivery=delivery_view(store, month),
     )
 
 

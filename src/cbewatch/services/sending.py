@@ -28,24 +28,12 @@ from ..model.times import to_iso, utc_now
 from ..model.types import Delivery, Issue
 from ..store import Store
 from . import issues as issue_service
+from .delivery import Tally, tally
 from .publishing import issue_mail
 
 PASSES = 3  # the first try and two retries of what a server refused for now
 SLICE = 200  # ledger rows read at a time: memory stays flat however long the list
 UNREACHABLE_LIMIT = 3  # failed connects in a row that end the run
-
-
-@dataclass(frozen=True)
-class Tally:
-    """Where a send stands: what the progress bar and the issue's page show."""
-
-    sent: int
-    failed: int
-    left: int  # queued or in flight
-
-    @property
-    def total(self) -> int:
-        return self.sent + self.failed + self.left
 
 
 @dataclass
@@ -81,16 +69,6 @@ class SendReport:
 
 
 Progress = Callable[[Tally], None]
-
-
-def tally(store: Store, month: str) -> Tally:
-    counts = store.deliveries.counts(month)
-    return Tally(counts["sent"], counts["failed"], counts["queued"] + counts["sending"])
-
-
-def delivery_status(store: Store, month: str) -> dict[str, int]:
-    """The ledger's counts for the month's issue (each status, and `in_doubt`)."""
-    return store.deliveries.counts(issue_service.checked_month(month))
 
 
 def issue_to_send(store: Store, month: str) -> Issue:

@@ -17,6 +17,7 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from ..errors import DeliveryError, IssueConflict, IssueError
 from ..services import issues as issue_service
 from ..services import publishing
+from ..services.delivery import delivery_view
 from .auth import checked_form, session
 from .pages import call, form_version, is_htmx, render, web
 
@@ -99,7 +100,47 @@ def _render_editor(
         raise HTTPException(404, "There is no issue for that month yet.")
     template = "_issue_editor.html" if is_htmx(request) else "issue_edit.html"
     test_to = session(request).get("test_to")
-    return render(request, template, status, view=view, message=message, test_to=test_to, **extra)
+    return render(
+        request,
+        template,
+        status,
+        view=view,
+        message=message,
+        test_to=test_to,
+        **_sending(request, view.issue.month),
+        **extra,
+    )
+
+
+def _sending(request: Request, month: str) -> dict[str, object]:
+    operations = web(request).operations
+    return {"running": operations.sending() == month, "result": operations.send_result(month)}
+
+
+async def send_issue(request: Request) -> Response:
+    """POST /issues/{month}/send: send the approved issue to the list, in the background
+    (the box with `confirm=yes` ticked; without it nothing is sent)."""
+    month = _month(request)
+    form = await checked_form(request)
+    if form.get("confirm") != "yes":
+        message = "Nothing was sent: tick the box that confirms the send first."
+        return await _editor(request, month, message, 400)
+    view = await call(request, publishing.editor_view, web(request).settings, month)
+    if view is None or not view.delivery.approved:
+        return await _editor(request, month, "Approve the issue before sending it.", 400)
+    if web(request).operations.send_now(month):
+        message = f"Sending the {month} issue: the counts below follow it as it goes."
+    else:
+        message = "A send is running already; the counts below follow it."
+    return await _editor(request, month, message, 200)
+
+
+async def delivery(request: Request) -> Response:
+    """GET /issues/{month}/delivery: the send's counts (the page asks every 2 s while a
+    send runs). Reads only."""
+    month = _month(request)
+    view = await call(request, delivery_view, month)
+    return render(request, "_delivery.html", delivery=view, **_sending(request, month))
 
 
 async def preview(request: Request) -> Response:

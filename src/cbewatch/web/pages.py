@@ -45,6 +45,18 @@ class Operations(Protocol):
 
     def polling(self) -> bool: ...
 
+    def send_now(self, month: str) -> bool:
+        """Start sending the month's approved issue to the list; False if a send runs."""
+        ...
+
+    def sending(self) -> str | None:
+        """The month whose issue is being sent now, if any."""
+        ...
+
+    def send_result(self, month: str) -> str | None:
+        """The summary line of the month's last send in this process, if any."""
+        ...
+
 
 @dataclass
 class Web:
