@@ -1,5 +1,7 @@
 """The offline demo and the default sources.yaml an operator starts from."""
 
+import email
+import email.policy
 import json
 import re
 import signal
@@ -90,6 +92,16 @@ def test_demo_fetches_every_kind_offline(tmp_path: Path) -> None:
     pdf = next(i for i in items if i["url"].endswith(".pdf"))
     assert pdf["title"].startswith("Beyond Seat Time") and len(pdf["text"]) > 500
     assert all("cookies" not in i["text"] for i in items)
+    # The approved issue went to the demo's subscribers through its own mail server.
+    outbox = tmp_path / "var" / "demo" / "outbox"
+    assert re.search(r"sent the \d{4}-\d{2} issue to 3 subscribers\n", result.output)
+    assert f"The emails: {outbox}/" in result.output
+    emails = sorted(outbox.glob("*.eml"))
+    assert [e.name.split("-", 1)[1] for e in emails] == [
+        f"{who}.eml" for who in ("ada@example.org", "bao@example.org", "chioma@example.org")
+    ]
+    message = email.message_from_bytes(emails[0].read_bytes(), policy=email.policy.default)
+    assert message["List-Unsubscribe"].startswith("<http://127.0.0.1:8000/unsubscribe/")
 
 
 def test_demo_ends_serving_the_queue_on_its_items(tmp_path: Path) -> None:

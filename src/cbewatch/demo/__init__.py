@@ -1,5 +1,7 @@
-"""The offline demo: five fictional organizations' sites served on loopback, and the
-pipeline's stages run on them. It never reaches beyond 127.0.0.1.
+"""The offline demo: five fictional organizations' sites served on loopback, the
+pipeline's stages run on them, and the approved issue sent to a few demo subscribers
+through a mail server of its own that writes each email to a file. It never reaches
+beyond 127.0.0.1.
 """
 
 from __future__ import annotations
@@ -14,9 +16,11 @@ from ..newsletter.assemble import month_of
 from ..services import curation, issues
 from ..services.accounts import add_user
 from ..services.curation import find_items
+from ..services.sending import SendReport, send_issue
 from ..services.sources import FetchSummary
 from ..store import Store
 from .demo_sources import demo_sources_yaml
+from .mail_sink import MailSink
 from .server import SiteServer
 
 SITES = Path(__file__).parent / "sites"
@@ -33,14 +37,31 @@ def topics_yaml(settings: Settings) -> str:
     return "\n".join(lines) + "\n"
 
 
-def prepare_demo(settings: Settings, base_url: str) -> Path:
+def demo_folder(settings: Settings) -> Path:
+    return settings.data_dir / "demo"
+
+
+def prepare_demo(
+    settings: Settings,
+    base_url: str,
+    archive_url: str = "http://127.0.0.1:8000/",
+    smtp_port: int | None = None,
+) -> Path:
     """Write the demo's config under data_dir/demo/ with a fresh database; return its path."""
-    folder = settings.data_dir / "demo"
+    folder = demo_folder(settings)
     folder.mkdir(parents=True, exist_ok=True)
     for stale in folder.glob("cbewatch.db*"):
         stale.unlink()  # the fixture server's port changes between runs: start afresh
     config = folder / "sources.yaml"
-    config.write_text(demo_sources_yaml(base_url, str(folder), topics_yaml(settings)))
+    config.write_text(
+        demo_sources_yaml(
+            base_url,
+            str(folder),
+            topics_yaml(settings),
+            archive_url=archive_url,
+            smtp_port=smtp_port,
+        )
+    )
     return config
 
 
@@ -59,9 +80,11 @@ def run_demo(
     """Serve the fixture sites, fetch everything from them, then (with `serve`) run the
     queue on the demo data, the sites still up for "poll now", until Ctrl+C."""
     settings = load_config(config_path)
-    with SiteServer(port=port) as server:
+    root = web_url.rsplit("/queue", 1)[0] or "http://127.0.0.1:8000"
+    outbox = demo_folder(settings) / "outbox"
+    with SiteServer(port=port) as server, MailSink(outbox) as mail:
         server.add_directory(SITES)
-        demo_config = prepare_demo(settings, server.base_url)
+        demo_config = prepare_demo(settings, server.base_url, f"{root}/", mail.port)
         demo = load_config(demo_config)
         echo(f"Demo sites of {len(demo.sources)} fictional organizations at {server.base_url}/")
         with Store(demo.db_path) as store:
@@ -72,9 +95,11 @@ def run_demo(
                 for copy in item.also_at:
                     echo(f"  {item.title} ({item.source}) — also at {copy.source}")
             month = curate_demo_issue(store, demo)
+            if month:
+                echo(send_demo_issue(store, demo, month).line())
+                echo(f"The emails: {outbox}/ (one .eml file each; open one in a mail client)")
         echo(f"See them: .venv/bin/cbewatch --config {demo_config} items")
         if serve is not None:
-            root = web_url.rsplit("/queue", 1)[0]
             echo(f"The queue: {web_url} (log in as {DEMO_USER} / {DEMO_PASSWORD}; Ctrl+C stops)")
             if month:
                 echo(f"The archive: {root}/ and the {month} issue: {root}/issues/{month}/")
@@ -104,6 +129,16 @@ def curate_demo_issue(store: Store, settings: Settings) -> str | None:
     issues.carry_over(store, settings, month)  # the handful from other months too
     issues.approve(store, settings, month)
     return month
+
+
+DEMO_SUBSCRIBERS = ("ada@example.org", "bao@example.org", "chioma@example.org")
+
+
+def send_demo_issue(store: Store, settings: Settings, month: str) -> SendReport:
+    """A few demo subscribers (their consent stated, as an import of a list would) get
+    the approved issue through the demo's own mail server."""
+    store.subscribers.import_rows([(a, "") for a in DEMO_SUBSCRIBERS], "confirmed", "demo")
+    return send_issue(store, settings, month)
 
 
 def _first_sentence(text: str) -> str:

@@ -33,13 +33,15 @@ def demo_sources_yaml(
     topics_yaml: str,
     *,
     archive_url: str = "http://127.0.0.1:8000/",
+    smtp_port: int | None = None,
     today: date | None = None,
 ) -> str:
     """The YAML text of the demo config.
 
     `base_url` is the fixture server's (http://127.0.0.1:PORT), `data_dir` where the demo
     keeps its database, `topics_yaml` the `topics:` block of sources.yaml (with or without
-    its `topics:` line), `archive_url` the newsletter's web address in the demo.
+    its `topics:` line), `archive_url` the newsletter's web address in the demo, and
+    `smtp_port` the port of the demo's own mail server on 127.0.0.1.
     """
     base = base_url.rstrip("/")
     parts = urlsplit(base)
@@ -77,4 +79,6 @@ def demo_sources_yaml(
         "  reply_to: curators@example.org",
         f"  base_url: {q(archive_url)}",
     ]
+    if smtp_port is not None:
+        lines += ["smtp:", "  host: 127.0.0.1", f"  port: {smtp_port}", "  starttls: false"]
     return "\n".join(lines) + "\n"
