@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email.message import Message
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -263,10 +264,11 @@ class Inbox:
 
 
 @contextmanager
-def smtp_server(handler: Inbox) -> Iterator[int]:
-    """A real SMTP server on 127.0.0.1 handing what it gets to `handler`; yields its port."""
+def smtp_server(handler: Inbox, **options: Any) -> Iterator[int]:
+    """A real SMTP server on 127.0.0.1 handing what it gets to `handler` (`options` go to
+    aiosmtpd's Controller: an authenticator, say); yields its port."""
     port = free_port()
-    controller = Controller(handler, hostname="127.0.0.1", port=port)
+    controller = Controller(handler, hostname="127.0.0.1", port=port, **options)
     controller.start()
     try:
         yield port

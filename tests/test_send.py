@@ -19,6 +19,7 @@ from urllib.parse import urlparse
 
 import httpx
 import pytest
+from aiosmtpd.smtp import AuthResult
 from click.testing import CliRunner
 
 from cbewatch.cli import cli
@@ -220,10 +221,11 @@ def test_the_rate_is_kept(tmp_path: Path, inbox) -> None:
     assert run(config, "send", "--month", MONTH)[0] == 0
     times = handler.times
     assert len(times) == 30
-    # 20 a second: 30 messages span at least 29 gaps of 1/20 s (less a little for the
-    # server stamping a message after its DATA), and no second holds more than 21
+    # 20 starts a second: 30 messages span at least 29 gaps of 1/20 s (less a little:
+    # the server stamps a message when its DATA ends), and no second at the server holds
+    # more than 20 plus the 4 that may have been in flight on the connections
     assert times[-1] - times[0] >= 29 / 20 * 0.9
-    assert max(sum(1 for t in times if start <= t < start + 1) for start in times) <= 21
+    assert max(sum(1 for t in times if start <= t < start + 1) for start in times) <= 20 + 4
 
 
 def test_kill_9_half_way_then_send_again_skips_nobody(tmp_path: Path, inbox) -> None:
@@ -324,3 +326,28 @@ def test_the_issue_page_sends_after_a_confirmation_and_follows_the_counts(
     assert re.search(r'sent <strong class="sent">3</strong>.*left <strong class="left">0', box)
     assert f"sent the {MONTH} issue to 3 subscribers" in box and "every 2s" not in box
     assert len(handler.messages) == 3
+
+
+def test_the_login_takes_its_password_from_the_environment(tmp_path: Path) -> None:
+    logins: list[tuple[bytes, bytes]] = []
+
+    def authenticator(server, session, envelope, mechanism, auth_data) -> AuthResult:
+        logins.append((auth_data.login, auth_data.password))
+        return AuthResult(success=auth_data.password == b"s3cret", handled=False)
+
+    handler = Inbox()
+    options = {"authenticator": authenticator, "auth_require_tls": False}
+    with smtp_server(handler, **options) as port:
+        config = send_config(
+            tmp_path, port, smtp="  username: news\n  password_env: NEWS_SMTP\n", subscribers=2
+        )
+        wrong = CliRunner(env={"NEWS_SMTP": "guess"}).invoke(
+            cli, ["--config", str(config), "send", "--month", MONTH]
+        )
+        assert wrong.exit_code == 1 and "refused the login of news" in wrong.output
+        assert "guess" not in wrong.output  # a password never appears in a message
+        right = CliRunner(env={"NEWS_SMTP": "s3cret"}).invoke(
+            cli, ["--config", str(config), "send", "--month", MONTH]
+        )
+        assert right.exit_code == 0 and "to 2 subscribers" in right.output
+    assert (b"news", b"s3cret") in logins and len(handler.messages) == 2

@@ -24,10 +24,12 @@ TIMEOUT = 60.0  # seconds for one SMTP command, connecting included
 
 
 class ServerUnusable(SendError):
-    """The SMTP server cannot take any message now: the sentence names it and why."""
+    """The SMTP server cannot take any message now: the sentence names it and why.
+    `lasting` when trying again cannot help (a refused login or sender)."""
 
-    def __init__(self, smtp: Smtp, why: str) -> None:
+    def __init__(self, smtp: Smtp, why: str, lasting: bool = False) -> None:
         super().__init__(f"the SMTP server {smtp.host}:{smtp.port} {why}")
+        self.lasting = lasting
 
 
 @dataclass(frozen=True)
@@ -94,7 +96,7 @@ class Connection:
             await client.connect()
         except aiosmtplib.SMTPAuthenticationError as exc:
             raise ServerUnusable(
-                smtp, f"refused the login of {smtp.username}: {_said(exc)}"
+                smtp, f"refused the login of {smtp.username}: {_said(exc)}", lasting=True
             ) from None
         except (aiosmtplib.SMTPException, OSError) as exc:
             raise ServerUnusable(smtp, f"cannot be reached: {_said(exc)}") from None
@@ -116,7 +118,7 @@ class Connection:
             if 400 <= exc.code < 500:
                 return Attempt("retry", _said(exc))
             raise ServerUnusable(
-                self._smtp, f"refused the sender {exc.sender}: {_said(exc)}"
+                self._smtp, f"refused the sender {exc.sender}: {_said(exc)}", lasting=True
             ) from None
         except aiosmtplib.SMTPResponseException as exc:  # DATA refused, 421 closing, …
             if exc.code == 421:

@@ -182,7 +182,7 @@ class _Run:
             await connection.open()
         except ServerUnusable as exc:
             self.unreachable += 1
-            if self.unreachable >= UNREACHABLE_LIMIT:
+            if exc.lasting or self.unreachable >= UNREACHABLE_LIMIT:
                 self.report.stopped = str(exc)
             return
         self.unreachable = 0
