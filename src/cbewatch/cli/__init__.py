@@ -29,6 +29,7 @@ from ..services.sources import FetchHooks, FetchSummary, SourceReport
 from ..store import Store
 from ..workers import preload_for_program
 from .accounts import users
+from .discover import discover_command
 from .issues import issue, send
 from .subscribers import subscribers
 from .terminal import err_console
@@ -66,6 +67,7 @@ def cli(ctx: click.Context, config_path: Path | None) -> None:
 
 
 cli.add_command(issue)
+cli.add_command(discover_command)
 cli.add_command(send)
 cli.add_command(users)
 cli.add_command(subscribers)
