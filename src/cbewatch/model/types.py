@@ -11,6 +11,8 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any, TypedDict
 
+from . import drafts
+
 ITEM_STATUSES = ("new", "accepted", "rejected", "duplicate")
 DECISION_STATUSES = ("new", "accepted", "rejected")  # a duplicate is made by dedup only
 DECISION_FIELDS = ("status", "topic", "blurb")
@@ -38,6 +40,8 @@ ITEM_FIELDS = (
     "score",
     "why",
     "blurb",
+    "kind",
+    "blurb_draft",
     "duplicate_of",
     "also_at",
 )
@@ -123,6 +127,17 @@ class Item:
     duplicate_of: int | None = None
     also_at: tuple[Sighting, ...] = ()
     version: int = 1
+
+    @property
+    def kind(self) -> str:
+        """report, brief, toolkit, guide, webinar, podcast, case study, article, blog post."""
+        return drafts.kind_of(self.title or "", self.url, self.summary_text or self.text or "")
+
+    @property
+    def blurb_draft(self) -> str:
+        """A blurb in the newsletter's voice to start from (what the curator writes wins)."""
+        lead = self.summary_text or self.text or ""
+        return drafts.blurb_draft(self.kind, self.source, self.title or "", lead)
 
     def to_json(self) -> dict[str, Any]:
         """The design's stable JSON object (`items --json`): ITEM_FIELDS, in order."""
