@@ -19,19 +19,13 @@ def month_of(item: Item) -> str:
     return (item.published or item.first_seen)[:7]
 
 
-def placeholder_blurb(title: str, organization: str) -> str:
-    """The stand-in blurb of an item nobody has written one for (the lint flags it)."""
-    return f"Write a blurb for “{title}” from {organization}."
-
-
 def entry_for(item: Item) -> IssueEntry:
-    """An accepted item as an issue entry: the curator's blurb, else a placeholder."""
+    """An accepted item as an issue entry: the curator's blurb, else its draft, marked as
+    a placeholder until a curator saves a blurb (the lint flags it)."""
     title = item.title or item.url
     if item.blurb and item.blurb.strip():
         return IssueEntry(item.url, title, item.source, item.blurb.strip(), item.id)
-    return IssueEntry(
-        item.url, title, item.source, placeholder_blurb(title, item.source), item.id, True
-    )
+    return IssueEntry(item.url, title, item.source, item.blurb_draft, item.id, True)
 
 
 def new_draft(
