@@ -111,15 +111,20 @@ def test_a_stale_version_is_refused_with_the_current_state(store: Store) -> None
 
 
 def test_undo_puts_back_the_last_change_and_twice_redoes(store: Store) -> None:
-    with pytest.raises(NothingToUndo):
+    with pytest.raises(NothingToUndo) as nothing:
         store.decisions.undo(3, "ann")
+    # One sentence: the queue shows it followed by "Now: new."
+    assert str(nothing.value) == "Item 3 has no decision to undo."
     store.decisions.set(3, {"blurb": "A pilot."}, "ann")
     store.decisions.set(3, {"status": "rejected"}, "ann")
     assert store.decisions.undo(3, "ann").status == "new"
     assert store.decisions.undo(3, "ann").status == "rejected"
+    assert store.decisions.undo(3, "ann").status == "new"
     assert store.items.get(3).blurb == "A pilot."
+    # The second undo put the decision back: the log says so.
     assert [r.action for r in store.decisions.audit_log(3)] == [
         "undo",
+        "redo",
         "undo",
         "decide",
         "decide",

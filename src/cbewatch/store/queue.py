@@ -41,6 +41,13 @@ class Queue:
         cursor = QueueCursor(keys[-1][1], keys[-1][2], keys[-1][0]) if more else None
         return page, cursor
 
+    def count(self, query: QueueQuery) -> int:
+        """How many items the filters match, on every page together (read from indexes:
+        a status, source or topic filter counts an index's range)."""
+        where, params = _filters(query)
+        sql = "SELECT count(*) FROM items" + (" WHERE " + " AND ".join(where) if where else "")
+        return self._db.execute(sql, params).fetchone()[0]
+
     def _many_matches(self, query: QueueQuery, limit: int) -> bool:
         """Whether a search matches so many items that walking the queue's order and
         keeping the matches beats sorting every match (counting them is cheap). Ten
