@@ -30,6 +30,7 @@ from .conftest import (
     child_env,
     csrf_from,
     logged_in,
+    sample_entries,
     seed,
     serve_config,
     start_serve,
@@ -107,15 +108,20 @@ def test_every_page_fits_a_phone(browser: Browser, demo: Served) -> None:
     item_id = queue_ids(demo)[0]
     for path in (
         "/queue",
+        "/queue?status=all",  # decided items too, with their verdicts
         f"/items/{item_id}",
+        "/items/999999",  # the error page
         "/sources",
         "/issues",
         f"/issues/{month}/edit",
+        f"/issues/{month}/preview",  # the email
         "/subscribers",
+        "/logout",
     ):
         page.goto(demo.url + path)
         widths[path] = width(page)
-    assert "dogwood-district-alliance" in page.content()  # the long address is on show
+        if path == "/subscribers":
+            assert "dogwood-district-alliance" in page.content()  # the long address shows
     assert {path: w for path, w in widths.items() if w > PHONE["width"]} == {}, widths
 
 
@@ -354,3 +360,20 @@ def test_the_poll_note_shows_only_while_the_poll_runs(browser: Browser, tmp_path
             app.stop()
     with app.store() as store:
         assert [i.title for i in store.items.find()] == ["Mastery grading in Slow County"]
+
+
+def test_a_long_queue_is_counted_up_to_a_thousand(tmp_path: Path) -> None:
+    """Counting every item of a long queue costs more than the page: past 1,000 the
+    count says "more than"."""
+    config = serve_config(tmp_path)
+    seed(config, sample_entries(1001))
+    app = start_serve(config, "--no-scheduler")
+    try:
+        queue = logged_in(app).get("/queue").text
+        count = re.sub(r"<[^>]+>", "", re.search(r'id="count">(.*?)</p>', queue, re.S)[1])
+        assert count == "More than 1000 items in view (50 on this page)."
+        search = logged_in(app).get("/queue?q=portfolio").text  # items 4, 12, … 996
+        count = re.sub(r"<[^>]+>", "", re.search(r'id="count">(.*?)</p>', search, re.S)[1])
+        assert count == "125 items in view (50 on this page). Clear the search “portfolio”"
+    finally:
+        app.stop()

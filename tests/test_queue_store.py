@@ -83,6 +83,9 @@ def test_a_cursor_survives_its_token() -> None:
 )
 def test_filters(store: Store, query: QueueQuery, count: int) -> None:
     assert len(all_pages(store, query, 50)) == count
+    # The queue's "N items in view" counts the same items, up to the limit it is given.
+    assert store.queue.count(query, 1000) == count
+    assert store.queue.count(query, 10) == min(count, 10)
 
 
 def test_fts_query_quotes_every_word() -> None:

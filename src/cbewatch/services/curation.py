@@ -19,13 +19,16 @@ from ..store import Store
 
 DECISIONS = {"accept": "accepted", "reject": "rejected"}
 ACTIONS = ("accept", "reject", "reopen", "topic", "blurb", "undo")
+# The queue counts the items in view up to this many; past it, it says "more than".
+COUNT_CAP = 1000
 BLURB_MAX = 1000
 
 
 @dataclass(frozen=True)
 class QueuePage:
     """One page of the queue, where the next one starts, what the filters offer, and how
-    many items they match on every page together."""
+    many items they match on every page together (COUNT_CAP + 1 means more than
+    COUNT_CAP)."""
 
     items: list[Item]
     next: QueueCursor | None
@@ -52,7 +55,7 @@ def find_items(
 
 def queue_page(store: Store, query: QueueQuery, after: QueueCursor | None, limit: int) -> QueuePage:
     items, cursor = store.queue.page(query, after, limit)
-    return QueuePage(items, cursor, store.queue.choices(), store.queue.count(query))
+    return QueuePage(items, cursor, store.queue.choices(), store.queue.count(query, COUNT_CAP + 1))
 
 
 def item_page(store: Store, item_id: int) -> ItemPage:

@@ -60,6 +60,7 @@ async def queue_page(request: Request) -> Response:
         "queue.html",
         items=page.items,
         total=page.total,
+        count_cap=curation.COUNT_CAP,
         clear_search_url=f"/queue?{urlencode(unsearched)}" if kept.get("q") else None,
         filters=kept,
         choices=page.choices,
