@@ -21,7 +21,7 @@ from cbewatch.config import load_config
 from cbewatch.demo import DEMO_PASSWORD, DEMO_USER
 from cbewatch.demo.server import Route, SiteServer
 from cbewatch.model.types import QueueQuery
-from cbewatch.web.pages import local_moment
+from cbewatch.web.pages import local_moment, score_level
 
 from .conftest import (
     CHROMIUM,
@@ -377,3 +377,18 @@ def test_a_long_queue_is_counted_up_to_a_thousand(tmp_path: Path) -> None:
         assert count == "125 items in view (50 on this page). Clear the search “portfolio”"
     finally:
         app.stop()
+
+
+@pytest.mark.parametrize(
+    ("score", "level"),
+    [
+        (1.0, "high"),
+        (2 / 3, "high"),
+        (0.66, "medium"),
+        (1 / 3, "medium"),
+        (0.33, "low"),
+        (0.0, "low"),
+    ],
+)
+def test_a_score_reads_as_a_third_of_the_scale(score: float, level: str) -> None:
+    assert score_level(score) == level

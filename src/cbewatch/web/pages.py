@@ -151,9 +151,14 @@ def moment(context: Context, iso: str | None) -> str:
     return local_moment(iso, context.get("zone"))
 
 
+# A score (0–1) reads as high, medium or low: a third of the scale each. The queue's
+# meter colours its bar at the same bounds.
+SCORE_MEDIUM, SCORE_HIGH = 1 / 3, 2 / 3
+
+
 def score_level(score: float) -> str:
-    """How a curator reads a score (0–1): high, medium or low, a third of the scale each."""
-    return "high" if score >= 2 / 3 else "medium" if score >= 1 / 3 else "low"
+    return "high" if score >= SCORE_HIGH else "medium" if score >= SCORE_MEDIUM else "low"
 
 
 templates.env.filters.update(snippet=snippet, day=day, moment=moment, score_level=score_level)
+templates.env.globals.update(score_medium=SCORE_MEDIUM, score_high=SCORE_HIGH)
