@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint format bench clean
+.PHONY: demo test lint format bench screenshots clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -22,8 +22,8 @@ demo: $(STAMP)
 	$(BIN)/cbewatch demo --web-port $(PORT)
 
 test: $(STAMP) /usr/bin/chromium
-	$(BIN)/ruff check src tests bench
-	$(BIN)/ruff format --check src tests bench
+	$(BIN)/ruff check src tests bench scripts
+	$(BIN)/ruff format --check src tests bench scripts
 	$(BIN)/python -m pytest -q
 
 # The browser tests drive Debian's Chromium; Playwright never downloads a browser.
@@ -32,8 +32,8 @@ test: $(STAMP) /usr/bin/chromium
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium
 
 lint: $(STAMP)
-	$(BIN)/ruff check --fix src tests bench
-	$(BIN)/ruff format src tests bench
+	$(BIN)/ruff check --fix src tests bench scripts
+	$(BIN)/ruff format src tests bench scripts
 
 bench: $(STAMP)
 	$(BIN)/python -P bench/poll.py
@@ -42,6 +42,11 @@ bench: $(STAMP)
 	$(BIN)/python -P bench/queue.py
 	$(BIN)/python -P bench/rank_quality.py
 	$(BIN)/python -P bench/issue.py
+
+# docs/screenshots/: the demo's pages at 1280 and 390 px, taken by Debian's Chromium.
+# Not part of `make test`: run it after changing how a page looks.
+screenshots: $(STAMP) /usr/bin/chromium
+	$(BIN)/python -P scripts/screenshots.py
 
 clean:
 	rm -rf $(VENV) build dist src/*.egg-info

@@ -1,13 +1,13 @@
 """Config validation: every problem names file, line and key, and exits 2 from the CLI."""
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
 from cbewatch.cli import cli
-from cbewatch.config import load_config, parse_duration
+from cbewatch.config import load_config, parse_config, parse_duration
 from cbewatch.errors import ConfigError
 
 GOOD = """\
@@ -58,10 +58,25 @@ def test_good_config_loads_into_typed_settings(tmp_path: Path) -> None:
     assert settings.smtp.password_env == "SMTP_PW"
 
 
+def test_timezone_names_the_zone_the_pages_show_times_in() -> None:
+    path = Path("sources.yaml")
+    assert parse_config("topics: [Policy]\n", path).zone is None  # the server's own zone
+    zone = parse_config("timezone: America/New_York\ntopics: [Policy]\n", path).zone
+    assert zone is not None
+    winter = datetime(2026, 12, 4, 12, tzinfo=zone).utcoffset()
+    assert winter is not None and winter.total_seconds() == -5 * 3600  # EST
+
+
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
         ("user_agnet: x\n", "sources.yaml:1: user_agnet: unknown key (did you mean 'user_agent'?)"),
+        (
+            "timezone: Europe/Pari\n",
+            "sources.yaml:1: timezone: unknown time zone 'Europe/Pari' "
+            "(did you mean 'Europe/Paris'?)",
+        ),
+        ("timezon: UTC\n", "sources.yaml:1: timezon: unknown key (did you mean 'timezone'?)"),
         (
             "sources:\n  - name: A\n    url: https://a.org/\n    evry: 1h\n",
             "sources.yaml:4: sources[0].evry: unknown key (did you mean 'every'?)",

@@ -82,6 +82,48 @@ def test_a_hostile_page_keeps_its_story_and_nothing_executable() -> None:
     assert article.author == "Priya Castellanos"
 
 
+KICKER_PAGE = """<html lang="en"><head><title>{title} | Alder</title></head><body>
+<nav><a href="/">Home</a> <a href="/blog">Blog</a></nav><main><article class="post">
+<header class="post-header"><p class="post-category">{kicker}</p><h1>{title}</h1>
+<p class="byline">By Ana Ruiz</p></header><div class="post-body">{body}</div></article></main>
+<footer><p>Alder Institute</p></footer></body></html>"""
+BODY = "".join(
+    f"<p>Teachers in four districts rewrote their report cards around a few clear standards, "
+    f"and in the {n} term they asked families what the new grades told them.</p>"
+    for n in ("first", "second", "third", "fourth", "fifth")
+)
+
+
+@pytest.mark.parametrize(
+    ("kicker", "first_words"),
+    [
+        ("Leadership", "Teachers in four districts"),  # a category above the title: dropped
+        ("", "Teachers in four districts"),  # the title heading alone: dropped
+        # a real first sentence before the heading is body text: nothing is dropped
+        ("A word from our director on why this work matters now.", "A word from our"),
+    ],
+)
+def test_the_title_and_its_category_are_not_body_text(kicker: str, first_words: str) -> None:
+    """The item page shows the title once: the page's own heading (and a category word
+    above it) stays out of the text shown under it."""
+    title = "Report cards that say what a student can do"
+    page = KICKER_PAGE.format(title=title, kicker=kicker, body=BODY).encode()
+    article = read_page("https://alder.example.org/posts/1", "text/html", "utf-8", page)
+    assert article.title == title
+    assert article.text.startswith(first_words), article.text[:80]
+    assert "Leadership" not in article.html
+
+
+def test_the_demo_podcast_page_starts_with_its_story() -> None:
+    """The page that showed the bug: "Leadership" and the title above the text."""
+    page = (
+        DEMO_PDF.parent.parent.parent
+        / "alder-institute/posts/principal-podcast-proficiency-diploma.html"
+    )
+    article = read_page("https://alder.example.org/p.html", "text/html", "utf-8", page.read_bytes())
+    assert article.text.startswith("In the latest episode of our podcast")
+
+
 @pytest.mark.parametrize(
     "body",
     [

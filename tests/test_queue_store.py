@@ -83,6 +83,9 @@ def test_a_cursor_survives_its_token() -> None:
 )
 def test_filters(store: Store, query: QueueQuery, count: int) -> None:
     assert len(all_pages(store, query, 50)) == count
+    # The queue's "N items in view" counts the same items, up to the limit it is given.
+    assert store.queue.count(query, 1000) == count
+    assert store.queue.count(query, 10) == min(count, 10)
 
 
 def test_fts_query_quotes_every_word() -> None:
@@ -111,15 +114,20 @@ def test_a_stale_version_is_refused_with_the_current_state(store: Store) -> None
 
 
 def test_undo_puts_back_the_last_change_and_twice_redoes(store: Store) -> None:
-    with pytest.raises(NothingToUndo):
+    with pytest.raises(NothingToUndo) as nothing:
         store.decisions.undo(3, "ann")
+    # One sentence: the queue shows it followed by "Now: new."
+    assert str(nothing.value) == "Item 3 has no decision to undo."
     store.decisions.set(3, {"blurb": "A pilot."}, "ann")
     store.decisions.set(3, {"status": "rejected"}, "ann")
     assert store.decisions.undo(3, "ann").status == "new"
     assert store.decisions.undo(3, "ann").status == "rejected"
+    assert store.decisions.undo(3, "ann").status == "new"
     assert store.items.get(3).blurb == "A pilot."
+    # The second undo put the decision back: the log says so.
     assert [r.action for r in store.decisions.audit_log(3)] == [
         "undo",
+        "redo",
         "undo",
         "decide",
         "decide",

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo, available_timezones
 
 import soupsieve
 import yaml
@@ -107,6 +108,14 @@ class Settings:
     newsletter: Newsletter = field(default_factory=Newsletter)
     network: Network = field(default_factory=Network)
     smtp: Smtp = field(default_factory=Smtp)
+    # The zone the pages show times in (an IANA name); None: the server's local zone.
+    timezone: str | None = None
+
+    @property
+    def zone(self) -> ZoneInfo | None:
+        """The configured zone; None means the server's local one (`datetime.astimezone()`
+        with no argument, which follows the system's daylight-saving rules)."""
+        return ZoneInfo(self.timezone) if self.timezone else None
 
     @property
     def db_path(self) -> Path:
@@ -189,6 +198,14 @@ def _valid_selector(text: str) -> str:
         first_line = str(exc).splitlines()[0]
         raise ValueError(f"{text!r} is not a valid CSS selector ({first_line})") from None
     return text
+
+
+def _valid_timezone(text: str) -> str:
+    if text in available_timezones():
+        return text
+    close = difflib.get_close_matches(text, sorted(available_timezones()), n=1)
+    hint = f" (did you mean '{close[0]}'?)" if close else " (an IANA name like Europe/Paris)"
+    raise ValueError(f"unknown time zone {text!r}{hint}")
 
 
 def _valid_host_port(text: str) -> str:
@@ -298,10 +315,19 @@ class _Checker:
                 "newsletter",
                 "network",
                 "smtp",
+                "timezone",
             ),
         )
         top = top or {}
-        plain = self.read(top, "", {"data_dir": (str, None), "user_agent": (str, None)})
+        plain = self.read(
+            top,
+            "",
+            {
+                "data_dir": (str, None),
+                "user_agent": (str, None),
+                "timezone": (str, _valid_timezone),
+            },
+        )
         base = path.parent
         data_dir = Path(plain.get("data_dir", "var")).expanduser()
         if not data_dir.is_absolute():
@@ -315,6 +341,7 @@ class _Checker:
             newsletter=self.newsletter(top["newsletter"]) if "newsletter" in top else Newsletter(),
             network=self.network(top["network"]) if "network" in top else Network(),
             smtp=self.smtp(top["smtp"]) if "smtp" in top else Smtp(),
+            timezone=plain.get("timezone"),
         )
 
     def topics(self, node: yaml.Node) -> tuple[Topic, ...]:

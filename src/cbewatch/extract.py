@@ -38,7 +38,10 @@ MAX_PDF_PAGES = 80
 MAX_TEXT_CHARS = 300_000  # enough for a long report; the rest is not read by curators
 EXTRACT_TIMEOUT = 60.0  # seconds of a worker for one page; a normal page takes 0.01–0.5
 _TRANSIENT_STATUSES = frozenset({408, 425, 429, 500, 502, 503, 504})
-_HEADINGS = ("h1", "h2", "h3")
+# trafilatura's own heading element is "head" (rend="h1"…); plain h1–h3 are kept too.
+_HEADINGS = ("head", "h1", "h2", "h3")
+# A kicker above a page's title (its category: "Leadership") is at most a few words.
+_KICKER_WORDS = 4
 _XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 
 # trafilatura and pypdf log every odd page they meet; a run reports per item instead.
@@ -182,12 +185,22 @@ def _language(tree: Any) -> str | None:
 
 
 def _drop_title_heading(body: Any, title: str | None) -> None:
-    """The article's own title comes first in trafilatura's body; it is not body text."""
-    first = next(iter(body), None)
-    if title is None or first is None or first.tag not in _HEADINGS:
+    """The article's own title comes first in trafilatura's body, at times after a
+    kicker (the post's category); the item page shows the title already, and neither is
+    body text. Nothing is dropped unless the title heading is found."""
+    if title is None:
         return
-    if " ".join("".join(first.itertext()).split()) == title:
-        body.remove(first)
+    kickers = []
+    for element in body:
+        text = " ".join("".join(element.itertext()).split())
+        if element.tag in _HEADINGS and text == title:
+            for kicker in kickers:
+                body.remove(kicker)
+            body.remove(element)
+            return
+        if len(text.split()) > _KICKER_WORDS or len(kickers) == 2:
+            return  # body text before any title heading: leave the body as it is
+        kickers.append(element)
 
 
 def _inner_body(document: str) -> str:

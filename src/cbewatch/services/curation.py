@@ -19,16 +19,21 @@ from ..store import Store
 
 DECISIONS = {"accept": "accepted", "reject": "rejected"}
 ACTIONS = ("accept", "reject", "reopen", "topic", "blurb", "undo")
+# The queue counts the items in view up to this many; past it, it says "more than".
+COUNT_CAP = 1000
 BLURB_MAX = 1000
 
 
 @dataclass(frozen=True)
 class QueuePage:
-    """One page of the queue, where the next one starts, and what the filters offer."""
+    """One page of the queue, where the next one starts, what the filters offer, and how
+    many items they match on every page together (COUNT_CAP + 1 means more than
+    COUNT_CAP)."""
 
     items: list[Item]
     next: QueueCursor | None
     choices: dict[str, list[str]]
+    total: int
 
 
 @dataclass(frozen=True)
@@ -50,7 +55,7 @@ def find_items(
 
 def queue_page(store: Store, query: QueueQuery, after: QueueCursor | None, limit: int) -> QueuePage:
     items, cursor = store.queue.page(query, after, limit)
-    return QueuePage(items, cursor, store.queue.choices())
+    return QueuePage(items, cursor, store.queue.choices(), store.queue.count(query, COUNT_CAP + 1))
 
 
 def item_page(store: Store, item_id: int) -> ItemPage:

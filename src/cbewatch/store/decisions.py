@@ -48,14 +48,16 @@ class Decisions:
 
     def undo(self, item_id: int, who: str, expected_version: int | None = None) -> Item:
         """Put back what the item's latest audited change replaced (itself audited, so
-        undoing twice redoes). Raises NothingToUndo when the item was never changed."""
+        undoing twice redoes, and is logged as "redo"). Raises NothingToUndo when the
+        item was never changed."""
         with self._connection.transaction() as db:
             row = self._decidable_row(db, item_id, expected_version)
-            sql = "SELECT before FROM audit WHERE item_id = ? ORDER BY id DESC LIMIT 1"
+            sql = "SELECT before, action FROM audit WHERE item_id = ? ORDER BY id DESC LIMIT 1"
             last = db.execute(sql, [item_id]).fetchone()
             if last is None:
-                raise NothingToUndo(f"item {item_id} has no decision to undo")
-            _write(db, row, json.loads(last[0]), who, "undo")
+                raise NothingToUndo(f"Item {item_id} has no decision to undo.")
+            action = "redo" if last[1] == "undo" else "undo"
+            _write(db, row, json.loads(last[0]), who, action)
         return self._item(item_id)
 
     def audit_log(self, item_id: int) -> list[AuditEntry]:

@@ -3,6 +3,7 @@ filters and full-text search, and the values its filters offer. Read-only."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from ..model.types import Item, QueueCursor, QueueQuery
@@ -40,6 +41,24 @@ class Queue:
         page = [found[key[0]] for key in keys if key[0] in found]
         cursor = QueueCursor(keys[-1][1], keys[-1][2], keys[-1][0]) if more else None
         return page, cursor
+
+    def count(self, query: QueueQuery, limit: int) -> int:
+        """How many items the filters match on every page together, counted no further
+        than `limit`. A full count walks every match: 9 ms for 100,000 new items, 85 ms
+        for a word in most of them, where the counted one stays under 2 ms."""
+        where, params = _filters(replace(query, search=None))
+        rows = "items"
+        match = fts_query(query.search or "")
+        if match:
+            # Driven by the search's matches: CROSS JOIN keeps the full-text table the
+            # outer loop (a plain join let SQLite walk the items and ask the index for
+            # each: 1.9 s at 100,000 items; `id IN (…)` builds the list of every match).
+            rows = "items_fts CROSS JOIN items ON items.id = items_fts.rowid"
+            where.append("items_fts MATCH ?")
+            params.append(match)
+        inner = f"SELECT 1 FROM {rows}" + (" WHERE " + " AND ".join(where) if where else "")
+        sql = f"SELECT count(*) FROM ({inner} LIMIT {int(limit)})"
+        return self._db.execute(sql, params).fetchone()[0]
 
     def _many_matches(self, query: QueueQuery, limit: int) -> bool:
         """Whether a search matches so many items that walking the queue's order and

@@ -14,7 +14,13 @@ from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.middleware.base import BaseHTTPMiddleware
 from starlette.requests import Request
-from starlette.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
+from starlette.responses import (
+    FileResponse,
+    JSONResponse,
+    PlainTextResponse,
+    RedirectResponse,
+    Response,
+)
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
@@ -38,7 +44,7 @@ from .auth import (
 )
 from .pages import HERE, Operations, Web, call, render, web
 from .queue import decide, item_page, queue_page
-from .sources_page import poll_now, sources_page
+from .sources_page import poll_now, poll_status, sources_page
 from .subscribers_page import change_subscribers, subscribers_page
 
 log = logging.getLogger("cbewatch.web")
@@ -114,6 +120,11 @@ async def healthz(request: Request) -> Response:
     return JSONResponse(body, status_code=code)
 
 
+async def favicon(request: Request) -> Response:
+    """Browsers ask for /favicon.ico on every site: our own small icon, not a 404."""
+    return FileResponse(HERE / "static" / "favicon.ico", media_type="image/x-icon")
+
+
 async def http_error(request: Request, exc: Exception) -> Response:
     """Errors as one plain sentence: a page for people, text for htmx and scripts."""
     assert isinstance(exc, HTTPException)
@@ -144,6 +155,7 @@ ROUTES = [
     Route("/items/{item_id:int}", decide, methods=["POST"]),
     Route("/sources", sources_page, methods=["GET"]),
     Route("/sources", poll_now, methods=["POST"]),
+    Route("/sources/status", poll_status, methods=["GET"]),
     Route("/subscribers", subscribers_page, methods=["GET"]),
     Route("/subscribers", change_subscribers, methods=["POST"]),
     # A subscriber's own pages (public; the URL shapes are in mail/links.py, which
@@ -155,6 +167,7 @@ ROUTES = [
     Route("/unsubscribe/{token}", subscription.unsubscribe_page, methods=["GET"]),
     Route("/unsubscribe/{token}", subscription.unsubscribe, methods=["POST"]),
     Route("/healthz", healthz),
+    Route("/favicon.ico", favicon, methods=["GET"]),
     Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
 ]
 

@@ -29,7 +29,7 @@ from starlette.responses import RedirectResponse, Response
 
 COOKIE = "cbewatch_session"
 SESSION_DAYS = 14
-PUBLIC_PATHS = ("/login", "/healthz", "/static/")
+PUBLIC_PATHS = ("/login", "/healthz", "/favicon.ico", "/static/")
 # The newsletter's public archive: its index, each published issue's page, the feed.
 PUBLIC_ARCHIVE = re.compile(r"^/(|feed\.xml|issues/\d{4}-\d{2}/)$")
 # A subscriber's own pages: the form, the confirmation link, the unsubscribe link (its

@@ -8,9 +8,12 @@ import asyncio
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, tzinfo
 from pathlib import Path
 from typing import Any, Concatenate, ParamSpec, Protocol, TypeVar
 
+from jinja2 import pass_context
+from jinja2.runtime import Context
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -19,6 +22,7 @@ from starlette.templating import Jinja2Templates
 
 from ..config import Settings
 from ..mail.tokens import Tokens
+from ..model.times import from_iso
 from ..store import Store, StorePool
 from .auth import LoginLimiter, Sessions, SubscribeLimiter, csrf_token, current_user
 
@@ -115,11 +119,14 @@ def is_htmx(request: Request) -> bool:
 
 
 def render(request: Request, template: str, status: int = 200, **context: Any) -> Response:
-    """A page (or fragment) with what every template may use: user, CSRF token, topics."""
+    """A page (or fragment) with what every template may use: user, CSRF token, topics,
+    and the zone its times are shown in."""
+    settings = web(request).settings
     context.update(
         user=current_user(request),
         csrf=csrf_token(request),
-        topics=[t.name for t in web(request).settings.topics],
+        topics=[t.name for t in settings.topics],
+        zone=settings.zone,
     )
     return templates.TemplateResponse(request, template, context, status_code=status)
 
@@ -136,8 +143,34 @@ def day(iso: str | None) -> str:
     return (iso or "")[:10]
 
 
-def moment(iso: str | None) -> str:
-    return (iso or "—")[:16].replace("T", " ")
+def local_moment(iso: str | None, zone: tzinfo | None) -> str:
+    """A stored UTC moment in `zone` (None: the server's local zone), to the minute,
+    with the zone's abbreviation: "2026-11-03 09:05 EST"."""
+    try:
+        moment = from_iso(iso)
+    except ValueError:  # not a moment the store wrote: show it as it is
+        return iso or "—"
+    if moment is None:
+        return "—"
+    if moment.tzinfo is None:  # the store writes UTC
+        moment = moment.replace(tzinfo=UTC)
+    shown = moment.astimezone(zone) if zone is not None else moment.astimezone()
+    return shown.strftime("%Y-%m-%d %H:%M %Z").strip()
 
 
-templates.env.filters.update(snippet=snippet, day=day, moment=moment)
+@pass_context
+def moment(context: Context, iso: str | None) -> str:
+    return local_moment(iso, context.get("zone"))
+
+
+# A score (0–1) reads as high, medium or low: a third of the scale each. The queue's
+# meter colours its bar at the same bounds.
+SCORE_MEDIUM, SCORE_HIGH = 1 / 3, 2 / 3
+
+
+def score_level(score: float) -> str:
+    return "high" if score >= SCORE_HIGH else "medium" if score >= SCORE_MEDIUM else "low"
+
+
+templates.env.filters.update(snippet=snippet, day=day, moment=moment, score_level=score_level)
+templates.env.globals.update(score_medium=SCORE_MEDIUM, score_high=SCORE_HIGH)

@@ -53,10 +53,15 @@ async def queue_page(request: Request) -> Response:
     kept = {k: v for k, v in params.items() if k in FILTERS}
     kept.setdefault("status", "new")
     next_url = f"/queue?{urlencode({**kept, 'after': page.next.token()})}" if page.next else None
+    # The same filters without the search text: the "clear search" link.
+    unsearched = {k: v for k, v in kept.items() if k != "q"}
     return render(
         request,
         "queue.html",
         items=page.items,
+        total=page.total,
+        count_cap=curation.COUNT_CAP,
+        clear_search_url=f"/queue?{urlencode(unsearched)}" if kept.get("q") else None,
         filters=kept,
         choices=page.choices,
         statuses=ITEM_STATUSES,

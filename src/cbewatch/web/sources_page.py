@@ -1,11 +1,12 @@
 """The sources page: each source's health, the sources that never yielded an item, the
 recent job runs, and "poll now" (which hands the poll to the daemon, off the event loop).
-Showing the page only reads: the config's sources were synced when `serve` started."""
+Showing the page only reads: the config's sources were synced when `serve` started.
+While a poll runs, the page asks `/sources/status` until it ends, then reloads."""
 
 from __future__ import annotations
 
 from starlette.requests import Request
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from ..services import sources as source_service
 from .auth import checked_form
@@ -23,6 +24,19 @@ async def sources_page(request: Request) -> Response:
         runs=overview.runs,
         polling=state.operations.polling(),
         notice=request.query_params.get("notice"),
+    )
+
+
+async def poll_status(request: Request) -> Response:
+    """GET /sources/status: the "a poll is running" note while one runs; once it has
+    ended, htmx is told to reload the page (and a plain GET gets a link)."""
+    if web(request).operations.polling():
+        return render(request, "_poll_status.html")
+    done = "/sources?notice=done"
+    return HTMLResponse(
+        f'<p class="message" role="status">The poll has ended: <a href="{done}">see its '
+        "results</a>.</p>",
+        headers={"HX-Redirect": done},
     )
 
 

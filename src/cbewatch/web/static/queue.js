@@ -1,5 +1,5 @@
-/* cbewatch queue keys: j/k move, a accept, r reject, e blurb, 1-9 topic, u undo,
-   / search, ? the list of keys. Every key presses a real button of the item's form,
+/* cbewatch queue keys: j/k move, a accept, r reject, e blurb, 1-9 and 0 topic (0 is the
+   tenth), u undo, / search, ? the list of keys. Every key presses a real button of the item's form,
    so the page works the same without this file. */
 (function () {
   "use strict";
@@ -79,9 +79,9 @@
       return;
     }
     if (event.ctrlKey || event.metaKey || event.altKey) return;
-    if (/^[1-9]$/.test(event.key)) {
+    if (/^[0-9]$/.test(event.key)) {
       event.preventDefault();
-      const number = Number(event.key);
+      const number = Number(event.key) || 10; // 0 is the tenth topic, as on a phone pad
       whenIdle(function () { pickTopic(number); });
       return;
     }
@@ -112,11 +112,14 @@
     if (event.target.id === "show-keys") toggleKeys();
   });
 
-  // After htmx swaps an item in place, keep the highlight; after a decision, move on.
+  // After htmx swaps an item in place, keep the highlight; after a decision, move on,
+  // also when it was refused as stale (409): the item now shows who decided it and how,
+  // and the curator's next decision belongs to the next item.
   document.addEventListener("htmx:beforeRequest", function () { busy = true; });
   document.addEventListener("htmx:afterSettle", function (event) {
-    const ok = event.detail.xhr && event.detail.xhr.status < 300;
-    mark(advance && ok ? current + 1 : current);
+    const status = event.detail.xhr ? event.detail.xhr.status : 0;
+    const decided = status < 300 || status === 409;
+    mark(advance && decided ? current + 1 : current);
     advance = false;
     settled();
   });
