@@ -92,7 +92,8 @@ def test_blurb_draft(kind: str, org: str, title: str, lead: str, draft: str) -> 
 def test_a_draft_stays_within_sixty_words_and_whole_sentences() -> None:
     long_sentence = " ".join(["word"] * 55) + "."
     draft = blurb_draft("report", "Alder Institute", "A Long Read", f"{long_sentence} " * 3)
-    assert draft == "A new report from Alder Institute: “A Long Read.”"  # 8 words, and 55 more would pass 60
+    # the opener is 8 words, and 55 more would pass 60
+    assert draft == "A new report from Alder Institute: “A Long Read.”"
     two = blurb_draft("report", "Alder", "T", "One two three four five. " * 10)
     assert len(two.split()) <= MAX_WORDS and two.endswith("five.") and two.count("five.") == 2
 
