@@ -142,12 +142,22 @@ def fetch_with_progress(
 
 @cli.command()
 @click.option("--json", "as_json", is_flag=True, help="One JSON object a line.")
+@click.option(
+    "--yield",
+    "show_yield",
+    is_flag=True,
+    help="What each source brought in six months: seen, accepted, rejected, duplicates.",
+)
 @click.pass_context
-def sources(ctx: click.Context, as_json: bool) -> None:
-    """Sources with their health: last success, failures, next poll, last error."""
+def sources(ctx: click.Context, as_json: bool, show_yield: bool) -> None:
+    """Sources with their health: last success, failures, next poll, last error (with
+    --yield: what each brought over the last six months, and which to look at)."""
     settings = _settings(ctx)
     with Store(settings.db_path) as store:
         source_service.sync_sources(store, settings)
+        if show_yield:
+            _print_yield(source_service.source_yield(store, settings), as_json)
+            return
         rows = source_service.source_rows(store, settings)
     if as_json:
         for row in rows:
@@ -168,6 +178,27 @@ def sources(ctx: click.Context, as_json: bool) -> None:
     Console().print(table)
     failing = sum(1 for r in rows if r["health"] in ("failing", "retired"))
     click.echo(f"{len(rows)} sources, {failing} failing or retired")
+
+
+def _print_yield(yields: list[source_service.SourceYield], as_json: bool) -> None:
+    if as_json:
+        for row in yields:
+            click.echo(json.dumps(row.to_json(), ensure_ascii=False))
+        return
+    table = Table("source", "seen", "accepted", "rejected", "duplicates", "last new", "look at")
+    for row in yields:
+        table.add_row(
+            row.name,
+            str(row.seen),
+            str(row.accepted),
+            str(row.rejected),
+            str(row.duplicates),
+            _short_time(row.last_new),
+            ", ".join(row.flags),
+        )
+    Console().print(table)
+    flagged = sum(1 for row in yields if row.flags)
+    click.echo(f"{len(yields)} sources over six months, {flagged} to look at")
 
 
 def _short_time(iso: str | None) -> str:

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from ..errors import NoSuchItem, TriageError
+from ..model.times import utc_now
 from ..model.types import AuditEntry, Changes, Item, QueueCursor, QueueQuery
 from ..store import Store
 
@@ -34,6 +35,7 @@ class QueuePage:
     next: QueueCursor | None
     choices: dict[str, list[str]]
     total: int
+    this_month: list[tuple[str, int]]  # (section, items accepted) for the current month
 
 
 @dataclass(frozen=True)
@@ -53,9 +55,25 @@ def find_items(
     return store.items.find(status=status, source=source, since=since, month=month)
 
 
-def queue_page(store: Store, query: QueueQuery, after: QueueCursor | None, limit: int) -> QueuePage:
+def queue_page(
+    store: Store,
+    query: QueueQuery,
+    after: QueueCursor | None,
+    limit: int,
+    sections: Sequence[str] = (),
+) -> QueuePage:
     items, cursor = store.queue.page(query, after, limit)
-    return QueuePage(items, cursor, store.queue.choices(), store.queue.count(query, COUNT_CAP + 1))
+    total = store.queue.count(query, COUNT_CAP + 1)
+    return QueuePage(items, cursor, store.queue.choices(), total, month_sections(store, sections))
+
+
+def month_sections(
+    store: Store, sections: Sequence[str], month: str | None = None
+) -> list[tuple[str, int]]:
+    """Items accepted into each section for `month` (default this month), in the
+    config's order: the queue's header, so curators see which sections are thin."""
+    counts = store.queue.accepted_by_topic(month or utc_now().strftime("%Y-%m"))
+    return [(section, counts.get(section, 0)) for section in sections]
 
 
 def item_page(store: Store, item_id: int) -> ItemPage:

@@ -5,11 +5,12 @@ all) sources."""
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
 from ..config import Settings, Source
-from ..model.times import to_iso
+from ..model.times import from_iso, to_iso, utc_now
 from ..model.types import SourceState
 from ..pipeline import NO_HOOKS, FetchHooks, FetchSummary, SourceReport, choose_sources, run_fetch
 from ..sources.health import health_label
@@ -71,10 +72,89 @@ class Overview:
 
     rows: list[dict[str, Any]]
     runs: list[dict[str, Any]]
+    yields: list[SourceYield]
 
 
 def overview(store: Store, settings: Settings) -> Overview:
-    return Overview(source_rows(store, settings), store.jobs.recent())
+    return Overview(
+        source_rows(store, settings), store.jobs.recent(), source_yield(store, settings)
+    )
+
+
+YIELD_WINDOW = timedelta(days=183)  # the yield looks at the last six months
+SILENT_AFTER = timedelta(days=60)
+FAILING_FOR = timedelta(days=7)
+WEEKS = 26
+
+
+@dataclass(frozen=True)
+class SourceYield:
+    """What a source brought over the last six months, and what to look at."""
+
+    name: str
+    seen: int
+    accepted: int
+    rejected: int
+    duplicates: int
+    last_new: str | None  # its newest item ever
+    flags: tuple[str, ...]  # "no accepted item", "silent", "failing"
+    new_per_week: tuple[int, ...]  # oldest week first, this week last
+    accepted_per_week: tuple[int, ...]
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def source_yield(
+    store: Store, settings: Settings, now: datetime | None = None
+) -> list[SourceYield]:
+    """Each configured source's yield (`cbewatch sources --yield`, the sources page):
+    flagged when six months brought no accepted item, when nothing new came for 60
+    days, or when its polls have failed for a week. Read-only."""
+    now = now or utc_now()
+    counts = store.sources.yield_counts(to_iso(now - YIELD_WINDOW) or "")
+    weekly = store.sources.weekly(to_iso(now) or "", WEEKS)
+    states = store.sources.states()
+    found = []
+    for source in settings.sources:
+        got = counts.get(source.name, {})
+        seen, accepted = got.get("seen") or 0, got.get("accepted") or 0
+        last_new = got.get("last_new")
+        new = [0] * WEEKS
+        taken = [0] * WEEKS
+        for ago, n, a in weekly.get(source.name, []):
+            if 0 <= ago < WEEKS:
+                new[WEEKS - 1 - ago], taken[WEEKS - 1 - ago] = n, a or 0
+        flags = []
+        if seen and not accepted:
+            flags.append("no accepted item")
+        newest = from_iso(last_new)
+        if newest is not None and newest < now - SILENT_AFTER:
+            flags.append("silent")
+        state = states.get(source.name)
+        if state is not None and _failing_for_a_week(state, now):
+            flags.append("failing")
+        found.append(
+            SourceYield(
+                source.name,
+                seen,
+                accepted,
+                got.get("rejected") or 0,
+                got.get("duplicates") or 0,
+                last_new,
+                tuple(flags),
+                tuple(new),
+                tuple(taken),
+            )
+        )
+    return found
+
+
+def _failing_for_a_week(state: SourceState, now: datetime) -> bool:
+    """Failing now, with no success in the last week (or none ever)."""
+    if not state.consecutive_failures or state.last_polled is None:
+        return False
+    return state.last_success is None or state.last_success < now - FAILING_FOR
 
 
 def due_sources(store: Store, settings: Settings) -> list[Source]:

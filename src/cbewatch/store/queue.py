@@ -81,6 +81,14 @@ class Queue:
         newest = self._db.execute("SELECT max(published) FROM items").fetchone()[0]
         return {"sources": sources, "months": months_between(oldest, newest)}
 
+    def accepted_by_topic(self, month: str) -> dict[str, int]:
+        """How many items published in `month` (YYYY-MM) were accepted, per topic."""
+        sql = (
+            "SELECT topic, count(*) FROM items WHERE status = 'accepted' "
+            "AND published >= ? AND published < ? GROUP BY topic"
+        )
+        return dict(self._db.execute(sql, [month, month + "~"]).fetchall())
+
 
 def _filters(query: QueueQuery, many_matches: bool = False) -> tuple[list[str], list[Any]]:
     where: list[str] = []

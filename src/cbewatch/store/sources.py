@@ -70,6 +70,36 @@ class Sources:
         sql = "SELECT source, count(DISTINCT item_id) FROM sightings GROUP BY source"
         return dict(self._db.execute(sql).fetchall())
 
+    def yield_counts(self, since: str) -> dict[str, dict[str, Any]]:
+        """Per source, its items first seen since `since` (`seen`, `accepted`,
+        `rejected`, `duplicates`) and the newest it ever brought (`last_new`)."""
+        sql = (
+            "SELECT source, sum(first_seen >= :since), "
+            "sum(first_seen >= :since AND status = 'accepted'), "
+            "sum(first_seen >= :since AND status = 'rejected'), "
+            "sum(first_seen >= :since AND status = 'duplicate'), max(first_seen) "
+            "FROM items GROUP BY source"
+        )
+        names = ("seen", "accepted", "rejected", "duplicates", "last_new")
+        return {
+            row[0]: dict(zip(names, row[1:], strict=True))
+            for row in self._db.execute(sql, {"since": since}).fetchall()
+        }
+
+    def weekly(self, now: str, weeks: int) -> dict[str, list[tuple[int, int, int]]]:
+        """Per source, (weeks ago, new items, accepted items) for the last `weeks` weeks
+        (by when each item was first seen; weeks with nothing left out)."""
+        sql = (
+            "SELECT source, CAST((julianday(:now) - julianday(first_seen)) / 7 AS INTEGER) AS ago, "
+            "count(*), sum(status = 'accepted') FROM items "
+            "WHERE julianday(first_seen) > julianday(:now) - 7 * :weeks "
+            "GROUP BY source, ago"
+        )
+        found: dict[str, list[tuple[int, int, int]]] = {}
+        for source, ago, new, accepted in self._db.execute(sql, {"now": now, "weeks": weeks}):
+            found.setdefault(source, []).append((ago, new, accepted))
+        return found
+
     def health(self) -> dict[str, Any]:
         """What /healthz reports of the sources: the last poll and how many fail."""
         sql = (

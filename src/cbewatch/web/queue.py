@@ -49,7 +49,8 @@ async def queue_page(request: Request) -> Response:
     after = QueueCursor.from_token(params.get("after"))
     if after is None and params.get("after"):
         raise HTTPException(400, "That link to a later page is broken: start from the first page.")
-    page = await call(request, curation.queue_page, queue_query(params), after, PAGE_SIZE)
+    sections = [t.name for t in web(request).settings.topics]
+    page = await call(request, curation.queue_page, queue_query(params), after, PAGE_SIZE, sections)
     kept = {k: v for k, v in params.items() if k in FILTERS}
     kept.setdefault("status", "new")
     next_url = f"/queue?{urlencode({**kept, 'after': page.next.token()})}" if page.next else None
@@ -60,6 +61,7 @@ async def queue_page(request: Request) -> Response:
         "queue.html",
         items=page.items,
         total=page.total,
+        this_month=page.this_month,
         count_cap=curation.COUNT_CAP,
         clear_search_url=f"/queue?{urlencode(unsearched)}" if kept.get("q") else None,
         filters=kept,

@@ -1,15 +1,18 @@
-"""The sources page: each source's health, the sources that never yielded an item, the
-recent job runs, and "poll now" (which hands the poll to the daemon, off the event loop).
+"""The sources page: each source's health, its yield over six months (with a chart of
+its new and accepted items a week), the sources that never yielded an item, the recent
+job runs, and "poll now" (which hands the poll to the daemon, off the event loop).
 Showing the page only reads: the config's sources were synced when `serve` started.
 While a poll runs, the page asks `/sources/status` until it ends, then reloads."""
 
 from __future__ import annotations
 
+from markupsafe import Markup
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from ..services import sources as source_service
 from .auth import checked_form
+from .charts import weekly_bars
 from .pages import call, render, web
 
 
@@ -22,9 +25,19 @@ async def sources_page(request: Request) -> Response:
         rows=overview.rows,
         never_yielded=[r["name"] for r in overview.rows if r["items"] == 0],
         runs=overview.runs,
+        yields=[(row, _chart(row)) for row in overview.yields],
         polling=state.operations.polling(),
         notice=request.query_params.get("notice"),
     )
+
+
+def _chart(row: source_service.SourceYield) -> Markup:
+    weeks = len(row.new_per_week)
+    label = (
+        f"{row.name}: {sum(row.new_per_week)} new and {sum(row.accepted_per_week)} accepted "
+        f"items in the last {weeks} weeks"
+    )
+    return weekly_bars(row.new_per_week, row.accepted_per_week, label)
 
 
 async def poll_status(request: Request) -> Response:
