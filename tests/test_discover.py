@@ -14,8 +14,10 @@ from click.testing import CliRunner
 from cbewatch.cli import cli
 from cbewatch.config import load_config
 from cbewatch.demo.server import Route, SiteServer
+from cbewatch.services.accounts import add_user
+from cbewatch.store import Store
 
-from .conftest import write_config
+from .conftest import PASSWORD, csrf_from, logged_in, start_serve, write_config
 
 RSS = """<?xml version="1.0"?><rss version="2.0"><channel><title>Hazel Notes</title>
 <link>https://hazel.example.org/</link>
@@ -181,3 +183,28 @@ def test_add_keeps_the_comments_and_checks_the_config(tmp_path: Path, sites) -> 
     code, _, err = run(config, "discover", sites["usual"].url("/"), "--add")
     assert code == 2 and "is in the config already, as 'Ivy'" in err
     assert config.read_text() == after  # nothing lost, nothing doubled
+
+
+def test_the_sources_page_proposes_and_adds(tmp_path: Path, sites) -> None:
+    config = config_for(
+        tmp_path, sites, "sources:\n  - name: Old Friend\n    url: https://old.example.org/feed\n"
+    )
+    with Store(load_config(config).db_path) as store:
+        add_user(store, "alice", PASSWORD)
+    app = start_serve(config, "--no-scheduler")
+    try:
+        client = logged_in(app)
+        token = csrf_from(client.get("/sources").text)
+        news = sites["page"].url("/news/")
+        shown = client.post("/sources/discover", data={"url": news, "csrf_token": token})
+        assert shown.status_code == 200 and "Found a list page with 4 items" in shown.text
+        assert "Juniper" not in config.read_text()  # looking writes nothing
+        added = client.post("/sources/add", data={"url": news, "csrf_token": token})
+        nothing = client.post(
+            "/sources/discover", data={"url": sites["nothing"].url("/"), "csrf_token": token}
+        )
+    finally:
+        app.stop()
+    assert added.status_code == 200 and "Added Juniper Alliance to" in added.text
+    assert [s.name for s in load_config(config).sources] == ["Old Friend", "Juniper Alliance"]
+    assert "Found no feed, sitemap or list of articles" in nothing.text

@@ -7,9 +7,7 @@ import asyncio
 import click
 
 from ..config import load_config
-from ..config_edit import add_source
-from ..http import HttpClient
-from ..sources.discover import Proposal, discover
+from ..services import sources as source_service
 
 
 @click.command("discover")
@@ -22,12 +20,7 @@ def discover_command(ctx: click.Context, url: str, add: bool) -> None:
 
     Exits 1 when the page offers nothing to follow."""
     settings = load_config(ctx.find_root().obj)
-
-    async def look() -> Proposal | None:
-        async with HttpClient(settings.network, settings.user_agent) as client:
-            return await discover(client, url)
-
-    proposal = asyncio.run(look())
+    proposal = asyncio.run(source_service.propose_source(settings, url))
     if proposal is None:
         click.echo(
             f"error: found no feed, sitemap or list of articles at {url}: "
@@ -38,7 +31,7 @@ def discover_command(ctx: click.Context, url: str, add: bool) -> None:
     click.echo(f"# {proposal.found()}")
     click.echo(proposal.yaml_entry(), nl=False)
     if add:
-        checked = add_source(settings.path, proposal.yaml_entry(), proposal.url)
+        checked = source_service.add_proposal(settings, proposal)
         click.echo(
             f"added {proposal.name!r} to {settings.path}: ok ({len(checked.sources)} sources, "
             f"{len(checked.topics)} topics)"

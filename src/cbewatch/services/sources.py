@@ -10,9 +10,12 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from ..config import Settings, Source
+from ..config_edit import add_source
+from ..http import HttpClient
 from ..model.times import from_iso, to_iso, utc_now
 from ..model.types import SourceState
 from ..pipeline import NO_HOOKS, FetchHooks, FetchSummary, SourceReport, choose_sources, run_fetch
+from ..sources.discover import Proposal, discover
 from ..sources.health import health_label
 from ..store import Store
 
@@ -155,6 +158,19 @@ def _failing_for_a_week(state: SourceState, now: datetime) -> bool:
     if not state.consecutive_failures or state.last_polled is None:
         return False
     return state.last_success is None or state.last_success < now - FAILING_FOR
+
+
+async def propose_source(settings: Settings, url: str) -> Proposal | None:
+    """How to follow the site at `url` (`cbewatch discover`, the sources page), through
+    the one HTTP client and its guard; None when it offers nothing to follow."""
+    async with HttpClient(settings.network, settings.user_agent) as client:
+        return await discover(client, url)
+
+
+def add_proposal(settings: Settings, proposal: Proposal) -> Settings:
+    """The proposal's entry appended to the config file, which is checked (and put
+    back when the check fails: ConfigError)."""
+    return add_source(settings.path, proposal.yaml_entry(), proposal.url)
 
 
 def due_sources(store: Store, settings: Settings) -> list[Source]:

@@ -44,7 +44,7 @@ from .auth import (
 )
 from .pages import HERE, Operations, Web, call, render, web
 from .queue import decide, item_page, queue_page
-from .sources_page import poll_now, poll_status, sources_page
+from .sources_page import add_discovered, discover_source, poll_now, poll_status, sources_page
 from .subscribers_page import change_subscribers, subscribers_page
 
 log = logging.getLogger("cbewatch.web")
@@ -156,6 +156,8 @@ ROUTES = [
     Route("/sources", sources_page, methods=["GET"]),
     Route("/sources", poll_now, methods=["POST"]),
     Route("/sources/status", poll_status, methods=["GET"]),
+    Route("/sources/discover", discover_source, methods=["POST"]),
+    Route("/sources/add", add_discovered, methods=["POST"]),
     Route("/subscribers", subscribers_page, methods=["GET"]),
     Route("/subscribers", change_subscribers, methods=["POST"]),
     # A subscriber's own pages (public; the URL shapes are in mail/links.py, which

@@ -7,9 +7,11 @@ While a poll runs, the page asks `/sources/status` until it ends, then reloads."
 from __future__ import annotations
 
 from markupsafe import Markup
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
+from ..errors import ConfigError
 from ..services import sources as source_service
 from .auth import checked_form
 from .charts import weekly_bars
@@ -17,11 +19,17 @@ from .pages import call, render, web
 
 
 async def sources_page(request: Request) -> Response:
+    return await _page(request)
+
+
+async def _page(request: Request, status: int = 200, **extra: object) -> Response:
     state = web(request)
     overview = await call(request, source_service.overview, state.settings)
     return render(
         request,
         "sources.html",
+        status,
+        **extra,
         rows=overview.rows,
         never_yielded=[r["name"] for r in overview.rows if r["items"] == 0],
         runs=overview.runs,
@@ -29,6 +37,44 @@ async def sources_page(request: Request) -> Response:
         polling=state.operations.polling(),
         notice=request.query_params.get("notice"),
     )
+
+
+async def discover_source(request: Request) -> Response:
+    """POST /sources/discover: look for a feed, sitemap or list at the pasted URL and
+    show the proposal (nothing is written)."""
+    form = await checked_form(request)
+    url = str(form.get("url") or "").strip()
+    if not _web_address(url):
+        return await _page(request, 400, found=f"{url!r} is not a web address (https://…).")
+    proposal = await source_service.propose_source(web(request).settings, url)
+    if proposal is None:
+        found = f"Found no feed, sitemap or list of articles at {url}."
+        return await _page(request, 200, found=found, asked=url)
+    return await _page(request, 200, proposal=proposal, asked=url)
+
+
+async def add_discovered(request: Request) -> Response:
+    """POST /sources/add: look again at the URL (the proposal is never taken from the
+    form) and append its entry to the config file."""
+    form = await checked_form(request)
+    url = str(form.get("url") or "").strip()
+    settings = web(request).settings
+    proposal = await source_service.propose_source(settings, url) if _web_address(url) else None
+    if proposal is None:
+        return await _page(request, 400, found=f"Found nothing to follow at {url}.", asked=url)
+    try:
+        await run_in_threadpool(source_service.add_proposal, settings, proposal)
+    except ConfigError as exc:
+        return await _page(request, 409, found=f"Not added: {exc}", asked=url)
+    added = (
+        f"Added {proposal.name} to {settings.path}. It is polled once serve restarts "
+        "(for example: systemctl restart cbewatch)."
+    )
+    return await _page(request, 200, found=added)
+
+
+def _web_address(url: str) -> bool:
+    return url.startswith(("http://", "https://")) and len(url) <= 2000
 
 
 def _chart(row: source_service.SourceYield) -> Markup:
