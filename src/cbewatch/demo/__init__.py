@@ -110,16 +110,16 @@ DEMO_ACCEPTS = 8  # the best-ranked items a demo curator accepts, each with a bl
 
 
 def curate_demo_issue(store: Store, settings: Settings) -> str | None:
-    """What a curator would do next: accept the best-ranked items with a blurb (their
-    summary's first sentence), then open and approve the issue of the month most of them
+    """What a curator would do next: accept the best-ranked items, keeping their blurb
+    drafts as the blurbs, then open and approve the issue of the month most of them
     belong to; returns that month (None when nothing was found)."""
     best, _ = store.queue.page(QueueQuery(status="new"), limit=DEMO_ACCEPTS)
     topics = [t.name for t in settings.topics]
     accepted = []
     for item in best:
-        blurb = _first_sentence(item.summary_text or item.text or "")
-        decided = curation.triage(store, item.id, "accept", blurb=blurb or None, who=DEMO_USER,
-                                  topics=topics)  # fmt: skip
+        decided = curation.triage(
+            store, item.id, "accept", blurb=item.blurb_draft, who=DEMO_USER, topics=topics
+        )
         accepted.append(decided)
     if not accepted:
         return None
@@ -139,9 +139,3 @@ def send_demo_issue(store: Store, settings: Settings, month: str) -> SendReport:
     the approved issue through the demo's own mail server."""
     store.subscribers.import_rows([(a, "") for a in DEMO_SUBSCRIBERS], "confirmed", "demo")
     return send_issue(store, settings, month)
-
-
-def _first_sentence(text: str) -> str:
-    text = " ".join(text.split())
-    end = text.find(". ")
-    return text[: end + 1] if 0 < end < 300 else text[:300]
