@@ -100,7 +100,7 @@ def test_a_draft_stays_within_sixty_words_and_whole_sentences() -> None:
 
 def test_sentences_drop_fragments_and_the_pages_own_lines() -> None:
     text = "Read more. We accept cookies on this site. The study covers 40 schools. Yes!"
-    assert sentences(text) == ["The study covers 40 schools."]
+    assert list(sentences(text)) == ["The study covers 40 schools."]
 
 
 def test_an_item_carries_its_kind_and_draft_in_json() -> None:

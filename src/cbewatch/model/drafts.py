@@ -10,10 +10,12 @@ draft is plain text (markup in a title or a description never reaches it).
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 
 from ..sanitize import plain_text
 
 MAX_WORDS = 60
+LEAD_CHARS = 1500  # the part of a lead that can hold its first sentences
 KINDS = (
     "report", "brief", "toolkit", "guide", "webinar", "podcast", "case study", "article",
     "blog post",
@@ -99,18 +101,17 @@ def blurb_draft(kind: str, organization: str, title: str, lead: str) -> str:
     return " ".join([first, *kept])
 
 
-def sentences(text: str) -> list[str]:
+def sentences(text: str) -> Iterator[str]:
     """The whole sentences of a plain text, leaving out the page's own (sign-up boxes,
-    cookie notes) and fragments of fewer than four words."""
-    found = []
-    for part in _SENTENCE_END.split(_plain(text)):
+    cookie notes) and fragments of fewer than four words; lazily, from the start of the
+    text (a draft needs two, and every queue page drafts fifty)."""
+    for part in _SENTENCE_END.split(_plain(text[:LEAD_CHARS])):
         part = part.strip()
         if not part or part[-1] not in '.!?。！？"”’)':  # cut off mid-sentence
             continue
         if len(part.split()) < 4 or _BOILERPLATE.search(part):
             continue
-        found.append(part)
-    return found
+        yield part
 
 
 def _plain(text: str | None) -> str:
