@@ -52,20 +52,17 @@ class Deliveries:
             )
         return cursor.rowcount
 
-    def mark_in_doubt(self, month: str) -> list[str]:
+    def mark_in_doubt(self, month: str) -> int:
         """Rows a dead run left in `sending`: the server may or may not have the message.
-        They go back to the queue flagged `in_doubt`, to be sent once more; returns their
-        addresses (the summary names them)."""
+        They go back to the queue flagged `in_doubt`, to be sent once more (the run's
+        summary names them when they go). Returns how many."""
         with self._connection.transaction() as db:
-            rows = db.execute(
-                "SELECT email FROM deliveries WHERE month = ? AND status = 'sending'", [month]
-            ).fetchall()
-            db.execute(
+            cursor = db.execute(
                 "UPDATE deliveries SET status = 'queued', in_doubt = 1, updated = ? "
                 "WHERE month = ? AND status = 'sending'",
                 [to_iso(utc_now()), month],
             )
-        return [email for (email,) in rows]
+        return cursor.rowcount
 
     def queued(self, month: str, after: int = 0, limit: int = 200) -> list[Delivery]:
         """The next `limit` queued rows by subscriber id past `after` (a keyset, so a long
