@@ -64,7 +64,11 @@
     e: function () {
       const item = currentItem();
       const blurb = item && item.querySelector('textarea[name="blurb"]');
-      if (blurb) blurb.focus();
+      if (blurb) {
+        blurb.focus();
+        // A draft nobody saved comes selected: typing replaces it, an arrow key edits it.
+        if (blurb.dataset.draft) blurb.select();
+      }
     },
     "/": function () {
       const search = document.getElementById("search");
