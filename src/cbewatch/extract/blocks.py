@@ -1,0 +1,151 @@
+"""An extracted article as a list of blocks (paragraphs, headings, lists, quotes, tables),
+and the rules one page alone can apply to them: the title and byline are not repeated at
+the top, and a pull quote (a paragraph that repeats part of another) goes once.
+
+Runs in a worker process. Each block keeps a key (a hash of its normalized words), so
+the main process can learn which blocks recur across a site's pages and strip them
+(`extract.boilerplate`) without parsing the page again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import html
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from lxml.etree import tostring
+
+from ..sanitize import clean_html, html_to_text
+
+_HEADINGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
+_WORD = re.compile(r"\w+")
+TOP_BLOCKS = 4  # how far from the top a repeated title, byline or kicker is looked for
+KICKER_WORDS = 4  # a label above the title ("Grading", "News · Policy") is this short
+BYLINE_WORDS = 16
+PULL_QUOTE_MIN_WORDS = 6  # a shorter repeat may be an ordinary phrase
+PULL_QUOTE_MAX_WORDS = 80  # a pull quote is a sentence or two, not a paragraph
+PULL_QUOTE_CANDIDATES = 200  # bounds the work on a page of thousands of blocks
+
+
+@dataclass(frozen=True)
+class Block:
+    """One top-level block of an article: sanitized HTML, its plain text, and the key of
+    its normalized words (None when it has no words, such as a lone image)."""
+
+    html: str
+    text: str
+    key: int | None
+    kind: str = "p"  # the HTML tag, or "text" for loose text between blocks
+    links_only: bool = False  # every word is a link's (a list of related links)
+
+
+def normalized(text: str) -> str:
+    """Case-folded words, one space apart: what counts as "the same text"."""
+    return " ".join(_WORD.findall(text.casefold()))
+
+
+def text_key(text: str) -> int | None:
+    words = normalized(text)
+    if not words:
+        return None
+    digest = hashlib.blake2b(words.encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big", signed=True)  # fits SQLite's INTEGER
+
+
+def split_blocks(body: Any, base_url: str) -> list[Block]:
+    """The blocks of trafilatura's body once converted to HTML (`convert_to_html`):
+    each child element, and any loose text between them, sanitized one by one."""
+    blocks = []
+    if body.text and body.text.strip():
+        blocks.append(_text_block(body.text))
+    for child in body:
+        tag = child.tag if isinstance(child.tag, str) else ""
+        if tag:
+            fragment = clean_html(tostring(child, encoding="unicode", with_tail=False), base_url)
+            text = html_to_text(fragment)
+            if fragment:
+                blocks.append(Block(fragment, text, text_key(text), tag, _links_only(child)))
+        if child.tail and child.tail.strip():
+            blocks.append(_text_block(child.tail))
+    return blocks
+
+
+def _text_block(text: str) -> Block:
+    fragment = clean_html(html.escape(" ".join(text.split()), quote=False))
+    plain = html_to_text(fragment)
+    return Block(fragment, plain, text_key(plain), "text")
+
+
+def _links_only(element: Any) -> bool:
+    words = normalized(" ".join(element.itertext()))
+    linked = " ".join(normalized(" ".join(a.itertext())) for a in element.iter("a"))
+    return bool(words) and normalized(linked) == words
+
+
+def joined(blocks: list[Block]) -> tuple[str, str]:
+    """The article's (text, html) from its blocks."""
+    return (
+        "\n\n".join(b.text for b in blocks if b.text),
+        "\n".join(b.html for b in blocks),
+    )
+
+
+# ---------------------------------------------------------------------------------------
+# What one page says on its own.
+
+
+def without_repeated_top(blocks: list[Block], title: str | None, author: str | None) -> list[Block]:
+    """Drop the title, a byline and a kicker label where they open the text again: the
+    item shows its title and author already. Only the first few blocks are looked at;
+    the first that is none of these ends the search."""
+    title_words = normalized(title or "")
+    author_words = normalized(author or "")
+    top = 0
+    while top < min(TOP_BLOCKS, len(blocks)):
+        words = normalized(blocks[top].text)
+        if not (
+            (title_words and words == title_words)
+            or _is_byline(words, author_words)
+            or _is_kicker(words, blocks[top + 1 : top + 3], title_words)
+        ):
+            break
+        top += 1
+    return blocks[top:]
+
+
+def _is_byline(words: str, author_words: str) -> bool:
+    count = len(words.split())
+    if not words or count > BYLINE_WORDS:
+        return False
+    if words.startswith(("by ", "posted by ", "written by ")):
+        return True
+    # "Jane Doe | March 3, 2026": the author's name and little else.
+    return bool(author_words) and author_words in words and count <= len(author_words.split()) + 6
+
+
+def _is_kicker(words: str, following: list[Block], title_words: str) -> bool:
+    """A short label counts as a kicker only when the title comes right after it."""
+    if not words or len(words.split()) > KICKER_WORDS or not title_words:
+        return False
+    return any(normalized(b.text) == title_words for b in following)
+
+
+def without_pull_quotes(blocks: list[Block]) -> list[Block]:
+    """Drop a short block whose words all appear, in order, inside another kept block:
+    a pull quote repeating the body. Quotes are dropped before paragraphs, and of two
+    equal blocks one stays, so the body keeps its copy."""
+    texts = [f" {normalized(b.text)} " for b in blocks]
+    candidates = [
+        i
+        for i, block in enumerate(blocks)
+        if block.kind not in _HEADINGS
+        and PULL_QUOTE_MIN_WORDS <= texts[i].count(" ") - 1 <= PULL_QUOTE_MAX_WORDS
+    ][:PULL_QUOTE_CANDIDATES]
+    candidates.sort(key=lambda i: (blocks[i].kind != "blockquote", len(texts[i])))
+    dropped: set[int] = set()
+    for i in candidates:
+        if any(j != i and j not in dropped and texts[i] in texts[j] for j in range(len(blocks))):
+            dropped.add(i)
+    return [b for i, b in enumerate(blocks) if i not in dropped]
