@@ -13,7 +13,6 @@ from __future__ import annotations
 import json
 import re
 from collections import Counter
-from collections.abc import Callable
 from dataclasses import dataclass
 from html import escape
 
@@ -143,10 +142,11 @@ def page(index: int, layout: str) -> str:
 </body></html>"""  # noqa: E501
 
 
-def list_page(layout: str) -> str:
+def list_page(layout: str, count: int = len(ARTICLES)) -> str:
+    """The site's list page, linking its first `count` articles."""
     links = "".join(
         f'<article><h2><a href="/{layout}/{a["slug"]}">{escape(a["title"])}</a></h2></article>'
-        for a in ARTICLES
+        for a in ARTICLES[:count]
     )
     return f"<!doctype html><html><head><title>News</title></head><body>{links}</body></html>"
 
@@ -169,6 +169,7 @@ def serve_sites(server: SiteServer, layouts: tuple[str, ...] = LAYOUTS) -> list[
 
 
 def sources_yaml(sites: list[Site]) -> str:
+    """A `sources:` block with each site as a list page source named after its layout."""
     return "sources:\n" + "".join(
         f'  - name: {s.layout}\n    url: {s.list_url}\n    kind: page\n    links: "article h2 a"\n'
         for s in sites
@@ -191,6 +192,3 @@ def scores(texts: dict[tuple[str, str], str]) -> dict[str, float]:
     every = [f for f in by_layout.values() for f in f]
     means["overall"] = sum(every) / len(every)
     return means
-
-
-Extractor = Callable[[str, str], str]
