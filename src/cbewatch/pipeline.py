@@ -18,7 +18,7 @@ from dataclasses import dataclass, field, replace
 from .config import Settings, Source
 from .dedup import dedup_new
 from .extract import PageJob, PageResult, read_pages, retry_delay
-from .extract.boilerplate import FORGET_AFTER, MIN_PAGES, SitePage, settle, wanted
+from .extract.boilerplate import FORGET_AFTER, MIN_PAGES, SitePage, resettled, settle, wanted
 from .http import HttpClient
 from .locks import page_reading
 from .model.times import to_iso, utc_now
@@ -246,12 +246,16 @@ async def _read_new_pages(
         ]  # fmt: skip
         by_id = {job.item_id: job for job in jobs}
         batch: list[PageResult] = []
+        # Pages read this run, as stored: one stored before its site's chrome was known is
+        # settled again at the end (a big first run spans several batches).
+        flushed: list[tuple[SitePage, str]] = []
 
         def flush() -> None:
             pages = [SitePage(by_id[r.id].source, r, by_id[r.id].summary_text) for r in batch]
             results, seen = settle(pages, store.boilerplate.counts(wanted(pages)))
             rows = [r.row() for r in results]
             store.items.record_extractions(rows, utc_now(), seen, MIN_PAGES, FORGET_AFTER)
+            flushed.extend((p, r.text) for p, r in zip(pages, results, strict=True) if p.keys)
             batch.clear()
 
         def deliver(result: PageResult) -> None:
@@ -273,6 +277,10 @@ async def _read_new_pages(
         finally:
             if batch:
                 flush()
+        if flushed:
+            pages = [page for page, _ in flushed]
+            again = resettled(flushed, store.boilerplate.counts(wanted(pages)))
+            store.items.record_texts([(r.id, r.text, r.html, r.summary_text) for r in again])
 
 
 def _store_result(store: Store, source: Source, result: PollResult) -> SourceReport:

@@ -30,7 +30,14 @@ from ..markup import decode_markup, html_declared_charset, iso_datetime, title_f
 from ..model.deciders import adopted_key
 from ..sanitize import clean_title
 from ..workers import WorkerCrashed, WorkerPool, WorkerTimeout
-from .blocks import Block, joined, split_blocks, without_pull_quotes, without_repeated_top
+from .blocks import (
+    Block,
+    joined,
+    split_blocks,
+    without_author_bio,
+    without_pull_quotes,
+    without_repeated_top,
+)
 
 MAX_ATTEMPTS = 3  # a page that keeps timing out or failing with 5xx is given up after this
 RETRY_FIRST = timedelta(minutes=10)
@@ -152,7 +159,8 @@ def _read_html(url: str, charset: str | None, body: bytes) -> Article:
     title = clean_title(doc.title or "") or None
     author = clean_title(doc.author or "") or None
     blocks = split_blocks(convert_to_html(doc.body)[0], url)
-    blocks = without_pull_quotes(without_repeated_top(blocks, title, author))
+    blocks = without_repeated_top(blocks, title, author)
+    blocks = without_pull_quotes(without_author_bio(blocks, author))
     text, main_html = joined(blocks)
     if not text:
         raise ValueError("no article text was found on the page")

@@ -1,6 +1,7 @@
 """An extracted article as a list of blocks (paragraphs, headings, lists, quotes, tables),
 and the rules one page alone can apply to them: the title and byline are not repeated at
-the top, and a pull quote (a paragraph that repeats part of another) goes once.
+the top, the author's bio is not at the end, and a pull quote (a paragraph that repeats
+part of another) goes once.
 
 Runs in a worker process. Each block keeps a key (a hash of its normalized words), so
 the main process can learn which blocks recur across a site's pages and strip them
@@ -24,6 +25,8 @@ _WORD = re.compile(r"\w+")
 TOP_BLOCKS = 4  # how far from the top a repeated title, byline or kicker is looked for
 KICKER_WORDS = 4  # a label above the title ("Grading", "News · Policy") is this short
 BYLINE_WORDS = 16
+BIO_WORDS = 80  # an author box's few sentences
+BOTTOM_BLOCKS = 4  # how far from the end an author's bio is looked for
 PULL_QUOTE_MIN_WORDS = 6  # a shorter repeat may be an ordinary phrase
 PULL_QUOTE_MAX_WORDS = 80  # a pull quote is a sentence or two, not a paragraph
 PULL_QUOTE_CANDIDATES = 200  # bounds the work on a page of thousands of blocks
@@ -39,6 +42,9 @@ class Block:
     key: int | None
     kind: str = "p"  # the HTML tag, or "text" for loose text between blocks
     links_only: bool = False  # every word is a link's (a list of related links)
+    # The key of a short label beside links ("Related:", "Share this story:"): a label
+    # the site repeats makes the block its chrome, whatever the links are.
+    label_key: int | None = None
 
 
 def normalized(text: str) -> str:
@@ -66,7 +72,8 @@ def split_blocks(body: Any, base_url: str) -> list[Block]:
             fragment = clean_html(tostring(child, encoding="unicode", with_tail=False), base_url)
             text = html_to_text(fragment)
             if fragment:
-                blocks.append(Block(fragment, text, text_key(text), tag, _links_only(child)))
+                links_only, label = _links_and_label(child)
+                blocks.append(Block(fragment, text, text_key(text), tag, links_only, label))
         if child.tail and child.tail.strip():
             blocks.append(_text_block(child.tail))
     return blocks
@@ -78,10 +85,25 @@ def _text_block(text: str) -> Block:
     return Block(fragment, plain, text_key(plain), "text")
 
 
-def _links_only(element: Any) -> bool:
-    words = normalized(" ".join(element.itertext()))
-    linked = " ".join(normalized(" ".join(a.itertext())) for a in element.iter("a"))
-    return bool(words) and normalized(linked) == words
+def _links_and_label(element: Any) -> tuple[bool, int | None]:
+    """Whether every word of a block is a link's, and the key of the few words beside
+    its links when the links are most of it."""
+    words = len(normalized(" ".join(element.itertext())).split())
+    label = normalized(" ".join(_outside_links(element)))
+    if not words or not label:
+        return bool(words), None
+    count = len(label.split())
+    short = count <= KICKER_WORDS and 2 * count <= words
+    return False, text_key(label) if short else None
+
+
+def _outside_links(element: Any) -> list[str]:
+    parts = [element.text or ""]
+    for child in element:
+        if child.tag != "a":
+            parts += _outside_links(child)
+        parts.append(child.tail or "")
+    return parts
 
 
 def joined(blocks: list[Block]) -> tuple[str, str]:
@@ -130,6 +152,23 @@ def _is_kicker(words: str, following: list[Block], title_words: str) -> bool:
     if not words or len(words.split()) > KICKER_WORDS or not title_words:
         return False
     return any(normalized(b.text) == title_words for b in following)
+
+
+def without_author_bio(blocks: list[Block], author: str | None) -> list[Block]:
+    """Drop an author box near the end: a short paragraph that opens with the author's
+    full name ("Jane Doe covers …"), and a short label right above it ("About the
+    writer"). Nothing is dropped when the page names no author of two words or more."""
+    author_words = normalized(author or "")
+    if len(author_words.split()) < 2:
+        return blocks
+    start = max(0, len(blocks) - BOTTOM_BLOCKS)
+    for index in range(len(blocks) - 1, start - 1, -1):
+        words = normalized(blocks[index].text)
+        if words.startswith(author_words + " ") and len(words.split()) <= BIO_WORDS:
+            label = index > 0 and len(normalized(blocks[index - 1].text).split()) <= KICKER_WORDS
+            first = index - 1 if label else index
+            return blocks[:first] + blocks[index + 1 :]
+    return blocks
 
 
 def without_pull_quotes(blocks: list[Block]) -> list[Block]:

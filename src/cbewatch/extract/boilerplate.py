@@ -1,7 +1,9 @@
 """Site-level boilerplate: a block that recurs on many pages of one source (a sign-up box,
 an author box, a "Related" or share label, a standard disclaimer) is the site's chrome,
-not the article. Pure decisions over the counts `store.boilerplate` keeps; the main
-process applies them to each batch of pages read, counting the batch's own pages too.
+not the article; so is a block of links beside a label the site repeats ("Related:").
+Pure decisions over the counts `store.boilerplate` keeps; the main process applies them
+to each batch of pages read, counting the batch's own pages too, and once more to the
+run's earlier batches when it ends.
 
 A block is chrome when it was seen on at least MIN_PAGES distinct pages of the source
 and on at least MIN_SHARE of the pages read from it: a block seen on one page only is
@@ -41,7 +43,7 @@ def page_keys(article: Article | None) -> frozenset[int]:
     (a description the whole site shares is no snippet)."""
     if article is None:
         return frozenset()
-    keys = {b.key for b in article.blocks if b.key is not None}
+    keys = {k for b in article.blocks for k in (b.key, b.label_key) if k is not None}
     described = text_key(article.description or "")
     if described is not None:
         keys.add(described)
@@ -73,15 +75,16 @@ def wanted(pages: Iterable[SitePage]) -> dict[str, set[int]]:
 
 
 def settle(
-    pages: list[SitePage], stored: Counts
+    pages: list[SitePage], stored: Counts, counted: bool = False
 ) -> tuple[list[PageResult], list[tuple[str, frozenset[int]]]]:
     """Each page's result with its site's chrome stripped and its snippet chosen, counting
-    the batch's own pages with the stored counts; and the (source, keys) to add to them."""
+    the batch's own pages with the stored counts (unless they are `counted` there
+    already); and the (source, keys) to add to them."""
     batch_pages: Counter[str] = Counter()
     batch_blocks: dict[str, Counter[int]] = {}
     seen = []
     for page in pages:
-        if page.keys:
+        if page.keys and not counted:
             batch_pages[page.source] += 1
             batch_blocks.setdefault(page.source, Counter()).update(page.keys)
             seen.append((page.source, page.keys))
@@ -97,6 +100,13 @@ def settle(
         chrome = {k for k in page.keys if is_chrome(stored_blocks.get(k, 0) + in_batch[k], total)}
         settled.append(_settled(result, result.article, chrome, page.feed_text))
     return settled, seen
+
+
+def resettled(flushed: list[tuple[SitePage, str]], stored: Counts) -> list[PageResult]:
+    """Pages stored earlier in a run, as (page, the text stored), settled again with the
+    counts the run ended with (which count them already): those whose text changes."""
+    results, _ = settle([page for page, _ in flushed], stored, counted=True)
+    return [new for new, (_, text) in zip(results, flushed, strict=True) if new.text != text]
 
 
 def _settled(result: PageResult, article: Article, chrome: set[int], feed_text: str) -> PageResult:
@@ -117,7 +127,7 @@ def strip_chrome(article: Article, chrome: set[int]) -> Article:
     kept: list[Block] = []
     after_chrome = False
     for block in article.blocks:
-        if block.key in chrome or (after_chrome and block.links_only):
+        if block.key in chrome or block.label_key in chrome or (after_chrome and block.links_only):
             after_chrome = True
             continue
         after_chrome = False

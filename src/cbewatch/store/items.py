@@ -251,6 +251,20 @@ class Items:
                 _adopt_canonical(db, result["id"], result.get("canonical_url"))
             add_pages(db, seen_blocks, keep_from, forget_after)
 
+    def record_texts(self, texts: Iterable[tuple[int, str, str, str | None]]) -> None:
+        """Store (id, text, html, summary_text) of items whose page was read again in
+        memory (a site's chrome learned later in the run), in one transaction; a None
+        summary_text keeps the stored one."""
+        rows = [(text, html, summary, item_id) for item_id, text, html, summary in texts]
+        if not rows:
+            return
+        with self._connection.transaction() as db:
+            db.conn.executemany(
+                "UPDATE items SET text = ?, html = ?, "
+                "summary_text = coalesce(?, summary_text) WHERE id = ?",
+                rows,
+            )
+
     # -- ranking ---------------------------------------------------------------------
 
     def rank_inputs(self, status: str, text_chars: int) -> list[dict[str, Any]]:
