@@ -272,3 +272,15 @@ def test_links_beside_a_label_the_site_repeats_go_with_it() -> None:
     for result in settled:
         assert "Related" not in result.text and "Share this story" not in result.text
         assert result.text == GOLD[ARTICLES[result.id]["slug"]]
+
+
+def test_a_snippet_from_the_text_holds_no_markup() -> None:
+    escaped = "&lt;img src=x onerror=alert(1)&gt;"
+    html = page(0, "related").replace("<p>When the English", f"<p>{escaped} When the English")
+    found = read_page("https://b.example.org/x", "text/html", "utf-8", html.encode())
+    assert "<img" in found.text  # the page's own words, as it shows them
+    [settled], _ = settle(
+        [SitePage("related", PageResult(1, "page", found.text, found.html, article=found))], {}
+    )
+    assert settled.summary_text and settled.summary_text.startswith("When the English")
+    assert "<" not in settled.summary_text

@@ -89,21 +89,12 @@ def _links_and_label(element: Any) -> tuple[bool, int | None]:
     """Whether every word of a block is a link's, and the key of the few words beside
     its links when the links are most of it."""
     words = len(normalized(" ".join(element.itertext())).split())
-    label = normalized(" ".join(_outside_links(element)))
+    label = normalized(" ".join(element.xpath(".//text()[not(ancestor::a)]")))
     if not words or not label:
         return bool(words), None
     count = len(label.split())
     short = count <= KICKER_WORDS and 2 * count <= words
     return False, text_key(label) if short else None
-
-
-def _outside_links(element: Any) -> list[str]:
-    parts = [element.text or ""]
-    for child in element:
-        if child.tag != "a":
-            parts += _outside_links(child)
-        parts.append(child.tail or "")
-    return parts
 
 
 def joined(blocks: list[Block]) -> tuple[str, str]:

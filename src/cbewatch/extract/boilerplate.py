@@ -21,6 +21,7 @@ from functools import cached_property
 from typing import TYPE_CHECKING
 
 from ..model.deciders import snippet
+from ..sanitize import without_tags
 from .blocks import Block, joined, text_key
 
 if TYPE_CHECKING:
@@ -114,7 +115,8 @@ def _settled(result: PageResult, article: Article, chrome: set[int], feed_text: 
     description = article.description
     if description and text_key(description) in chrome:
         description = None
-    summary = snippet(feed_text, description, stripped.text)
+    # Page text may hold markup that was escaped twice: none of it goes into a snippet.
+    summary = without_tags(snippet(feed_text, description, stripped.text))
     return replace(
         result, text=stripped.text, html=stripped.html, article=stripped, summary_text=summary
     )

@@ -10,6 +10,7 @@ from collections.abc import Callable
 import sqlite_utils
 
 from ..model.deciders import snippet
+from ..sanitize import without_tags
 
 
 def _migrate_0_to_1(db: sqlite_utils.Database) -> None:
@@ -264,7 +265,10 @@ def _migrate_7_to_8(db: sqlite_utils.Database) -> None:
     ).fetchall()
     db.conn.executemany(
         "UPDATE items SET summary_text = ? WHERE id = ?",
-        [(snippet("", description, text), item_id) for item_id, description, text in rows],
+        [
+            (without_tags(snippet("", description, text)), item_id)
+            for item_id, description, text in rows
+        ],
     )
 
 
