@@ -14,6 +14,7 @@ import sqlite_utils
 from cbewatch import pipeline
 from cbewatch.demo.server import Route, SiteServer
 from cbewatch.extract import PageResult, read_page
+from cbewatch.extract.blocks import Block, text_key, without_pull_quotes, without_repeated_top
 from cbewatch.extract.boilerplate import SitePage, settle, wanted
 from cbewatch.model.deciders import SNIPPET_CHARS, first_sentences, snippet
 from cbewatch.store import MIGRATIONS, Store
@@ -284,3 +285,55 @@ def test_a_snippet_from_the_text_holds_no_markup() -> None:
     )
     assert settled.summary_text and settled.summary_text.startswith("When the English")
     assert "<" not in settled.summary_text
+
+
+def _blocks(*texts: str, kind: str = "p") -> list[Block]:
+    return [Block(f"<p>{t}</p>", t, text_key(t), kind) for t in texts]
+
+
+BODY = (
+    "Teachers told us the plan was the key: retakes without new learning did not move "
+    "scores, and the share of raised grades went up."
+)
+
+
+@pytest.mark.parametrize(
+    "quote",
+    [
+        "“Retakes without new learning did not move scores.”",
+        "“Teachers told us the plan was the key … did not move scores.” — Ana Ruiz",
+        "'Teachers told us the plan was the key' - Ana Ruiz, principal",
+    ],
+    ids=["sentence", "ellipsis-and-attribution", "hyphen-attribution"],
+)
+def test_a_pull_quote_with_an_ellipsis_or_an_attribution_goes(quote: str) -> None:
+    kept = without_pull_quotes([*_blocks(BODY), *_blocks(quote, kind="blockquote")])
+    assert [b.text for b in kept] == [BODY]
+
+
+def test_a_paragraph_sharing_a_few_words_with_another_stays() -> None:
+    short = "The plan was the key."  # five words: an ordinary phrase, not a pull quote
+    other = "Teachers told us the plan worked - then the plan was revised in spring."
+    kept = without_pull_quotes(_blocks(BODY, short, other))
+    assert len(kept) == 3
+
+
+@pytest.mark.parametrize(
+    ("top", "dropped"),
+    [
+        (["Published October 2, 2026 · 4 min read"], 1),
+        (
+            ["Policy", "A Title Here", "Written by Ana Ruiz", "Updated: 3 March 2026, 10:30 am ET"],
+            4,
+        ),
+        (["In 2026 the board met twice."], 0),  # a year in a sentence is not a dateline
+        (["Policy"], 0),  # a short first line is a kicker only when the title follows
+        (["Ana Ruiz is a principal in Maine who has written for us on grading since 2019."], 0),
+    ],
+)
+def test_the_top_of_the_text_loses_only_title_byline_dateline_and_kicker(
+    top: list[str], dropped: int
+) -> None:
+    blocks = _blocks(*top, BODY)
+    kept = without_repeated_top(blocks, "A Title Here", "Ana Ruiz")
+    assert len(blocks) - len(kept) == dropped and kept[-1].text == BODY

@@ -22,6 +22,19 @@ from ..sanitize import clean_html, html_to_text
 
 _HEADINGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
 _WORD = re.compile(r"\w+")
+_ELLIPSIS = re.compile(r"…|\.\.\.|\[…\]|\[\.\.\.\]")
+# "— Jane Doe, principal" after a quote: a dash, then a few words to the end.
+_YEAR = re.compile(r"\b(?:19|20)\d\d\b")
+_DATE_WORDS = frozenset({
+    "january", "february", "march", "april", "may", "june", "july", "august", "september",
+    "october", "november", "december", "jan", "feb", "mar", "apr", "jun", "jul", "aug",
+    "sep", "sept", "oct", "nov", "dec", "monday", "tuesday", "wednesday", "thursday",
+    "friday", "saturday", "sunday", "posted", "published", "updated", "on", "at", "am", "pm",
+    "min", "mins", "minute", "minutes", "read", "utc", "gmt", "et", "pt", "ct", "est", "edt",
+    "pst", "pdt", "st", "nd", "rd", "th",
+})  # fmt: skip
+_QUOTE_MARKS = ('"', "“", "«", "„", "'", "‘")
+_ATTRIBUTION = re.compile(r"\s[—–-]{1,2}\s*[^—–\s][^—–]{0,80}$")
 TOP_BLOCKS = 4  # how far from the top a repeated title, byline or kicker is looked for
 KICKER_WORDS = 4  # a label above the title ("Grading", "News · Policy") is this short
 BYLINE_WORDS = 16
@@ -110,9 +123,9 @@ def joined(blocks: list[Block]) -> tuple[str, str]:
 
 
 def without_repeated_top(blocks: list[Block], title: str | None, author: str | None) -> list[Block]:
-    """Drop the title, a byline and a kicker label where they open the text again: the
-    item shows its title and author already. Only the first few blocks are looked at;
-    the first that is none of these ends the search."""
+    """Drop the title, a byline, a dateline and a kicker label where they open the text
+    again: the item shows its title, author and date already. Only the first few blocks
+    are looked at; the first that is none of these ends the search."""
     title_words = normalized(title or "")
     author_words = normalized(author or "")
     top = 0
@@ -121,6 +134,7 @@ def without_repeated_top(blocks: list[Block], title: str | None, author: str | N
         if not (
             (title_words and words == title_words)
             or _is_byline(words, author_words)
+            or _is_dateline(words)
             or _is_kicker(words, blocks[top + 1 : top + 3], title_words)
         ):
             break
@@ -136,6 +150,14 @@ def _is_byline(words: str, author_words: str) -> bool:
         return True
     # "Jane Doe | March 3, 2026": the author's name and little else.
     return bool(author_words) and author_words in words and count <= len(author_words.split()) + 6
+
+
+def _is_dateline(words: str) -> bool:
+    """ "Published October 2, 2026 · 5 min read": a date and nothing but date words."""
+    tokens = words.split()
+    if not tokens or len(tokens) > BYLINE_WORDS // 2 or not _YEAR.search(words):
+        return False
+    return all(t.isdigit() or t in _DATE_WORDS for t in tokens)
 
 
 def _is_kicker(words: str, following: list[Block], title_words: str) -> bool:
@@ -163,19 +185,37 @@ def without_author_bio(blocks: list[Block], author: str | None) -> list[Block]:
 
 
 def without_pull_quotes(blocks: list[Block]) -> list[Block]:
-    """Drop a short block whose words all appear, in order, inside another kept block:
-    a pull quote repeating the body. Quotes are dropped before paragraphs, and of two
-    equal blocks one stays, so the body keeps its copy."""
+    """Drop a short block whose words appear, in order, inside another kept block: a pull
+    quote repeating the body (its attribution after a dash aside, and each part of it
+    around an ellipsis found in that one block). Quotes are dropped before paragraphs,
+    and of two equal blocks one stays, so the body keeps its copy."""
     texts = [f" {normalized(b.text)} " for b in blocks]
-    candidates = [
-        i
-        for i, block in enumerate(blocks)
-        if block.kind not in _HEADINGS
-        and PULL_QUOTE_MIN_WORDS <= texts[i].count(" ") - 1 <= PULL_QUOTE_MAX_WORDS
-    ][:PULL_QUOTE_CANDIDATES]
-    candidates.sort(key=lambda i: (blocks[i].kind != "blockquote", len(texts[i])))
+    quoted = {
+        i: parts
+        for i, block in enumerate(blocks[:PULL_QUOTE_CANDIDATES])
+        if block.kind not in _HEADINGS and (parts := _quoted_parts(block))
+    }
+    order = sorted(quoted, key=lambda i: (blocks[i].kind != "blockquote", len(texts[i])))
     dropped: set[int] = set()
-    for i in candidates:
-        if any(j != i and j not in dropped and texts[i] in texts[j] for j in range(len(blocks))):
+    for i in order:
+        if any(
+            j != i and j not in dropped and all(part in texts[j] for part in quoted[i])
+            for j in range(len(blocks))
+        ):
             dropped.add(i)
     return [b for i, b in enumerate(blocks) if i not in dropped]
+
+
+def _quoted_parts(block: Block) -> list[str]:
+    """The runs of words a pull quote would share with the body, each as " words ", or
+    none when the block is too short or too long to be one."""
+    words = " ".join(block.text.split())
+    quote_like = block.kind == "blockquote" or words.startswith(_QUOTE_MARKS)
+    attribution = _ATTRIBUTION.search(words) if quote_like else None
+    if attribution and len(_WORD.findall(words[: attribution.start()])) >= PULL_QUOTE_MIN_WORDS:
+        words = words[: attribution.start()]
+    parts = [f" {n} " for piece in _ELLIPSIS.split(words) if (n := normalized(piece))]
+    count = sum(part.count(" ") - 1 for part in parts)
+    if not PULL_QUOTE_MIN_WORDS <= count <= PULL_QUOTE_MAX_WORDS:
+        return []
+    return parts
