@@ -114,7 +114,7 @@ def test_a_block_on_one_or_two_pages_only_is_never_removed() -> None:
         )
     pages = [SitePage("signup", r) for r in results]
     assert set(wanted(pages)) == {"signup"}
-    settled, seen = settle(pages, {})
+    settled, _, seen = settle(pages, {})
     assert len(seen) == len(ARTICLES)
     for index, result in enumerate(settled):
         assert SIGNUP_HEADING not in result.text and DISCLAIMER_START not in result.text
@@ -131,7 +131,7 @@ def test_a_page_seen_three_times_on_its_site_keeps_its_text() -> None:
         SitePage("plain", PageResult(n, "page", a.text, a.html, article=a))
         for n, a in enumerate(copies)
     ]
-    settled, _ = settle(pages, {})
+    settled, _, _ = settle(pages, {})
     assert all(result.text == GOLD[ARTICLES[0]["slug"]] for result in settled)
 
 
@@ -269,7 +269,7 @@ def test_links_beside_a_label_the_site_repeats_go_with_it() -> None:
         pages.append(
             SitePage("related", PageResult(index, "page", found.text, found.html, article=found))
         )
-    settled, _ = settle(pages, {})
+    settled, _, _ = settle(pages, {})
     for result in settled:
         assert "Related" not in result.text and "Share this story" not in result.text
         assert result.text == GOLD[ARTICLES[result.id]["slug"]]
@@ -280,7 +280,7 @@ def test_a_snippet_from_the_text_holds_no_markup() -> None:
     html = page(0, "related").replace("<p>When the English", f"<p>{escaped} When the English")
     found = read_page("https://b.example.org/x", "text/html", "utf-8", html.encode())
     assert "<img" in found.text  # the page's own words, as it shows them
-    [settled], _ = settle(
+    [settled], _, _ = settle(
         [SitePage("related", PageResult(1, "page", found.text, found.html, article=found))], {}
     )
     assert settled.summary_text and settled.summary_text.startswith("When the English")

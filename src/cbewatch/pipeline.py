@@ -248,14 +248,14 @@ async def _read_new_pages(
         batch: list[PageResult] = []
         # Pages read this run, as stored: one stored before its site's chrome was known is
         # settled again at the end (a big first run spans several batches).
-        flushed: list[tuple[SitePage, str]] = []
+        flushed: list[tuple[SitePage, frozenset[int]]] = []
 
         def flush() -> None:
             pages = [SitePage(by_id[r.id].source, r, by_id[r.id].summary_text) for r in batch]
-            results, seen = settle(pages, store.boilerplate.counts(wanted(pages)))
+            results, chromes, seen = settle(pages, store.boilerplate.counts(wanted(pages)))
             rows = [r.row() for r in results]
             store.items.record_extractions(rows, utc_now(), seen, MIN_PAGES, FORGET_AFTER)
-            flushed.extend((p, r.text) for p, r in zip(pages, results, strict=True) if p.keys)
+            flushed.extend((p, c) for p, c in zip(pages, chromes, strict=True) if p.keys)
             batch.clear()
 
         def deliver(result: PageResult) -> None:

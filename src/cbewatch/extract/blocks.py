@@ -58,6 +58,7 @@ class Block:
     # The key of a short label beside links ("Related:", "Share this story:"): a label
     # the site repeats makes the block its chrome, whatever the links are.
     label_key: int | None = None
+    words: int = 0
 
 
 def normalized(text: str) -> str:
@@ -86,7 +87,9 @@ def split_blocks(body: Any, base_url: str) -> list[Block]:
             text = html_to_text(fragment)
             if fragment:
                 links_only, label = _links_and_label(child)
-                blocks.append(Block(fragment, text, text_key(text), tag, links_only, label))
+                blocks.append(
+                    Block(fragment, text, text_key(text), tag, links_only, label, len(text.split()))
+                )
         if child.tail and child.tail.strip():
             blocks.append(_text_block(child.tail))
     return blocks
@@ -95,7 +98,7 @@ def split_blocks(body: Any, base_url: str) -> list[Block]:
 def _text_block(text: str) -> Block:
     fragment = clean_html(html.escape(" ".join(text.split()), quote=False))
     plain = html_to_text(fragment)
-    return Block(fragment, plain, text_key(plain), "text")
+    return Block(fragment, plain, text_key(plain), "text", words=len(plain.split()))
 
 
 def _links_and_label(element: Any) -> tuple[bool, int | None]:

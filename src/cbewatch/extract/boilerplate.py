@@ -15,7 +15,7 @@ a site that published one story three times has not made it chrome.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Set
 from dataclasses import dataclass, replace
 from functools import cached_property
 from typing import TYPE_CHECKING
@@ -76,11 +76,31 @@ def wanted(pages: Iterable[SitePage]) -> dict[str, set[int]]:
 
 
 def settle(
-    pages: list[SitePage], stored: Counts, counted: bool = False
-) -> tuple[list[PageResult], list[tuple[str, frozenset[int]]]]:
+    pages: list[SitePage], stored: Counts
+) -> tuple[list[PageResult], list[frozenset[int]], list[tuple[str, frozenset[int]]]]:
     """Each page's result with its site's chrome stripped and its snippet chosen, counting
-    the batch's own pages with the stored counts (unless they are `counted` there
-    already); and the (source, keys) to add to them."""
+    the batch's own pages with the stored counts; the chrome found on each page; and the
+    (source, keys) to add to the counts."""
+    chromes, seen = _chrome_of(pages, stored, counted=False)
+    return [_settled(p, chrome) for p, chrome in zip(pages, chromes, strict=True)], chromes, seen
+
+
+def resettled(flushed: list[tuple[SitePage, frozenset[int]]], stored: Counts) -> list[PageResult]:
+    """Pages stored earlier in a run, with the chrome found on them then, settled again
+    with the counts the run ended with (which count them already): those it changes."""
+    chromes, _ = _chrome_of([page for page, _ in flushed], stored, counted=True)
+    return [
+        _settled(page, chrome)
+        for (page, before), chrome in zip(flushed, chromes, strict=True)
+        if chrome != before
+    ]
+
+
+def _chrome_of(
+    pages: list[SitePage], stored: Counts, counted: bool
+) -> tuple[list[frozenset[int]], list[tuple[str, frozenset[int]]]]:
+    """The chrome keys of each page, from the stored counts and (unless they are
+    `counted` there already) the batch's own pages; and what the batch adds."""
     batch_pages: Counter[str] = Counter()
     batch_blocks: dict[str, Counter[int]] = {}
     seen = []
@@ -89,40 +109,35 @@ def settle(
             batch_pages[page.source] += 1
             batch_blocks.setdefault(page.source, Counter()).update(page.keys)
             seen.append((page.source, page.keys))
-    settled = []
+    chromes = []
     for page in pages:
-        result = page.result
-        if result.extracted_from != "page" or result.article is None:
-            settled.append(result)
-            continue
         pages_read, stored_blocks = stored.get(page.source, (0, {}))
         total = pages_read + batch_pages[page.source]
         in_batch = batch_blocks.get(page.source, Counter())
-        chrome = {k for k in page.keys if is_chrome(stored_blocks.get(k, 0) + in_batch[k], total)}
-        settled.append(_settled(result, result.article, chrome, page.feed_text))
-    return settled, seen
+        chromes.append(
+            frozenset(
+                k for k in page.keys if is_chrome(stored_blocks.get(k, 0) + in_batch[k], total)
+            )
+        )
+    return chromes, seen
 
 
-def resettled(flushed: list[tuple[SitePage, str]], stored: Counts) -> list[PageResult]:
-    """Pages stored earlier in a run, as (page, the text stored), settled again with the
-    counts the run ended with (which count them already): those whose text changes."""
-    results, _ = settle([page for page, _ in flushed], stored, counted=True)
-    return [new for new, (_, text) in zip(results, flushed, strict=True) if new.text != text]
-
-
-def _settled(result: PageResult, article: Article, chrome: set[int], feed_text: str) -> PageResult:
+def _settled(page: SitePage, chrome: frozenset[int]) -> PageResult:
+    result, article = page.result, page.result.article
+    if result.extracted_from != "page" or article is None:
+        return result
     stripped = strip_chrome(article, chrome)
     description = article.description
     if description and text_key(description) in chrome:
         description = None
     # Page text may hold markup that was escaped twice: none of it goes into a snippet.
-    summary = without_tags(snippet(feed_text, description, stripped.text))
+    summary = without_tags(snippet(page.feed_text, description, stripped.text))
     return replace(
         result, text=stripped.text, html=stripped.html, article=stripped, summary_text=summary
     )
 
 
-def strip_chrome(article: Article, chrome: set[int]) -> Article:
+def strip_chrome(article: Article, chrome: Set[int]) -> Article:
     """The article without its site's chrome blocks (and the links right after one)."""
     if not chrome:
         return article
@@ -141,4 +156,4 @@ def strip_chrome(article: Article, chrome: set[int]) -> Article:
 
 
 def _words(blocks: Iterable[Block]) -> int:
-    return sum(len(b.text.split()) for b in blocks)
+    return sum(b.words for b in blocks)
