@@ -74,6 +74,8 @@ def test_demo_fetches_every_kind_offline(tmp_path: Path) -> None:
         "Elm Policy Center",
     }
     urls = {i["url"] for i in items}
+    # Every item has a snippet: list-page and sitemap items from their page (issue 13).
+    assert [i["url"] for i in items if not i["summary_text"].strip()] == []
     assert len(by_source["Dogwood District Alliance"]) > 6  # the "Next" page was followed
     assert any(u.endswith(".pdf") for u in urls)
     assert not any("summer-policy-institute-recap" in u for u in urls)  # lastmod too old

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import re
-from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -18,6 +16,7 @@ from cbewatch.extract import (
     is_pdf,
     read_page,
 )
+from tests.boilerplate_sites import token_f1
 from tests.conftest import FIXTURES
 
 PAIRS = sorted((FIXTURES / "extract").glob("*.html"))
@@ -26,17 +25,6 @@ DEMO_PDF = (
     / "src/cbewatch/demo/sites/elm-policy-center/reports/seat-time-2026.pdf"
 )
 F1_GOAL = 0.92
-
-
-def token_f1(found: str, expected: str) -> float:
-    """Token F1 over case-folded words, counting repeats (the usual extraction score)."""
-    a = Counter(re.findall(r"\w+", found.casefold()))
-    b = Counter(re.findall(r"\w+", expected.casefold()))
-    common = sum((a & b).values())
-    if not common:
-        return 0.0
-    precision, recall = common / sum(a.values()), common / sum(b.values())
-    return 2 * precision * recall / (precision + recall)
 
 
 def extract_pair(page: Path) -> tuple[str, dict]:

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field, replace
 from .config import Settings, Source
 from .dedup import dedup_new
 from .extract import PageJob, PageResult, read_pages, retry_delay
+from .extract.boilerplate import FORGET_AFTER, MIN_PAGES, SitePage, resettled, settle, wanted
 from .http import HttpClient
 from .locks import page_reading
 from .model.times import to_iso, utc_now
@@ -240,21 +241,28 @@ async def _read_new_pages(
         rows = store.items.pending_pages(utc_now(), names)
         jobs = [
             PageJob(row["id"], row["url"], row["title"] or "", row["summary"] or "",
-                    row["summary_text"] or "", row["attempts"])
+                    row["summary_text"] or "", row["attempts"], row["source"])
             for row in rows
         ]  # fmt: skip
-        attempts = {job.item_id: job.attempts for job in jobs}
+        by_id = {job.item_id: job for job in jobs}
         batch: list[PageResult] = []
+        # Pages read this run, as stored: one stored before its site's chrome was known is
+        # settled again at the end (a big first run spans several batches).
+        flushed: list[tuple[SitePage, frozenset[int]]] = []
 
         def flush() -> None:
-            store.items.record_extractions([r.row() for r in batch], utc_now())
+            pages = [SitePage(by_id[r.id].source, r, by_id[r.id].summary_text) for r in batch]
+            results, chromes, seen = settle(pages, store.boilerplate.counts(wanted(pages)))
+            rows = [r.row() for r in results]
+            store.items.record_extractions(rows, utc_now(), seen, MIN_PAGES, FORGET_AFTER)
+            flushed.extend((p, c) for p, c in zip(pages, chromes, strict=True) if p.keys)
             batch.clear()
 
         def deliver(result: PageResult) -> None:
             pages = summary.pages
             pages[result.extracted_from] = pages.get(result.extracted_from, 0) + 1
             if not result.final:  # it may pass: try again, later
-                wait = retry_delay(attempts[result.id] + 1)
+                wait = retry_delay(by_id[result.id].attempts + 1)
                 result = replace(result, read_after=to_iso(utc_now() + wait))
             batch.append(result)
             if len(batch) >= BATCH:
@@ -269,6 +277,10 @@ async def _read_new_pages(
         finally:
             if batch:
                 flush()
+        if flushed:
+            pages = [page for page, _ in flushed]
+            again = resettled(flushed, store.boilerplate.counts(wanted(pages)))
+            store.items.record_texts([(r.id, r.text, r.html, r.summary_text) for r in again])
 
 
 def _store_result(store: Store, source: Source, result: PollResult) -> SourceReport:

@@ -80,10 +80,11 @@ def html_to_text(html: str) -> str:
 def plain_text(html: str) -> str:
     """`html_to_text` with no tag-like text left in it: markup escaped twice comes out of
     one pass as "<svg onload=…>" text, which no consumer should ever be handed."""
-    return _without_tags(html_to_text(html))
+    return without_tags(html_to_text(html))
 
 
-def _without_tags(text: str) -> str:
+def without_tags(text: str) -> str:
+    """Plain text with nothing left that looks like a tag."""
     if not _TAG_LIKE.search(text):
         return text
     return _SPACES.sub(" ", _TAG_LIKE.sub("", text)).strip()
@@ -96,7 +97,7 @@ def clean_title(text: str) -> str:
     # pass: read them once more, then drop whatever still looks like a tag.
     if _TAG_LIKE.search(title):
         title = " ".join(html_to_text(title).split())
-    title = _without_tags(title)
+    title = without_tags(title)
     if len(title) <= TITLE_MAX:
         return title
     cut = title[: TITLE_MAX - 1]

@@ -1,12 +1,14 @@
 """The rules for how stored items change, as pure functions over plain values: which of
 several links to one article is kept, which URL an item shows, how a page's title, author
 and date merge with what the source said, when a page's canonical URL becomes the item's
-key, and what merging duplicates does to each item. The store reads, asks these, and
-writes what they return, inside one transaction; they never touch the database.
+key, the snippet an item shows, and what merging duplicates does to each item. The store
+reads, asks these, and writes what they return, inside one transaction; they never touch
+the database.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -90,6 +92,53 @@ def _site(url: str) -> str:
     parts = urlsplit(url)
     host = (parts.hostname or "").lower().rstrip(".").removeprefix("www.")
     return f"{host}:{parts.port}" if parts.port else host
+
+
+SNIPPET_CHARS = 300
+_SENTENCE_END = re.compile(r"[.!?…][\"'”’)\]]*(?=\s+[\"'“‘(\[]?[A-Z0-9])")
+# Words a period ends that seldom end a sentence: titles, "e.g.", initials ("J.", "U.S").
+_NOT_AN_END = re.compile(
+    r"(?:\b(?:Mr|Mrs|Ms|Dr|Prof|St|Jr|Sr|Inc|Co|Corp|Ltd|vs|etc|No|Vol|Fig|Gov|Sen|Rep|"
+    r"Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec|e\.g|i\.e)|\b[A-Z](?:\.[A-Z])*)\.$"
+)
+
+
+def snippet(feed_text: str | None, description: str | None, text: str | None) -> str:
+    """The plain text an item shows under its title: the feed's summary, else the page's
+    description, else the first one or two whole sentences of the page's text (at most
+    SNIPPET_CHARS; a longer first sentence is cut on a word, with "…"). All three are
+    plain text already (sanitized where they were read); "" when there is none."""
+    for given in (feed_text, description):
+        if given and given.strip():
+            return given.strip()
+    return first_sentences(text or "")
+
+
+def first_sentences(text: str, limit: int = SNIPPET_CHARS) -> str:
+    lines = [" ".join(line.split()) for line in text.splitlines()]
+    # Start at the first line that reads as prose: headings and labels are not a summary.
+    prose = next((i for i, line in enumerate(lines) if _is_prose(line)), None)
+    if prose is None:
+        return _cut(" ".join(line for line in lines if line), limit)
+    flowing = " ".join(line for line in lines[prose:] if line)
+    ends = [m.end() for m in _SENTENCE_END.finditer(flowing) if _ends_sentence(flowing, m.start())]
+    ends.append(len(flowing))
+    chosen = [end for end in ends[:2] if end <= limit]
+    return flowing[: chosen[-1]].strip() if chosen else _cut(flowing, limit)
+
+
+def _is_prose(line: str) -> bool:
+    return len(line.split()) >= 8 or (len(line.split()) >= 3 and line.endswith((".", "!", "?")))
+
+
+def _ends_sentence(text: str, dot: int) -> bool:
+    return text[dot] != "." or not _NOT_AN_END.search(text[max(0, dot - 12) : dot + 1])
+
+
+def _cut(text: str, limit: int) -> str:
+    if len(text) <= limit:
+        return text
+    return text[: limit - 1].rsplit(" ", 1)[0].rstrip(" ,;:.-–—") + "…"
 
 
 # ---------------------------------------------------------------------------------------

@@ -13,6 +13,7 @@ sqlite3; it decides nothing (the rules are `model.deciders`) and imports no stag
         store.issues.latest("2026-11")    monthly issues and their revisions
         store.subscribers.find("confirmed")  the subscriber list
         store.deliveries                  the delivery ledger: one row per issue and subscriber
+        store.boilerplate.counts(...)     blocks seen on many pages of a site (its chrome)
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from pathlib import Path
 
 import sqlite_utils
 
+from .boilerplate import Boilerplate
 from .clusters import Clusters
 from .connection import Connection
 from .decisions import Decisions
@@ -58,6 +60,7 @@ class Store:
         self.issues = Issues(self.connection)
         self.subscribers = Subscribers(self.connection)
         self.deliveries = Deliveries(self.connection)
+        self.boilerplate = Boilerplate(self.connection)
 
     @property
     def db(self) -> sqlite_utils.Database:

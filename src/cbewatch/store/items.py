@@ -24,6 +24,7 @@ from ..model.deciders import (
 from ..model.times import to_iso
 from ..model.types import Entry, Item, Sighting
 from ..urls import canonical_url
+from .boilerplate import add_pages
 from .connection import Connection
 from .sql import chunks, marks
 
@@ -37,7 +38,7 @@ _RECORD_EXTRACTION = """
 UPDATE items SET
   text = :text, html = :html, extracted_from = :extracted_from, extract_error = :error,
   extract_attempts = extract_attempts + 1, extracted_at = :extracted_at,
-  read_after = :read_after,
+  read_after = :read_after, summary_text = coalesce(:summary_text, summary_text),
   title = :title, author = :author, published = :published,
   description = :description, site_name = :site_name, image = :image,
   language = :language, page_canonical = :page_canonical
@@ -45,7 +46,7 @@ WHERE id = :id
 """
 _EXTRACTION_FIELDS = (
     "id", "text", "html", "extracted_from", "error", "description", "site_name", "image",
-    "language", "page_canonical", "read_after",
+    "language", "page_canonical", "read_after", "summary_text",
 )  # fmt: skip
 
 
@@ -205,7 +206,7 @@ class Items:
         that failed in a way that may pass waits for its `read_after`), oldest first;
         only those of `sources` when any are named."""
         sql = (
-            "SELECT id, url, title, summary, summary_text, extract_attempts AS attempts "
+            "SELECT id, url, title, summary, summary_text, extract_attempts AS attempts, source "
             "FROM items WHERE extracted_at IS NULL AND (read_after IS NULL OR read_after <= ?)"
         )
         params: list[Any] = [to_iso(now)]
@@ -215,14 +216,23 @@ class Items:
             params += names
         return list(self._db.query(sql + " ORDER BY id", params))
 
-    def record_extractions(self, results: Iterable[dict[str, Any]], now: datetime) -> None:
-        """Store what reading pages gave, in one transaction.
+    def record_extractions(
+        self,
+        results: Iterable[dict[str, Any]],
+        now: datetime,
+        seen_blocks: Iterable[tuple[str, Iterable[int]]] = (),
+        keep_from: int = 3,
+        forget_after: int = 500,
+    ) -> None:
+        """Store what reading pages gave, and the block keys each page read adds to its
+        source's counts (`seen_blocks`, see `boilerplate.add_pages`), in one transaction.
 
         Each result has `id`, `final` (False: try again on a later run, not before
         `read_after`), `extracted_from`,
         `text`, `html`, `error`, and from a page: `title`, `author`, `published`,
         `description`, `site_name`, `image`, `language`, `page_canonical`,
-        `replace_title`, and `canonical_url` (the key `deciders.adopted_key` proposed).
+        `replace_title`, `canonical_url` (the key `deciders.adopted_key` proposed), and
+        `summary_text` (the snippet; None keeps the stored one).
         """
         done_at = to_iso(now)
         results = list(results)
@@ -239,6 +249,21 @@ class Items:
                 row["extracted_at"] = done_at if result["final"] else None
                 db.execute(_RECORD_EXTRACTION, row)
                 _adopt_canonical(db, result["id"], result.get("canonical_url"))
+            add_pages(db, seen_blocks, keep_from, forget_after)
+
+    def record_texts(self, texts: Iterable[tuple[int, str, str, str | None]]) -> None:
+        """Store (id, text, html, summary_text) of items whose page was read again in
+        memory (a site's chrome learned later in the run), in one transaction; a None
+        summary_text keeps the stored one."""
+        rows = [(text, html, summary, item_id) for item_id, text, html, summary in texts]
+        if not rows:
+            return
+        with self._connection.transaction() as db:
+            db.conn.executemany(
+                "UPDATE items SET text = ?, html = ?, "
+                "summary_text = coalesce(?, summary_text) WHERE id = ?",
+                rows,
+            )
 
     # -- ranking ---------------------------------------------------------------------
 

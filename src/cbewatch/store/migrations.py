@@ -9,6 +9,9 @@ from collections.abc import Callable
 
 import sqlite_utils
 
+from ..model.deciders import snippet
+from ..sanitize import without_tags
+
 
 def _migrate_0_to_1(db: sqlite_utils.Database) -> None:
     db["sources"].create(
@@ -246,6 +249,29 @@ def _migrate_6_to_7(db: sqlite_utils.Database) -> None:
     db["items"].add_column("read_after", str)
 
 
+def _migrate_7_to_8(db: sqlite_utils.Database) -> None:
+    """Site-level boilerplate and a snippet for every item: how many pages of each source
+    were read and on how many each block was seen (`store.boilerplate`); items read
+    before, whose feed gave no summary, get one from their page (`deciders.snippet`)."""
+    db.execute("CREATE TABLE site_pages (source TEXT PRIMARY KEY, pages INTEGER NOT NULL)")
+    db.execute(
+        "CREATE TABLE site_blocks (source TEXT NOT NULL, key INTEGER NOT NULL, "
+        "pages INTEGER NOT NULL, last_page INTEGER NOT NULL, PRIMARY KEY (source, key)) "
+        "WITHOUT ROWID"
+    )
+    rows = db.execute(
+        "SELECT id, description, text FROM items WHERE extracted_from = 'page' "
+        "AND coalesce(summary_text, '') = ''"
+    ).fetchall()
+    db.conn.executemany(
+        "UPDATE items SET summary_text = ? WHERE id = ?",
+        [
+            (without_tags(snippet("", description, text)), item_id)
+            for item_id, description, text in rows
+        ],
+    )
+
+
 MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _migrate_0_to_1,
     _migrate_1_to_2,
@@ -254,5 +280,6 @@ MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _migrate_4_to_5,
     _migrate_5_to_6,
     _migrate_6_to_7,
+    _migrate_7_to_8,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)

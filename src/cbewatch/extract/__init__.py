@@ -1,5 +1,8 @@
 """Read each new item's page: fetch it through the one HTTP client, then extract the article
 (trafilatura for HTML, pypdf for PDF reports) in the worker pool, beside the downloads.
+An HTML article comes back as blocks (`blocks.py`): the rules one page can apply run in
+the worker; the blocks a site repeats on many pages are stripped by the main process,
+which counts them (`boilerplate.py`).
 
 trafilatura and pypdf only ever get bytes we fetched: they must never fetch anything
 themselves. Whatever a page holds, the run goes on: a page that cannot be had or read
@@ -21,12 +24,20 @@ from itertools import chain, zip_longest
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
-from .errors import FetchError, FetchTimeout, HTTPStatusError
-from .http import Fetched, HttpClient
-from .markup import decode_markup, html_declared_charset, iso_datetime, title_from_url
-from .model.deciders import adopted_key
-from .sanitize import clean_html, clean_title, html_to_text
-from .workers import WorkerCrashed, WorkerPool, WorkerTimeout
+from ..errors import FetchError, FetchTimeout, HTTPStatusError
+from ..http import Fetched, HttpClient
+from ..markup import decode_markup, html_declared_charset, iso_datetime, title_from_url
+from ..model.deciders import adopted_key
+from ..sanitize import clean_title
+from ..workers import WorkerCrashed, WorkerPool, WorkerTimeout
+from .blocks import (
+    Block,
+    joined,
+    split_blocks,
+    without_author_bio,
+    without_pull_quotes,
+    without_repeated_top,
+)
 
 MAX_ATTEMPTS = 3  # a page that keeps timing out or failing with 5xx is given up after this
 RETRY_FIRST = timedelta(minutes=10)
@@ -38,10 +49,6 @@ MAX_PDF_PAGES = 80
 MAX_TEXT_CHARS = 300_000  # enough for a long report; the rest is not read by curators
 EXTRACT_TIMEOUT = 60.0  # seconds of a worker for one page; a normal page takes 0.01–0.5
 _TRANSIENT_STATUSES = frozenset({408, 425, 429, 500, 502, 503, 504})
-# trafilatura's own heading element is "head" (rend="h1"…); plain h1–h3 are kept too.
-_HEADINGS = ("head", "h1", "h2", "h3")
-# A kicker above a page's title (its category: "Leadership") is at most a few words.
-_KICKER_WORDS = 4
 _XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 
 # trafilatura and pypdf log every odd page they meet; a run reports per item instead.
@@ -59,6 +66,7 @@ class PageJob:
     summary: str = ""
     summary_text: str = ""
     attempts: int = 0
+    source: str = ""  # whose site's boilerplate the page shares
 
 
 @dataclass(frozen=True)
@@ -75,6 +83,7 @@ class Article:
     image: str | None = None
     language: str | None = None
     page_canonical: str | None = None  # the page's rel=canonical, absolute
+    blocks: tuple[Block, ...] = ()  # an HTML article's, for the site's boilerplate
 
 
 @dataclass(frozen=True)
@@ -91,10 +100,11 @@ class PageResult:
     article: Article | None = None
     canonical_url: str | None = None  # adopted from the page when it stays on the site
     replace_title: bool = False  # the source's title was only made up from the URL
+    summary_text: str | None = None  # the snippet, once chosen; None keeps the stored one
 
     def row(self) -> dict[str, Any]:
         """The flat dict store.record_extractions takes."""
-        row = asdict(self.article) if self.article else {}
+        row = asdict(replace(self.article, blocks=())) if self.article else {}
         row.update({k: v for k, v in asdict(self).items() if k != "article"})
         return row
 
@@ -127,7 +137,7 @@ def is_pdf(url: str, content_type: str | None, body: bytes = b"") -> bool:
 
 def _read_html(url: str, charset: str | None, body: bytes) -> Article:
     from trafilatura import bare_extraction
-    from trafilatura.htmlprocessing import build_html_output
+    from trafilatura.htmlprocessing import convert_to_html
     from trafilatura.utils import load_html
 
     tree = load_html(decode_markup(body, [charset, html_declared_charset(body)]))
@@ -147,22 +157,25 @@ def _read_html(url: str, charset: str | None, body: bytes) -> Article:
     if doc is None or doc.body is None:
         raise ValueError("no article text was found on the page")
     title = clean_title(doc.title or "") or None
-    _drop_title_heading(doc.body, title)
-    main_html = clean_html(_inner_body(build_html_output(doc)), base_url=url)
-    text = html_to_text(main_html)
+    author = clean_title(doc.author or "") or None
+    blocks = split_blocks(convert_to_html(doc.body)[0], url)
+    blocks = without_repeated_top(blocks, title, author)
+    blocks = without_pull_quotes(without_author_bio(blocks, author))
+    text, main_html = joined(blocks)
     if not text:
         raise ValueError("no article text was found on the page")
     return Article(
         text=text,
         html=main_html,
         title=title,
-        author=clean_title(doc.author or "") or None,
+        author=author,
         published=_iso_day(doc.date),
         description=clean_title(doc.description or "") or None,
         site_name=clean_title(doc.sitename or "") or None,
         image=_http_url(doc.image, url),
         language=language or (doc.language or None),
         page_canonical=page_canonical,
+        blocks=tuple(blocks),
     )
 
 
@@ -182,30 +195,6 @@ def _language(tree: Any) -> str | None:
                 lang = (meta.get("content") or "").split(",")[0].strip()
     lang = lang.replace("_", "-").lower()
     return lang if re.fullmatch(r"[a-z]{2,3}(-[a-z0-9]{2,8})*", lang) else None
-
-
-def _drop_title_heading(body: Any, title: str | None) -> None:
-    """The article's own title comes first in trafilatura's body, at times after a
-    kicker (the post's category); the item page shows the title already, and neither is
-    body text. Nothing is dropped unless the title heading is found."""
-    if title is None:
-        return
-    kickers = []
-    for element in body:
-        text = " ".join("".join(element.itertext()).split())
-        if element.tag in _HEADINGS and text == title:
-            for kicker in kickers:
-                body.remove(kicker)
-            body.remove(element)
-            return
-        if len(text.split()) > _KICKER_WORDS or len(kickers) == 2:
-            return  # body text before any title heading: leave the body as it is
-        kickers.append(element)
-
-
-def _inner_body(document: str) -> str:
-    start, end = document.find("<body>"), document.rfind("</body>")
-    return document[start + len("<body>") : end] if start >= 0 and end > start else document
 
 
 def _iso_day(value: str | None) -> str | None:
