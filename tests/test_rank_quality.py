@@ -113,18 +113,18 @@ def test_cold_start_ranks_the_corpus(corpus_site: tuple[Path, dict]) -> None:
 
 
 def test_cold_start_on_the_third_nobody_tuned_on() -> None:
-    """The corpus's `holdout` items were never looked at while the lexicon and the
-    settings were written and tuned (on the other two thirds), and the field examples were
-    written without sight of any corpus item: they measure the cold start out of sample.
-    Measured: AUC 0.999, topic accuracy 0.912 (0.931 on the part it was tuned on)."""
+    """The corpus's `holdout` items measure the cold start out of sample: what the lexicon
+    held that occurs only in them, and every field example sharing a six-word run with a
+    corpus item, were removed (issue 13). The floors are the goals the cold start was first
+    asked for (AUC 0.90, topic 0.80), never raised to what is measured."""
     holdout = [i for i in CORPUS if i.holdout]
     cold = ColdStart(_topics())
     found = {
         i.n: cold.rank(RankInput(i.n, i.title, i.description, i.text, i.source)) for i in holdout
     }
     assert len(holdout) > len(CORPUS) / 4
-    assert auc(holdout, {n: r.score for n, r in found.items()}) >= 0.95
-    assert topic_accuracy(holdout, {n: r.suggested_topic for n, r in found.items()}) >= 0.88
+    assert auc(holdout, {n: r.score for n, r in found.items()}) >= 0.90
+    assert topic_accuracy(holdout, {n: r.suggested_topic for n, r in found.items()}) >= 0.80
 
 
 SPLITS = range(6)
