@@ -346,3 +346,97 @@ def test_word_weights_are_scikit_learns_tf_idf(min_df: int, max_df: float) -> No
     assert ours.transform([]).shape == (0, len(ours.names))
     with pytest.raises(ValueError):
         WordWeights([["the", "of"], []])
+
+
+LEADERSHIP_WORDS = (
+    "District leaders, principals and the school board spent a retreat on a shared vision "
+    "and community engagement with families."
+)
+
+
+@pytest.mark.parametrize(
+    ("title", "description", "text", "expected"),
+    [
+        ("What one rubric taught our district leaders", LEADERSHIP_WORDS, "",
+         "Grading and Assessment"),  # the keyword in the title
+        ("A retreat for district leaders", f"Their new rubric came out of it. {LEADERSHIP_WORDS}",
+         "", "Grading and Assessment"),  # in the description
+        ("A retreat for district leaders", "",
+         f"Their new rubric came out of it. {LEADERSHIP_WORDS}", "Grading and Assessment"),
+        # no description: the text's first sentence is the lede; deeper, the evidence weighs
+        ("A retreat for district leaders", "",
+         f"{LEADERSHIP_WORDS} Later someone mentioned a rubric.", "Learner-Centered Leadership"),
+        # two sections named in the title: the evidence chooses between them
+        ("The superintendent's rubric for report cards", LEADERSHIP_WORDS, "",
+         "Learner-Centered Leadership"),
+        ("The superintendent's rubric for report cards", "Teachers score essays with it.", "",
+         "Grading and Assessment"),
+    ],
+)  # fmt: skip
+def test_a_section_keyword_in_the_title_or_lede_keeps_its_section(
+    title: str, description: str, text: str, expected: str
+) -> None:
+    """The built-in families say leadership; the operator's keyword in the title or the
+    lede says grading, and the built-in knowledge never moves an item away from it."""
+    assert COLD.rank(item(title, description, text)).suggested_topic == expected
+
+
+# A field that has nothing to do with schools: the lexicon counts "sourdough" and "chef"
+# against relevance, and the field examples would call all of it news from elsewhere.
+BAKING = (
+    Topic("Bread", ("sourdough", "rye bread", "baguette", "starter culture")),
+    Topic("Pastry", ("croissant", "puff pastry", "laminated dough")),
+    Topic("Cake Decorating", ("buttercream", "fondant", "piping bag")),
+)
+BAKING_ITEMS = [  # (title, description, section or None when off-topic)
+    ("A sourdough that rises overnight", "Our chef feeds the starter at noon.", "Bread"),
+    ("Rye bread from a village oven", "Dark loaves with caraway.", "Bread"),
+    ("Why your baguette goes flat", "Shaping and scoring, step by step.", "Bread"),
+    ("Croissant layers, counted", "Three folds give 55 layers of butter.", "Pastry"),
+    ("Puff pastry without tears", "Keep the butter cold.", "Pastry"),
+    ("Fondant that does not crack", "Knead it warm and roll it thin.", "Cake Decorating"),
+    ("Buttercream roses in ten minutes", "A star tip and a steady hand.", "Cake Decorating"),
+    ("School board adopts standards-based grading", "Teachers and students weigh in on "
+     "the district's new report cards and mastery.", None),
+    ("Council approves parking rules downtown", "Meters run until 8 pm.", None),
+    ("Chip maker beats quarterly earnings forecast", "Shares rose 4 percent.", None),
+]  # fmt: skip
+
+
+def test_ranking_works_for_a_field_far_from_education() -> None:
+    cold = ColdStart(BAKING)
+    assert not cold.knows_field and cold.like_families == ()
+    found = [cold.rank(item(t, d, n=n)) for n, (t, d, _) in enumerate(BAKING_ITEMS)]
+    relevant = [r.score for r, (*_, s) in zip(found, BAKING_ITEMS, strict=True) if s]
+    off_topic = [r.score for r, (*_, s) in zip(found, BAKING_ITEMS, strict=True) if not s]
+    assert min(relevant) > max(off_topic)  # the school news too: it is not this field's
+    assert [r.suggested_topic for r in found] == [s for *_, s in BAKING_ITEMS]
+    assert not any("outside the field" in r.why for r in found)
+
+
+def test_another_fields_decisions_teach_its_sections() -> None:
+    """Decided items teach the words of each section: items that name no keyword at all
+    are then filed by what the curators filed."""
+    cold = ColdStart(BAKING)
+    words = {
+        "Bread": "loaf crumb crust oven spring proofing basket hydration flour",
+        "Pastry": "flaky butter layers folds lamination chilled dough danish",
+        "Cake Decorating": "frosting sprinkles tiers icing sugar flowers ganache drip",
+    }
+    decided = []
+    for name, text in words.items():
+        vocabulary = text.split()
+        for k in range(4):  # four items per section, each with its own six of the words
+            chosen = " ".join(vocabulary[k : k + 6])
+            decided.append(Decision(item(chosen, chosen, n=len(decided)), True, name))
+    decided += [
+        Decision(item(t, d, n=100 + n), False) for n, (t, d, s) in enumerate(BAKING_ITEMS) if not s
+    ]
+    model = train(decided, cold)
+    assert model is not None and model.topic_model is not None
+    fresh = [
+        item("An open crumb and a dark crust", "Hydration and a long proofing.", n=200),
+        item("Flaky layers of chilled butter", "Four folds make a danish.", n=201),
+        item("Drip icing and sugar flowers", "Ganache for three tiers.", n=202),
+    ]
+    assert [r.suggested_topic for r in rank_with(fresh, cold, model)] == list(words)

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
+from bench.rank_quality import PLAIN_C, plain_topics
 from cbewatch.cli import cli
 from cbewatch.config import load_config
 from cbewatch.rank import ColdStart, RankInput
@@ -138,6 +139,7 @@ class SplitResult:
     cold_topic_accuracy: float
     curator_topics_kept: bool
     model_decisions: int
+    plain_topic_accuracy: float  # a plain TF-IDF logistic regression on the same decisions
 
 
 @pytest.fixture(scope="module")
@@ -167,6 +169,7 @@ def sixty_decisions(
             cold_topic_accuracy=topic_accuracy(rest, topics(cold)),
             curator_topics_kept=all(found[i.n]["topic"] == i.topic for i in decided),
             model_decisions=payload["decisions"],
+            plain_topic_accuracy=_plain_accuracy(decided, rest),
         )
     return results
 
@@ -235,6 +238,30 @@ def test_scores_are_deterministic(tmp_path: Path, stored: tuple[Path, dict[int, 
         runs.append(ranked(config, stored[1]))
     fields = [{n: (i["score"], i["suggested_topic"], i["why"]) for n, i in r.items()} for r in runs]
     assert fields[0] == fields[1] == fields[2] == fields[3]
+
+
+def test_learned_topics_never_fall_below_a_plain_tf_idf_regression(
+    sixty_decisions: dict[int, SplitResult],
+) -> None:
+    """Issue 13: trained on the same 60 decisions, the learned topic model files the rest
+    at least as well as a plain TF-IDF logistic regression given its best regularization."""
+    for result in sixty_decisions.values():
+        assert result.topic_accuracy >= result.plain_topic_accuracy
+
+
+def _plain_accuracy(decided: list[Labelled], rest: list[Labelled]) -> float:
+    accepted = [i for i in decided if i.relevant]
+    relevant = [i for i in rest if i.relevant]
+    return max(
+        topic_accuracy(relevant, dict(zip((i.n for i in relevant), found, strict=True)))
+        for c in PLAIN_C
+        for found in [plain_topics([_text(i) for i in accepted], [i.topic for i in accepted],
+                                   [_text(i) for i in relevant], c)]
+    )  # fmt: skip
+
+
+def _text(item: Labelled) -> str:
+    return f"{item.title} {item.description} {item.text}"
 
 
 def _mean_rank(found: dict[int, dict], items: list[Labelled]) -> float:

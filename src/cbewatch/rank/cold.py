@@ -8,6 +8,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import math
+import re
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -29,6 +30,7 @@ from ..lexicon import (
 from .examples import ELSEWHERE, FieldExamples, examples_signature, field_examples, heading_words
 from .tuning import DEFAULT_TUNING, Tuning
 from .values import Ranking, RankInput
+from .words import WordWeights
 
 
 @dataclass(frozen=True)
@@ -62,6 +64,13 @@ class Evidence:
     topics: dict[str, float] = field(default_factory=dict)
     families: dict[str, float] = field(default_factory=dict)  # evidence per concept family
     reasons: dict[str, float] = field(default_factory=dict)
+    # The sections whose configured keyword the title or the lede (description, the text's
+    # first sentence) carries: the operator's own words, which the built-in knowledge
+    # never overrules.
+    lead: tuple[str, ...] = ()
+    # Another field's config only (no built-in knowledge of it): how much the item is like
+    # the items of the same batch that carry each section's keywords (`ColdStart.read`).
+    kin: dict[str, float] = field(default_factory=dict)
     # How much the item is like the field examples of each family ("elsewhere": not the
     # field), and the same mapped to the config's topics; empty until ColdStart.read.
     likeness: dict[str, float] = field(default_factory=dict)
@@ -74,6 +83,9 @@ class Evidence:
 
     @property
     def score(self) -> float:
+        if self.kin:  # what the keywords miss, the likeness to their items may tell
+            kin = self.tuning.kin_weight * max(self.kin.values())
+            return self.phrase_score + (1.0 - self.phrase_score) * kin
         if not self.likeness:
             return self.phrase_score
         like_field = 1.0 - self.likeness.get(ELSEWHERE, 0.0)
@@ -81,17 +93,22 @@ class Evidence:
         return (1 - weight) * self.phrase_score + weight * like_field
 
     def topic_shares(self) -> dict[str, float]:
-        """The lexicon's topic evidence as shares, plus the examples' likeness."""
+        """The lexicon's topic evidence as shares, plus the examples' likeness; only the
+        `lead` sections when there are any."""
         total = sum(self.topics.values())
         sure = 1.0 - math.exp(-total / self.tuning.topic_saturation)  # one weak word: weak vote
         shares = {t: sure * v / total for t, v in self.topics.items()} if total > 0 else {}
         for topic, likeness in self.like_topics.items():
             shares[topic] = shares.get(topic, 0.0) + self.tuning.likeness_topic_weight * likeness
+        for topic, kin in self.kin.items():
+            shares[topic] = shares.get(topic, 0.0) + self.tuning.kin_weight * kin
+        if self.lead:  # the built-in knowledge only weighs the operator's candidates
+            shares = {t: shares.get(t, 0.0) for t in self.lead}
         return shares
 
     def top_topic(self) -> str | None:
-        if not self.topics or self.outside_field:  # no phrase of any section, or not
-            return None  # the field's news: no suggestion
+        if not (self.topics or self.kin) or self.outside_field:  # no phrase of any section,
+            return None  # nor like their items, or not the field's news: no suggestion
         shares = self.topic_shares()
         return max(shares.items(), key=lambda pair: (pair[1], pair[0]))[0]
 
@@ -132,20 +149,27 @@ class ColdStart:
         self.phrases: dict[tuple[str, ...], _Phrase] = {}
         self.shown: dict[tuple[str, ...], str] = {}
         keyword_topics = _keyword_topics(topics)
-        concepts = (*FIELD_CONCEPTS, *OTHER_SENSES)
         families: dict[str, list[str]] = defaultdict(list)
-        for concept in concepts:
+        for concept in FIELD_CONCEPTS:
             families[concept.family].extend(concept.phrases)
         owners = {name: _owner(phrases, keyword_topics) for name, phrases in families.items()}
-        self.owners = owners
+        # The lexicon and the examples know one field: they apply when most of the config's
+        # sections are theirs. Another field's config is ranked on its own keywords (and then
+        # the decisions): the built-in words would only count its news as off-field.
+        claimed = {topic for owner in owners.values() for topic in owner}
+        self.knows_field = not topics or len(claimed) >= len(topics) / 2
+        self.owners = owners if self.knows_field else {}
+        concepts = (*FIELD_CONCEPTS, *OTHER_SENSES) if self.knows_field else ()
         for concept in concepts:
             for phrase in concept.phrases:
-                self._add(phrase, concept, owners[concept.family])
+                self._add(phrase, concept, owners.get(concept.family, ()))
         for key, names in keyword_topics.items():
             known = self.phrases.get(key)
             weight = max(known.weight if known else 0.0, tuning.keyword_weight)
             family = known.family if known else "keywords"
-            self.phrases[key] = _Phrase(weight, names, _ambiguous(key), family=family, keyword=True)
+            # in another field, school words say nothing about whether a keyword is meant
+            ambiguous = _ambiguous(key) and self.knows_field
+            self.phrases[key] = _Phrase(weight, names, ambiguous, family=family, keyword=True)
             self.shown.setdefault(key, _keyword_shown(topics, key))
         self.index = PhraseIndex({k: self.shown.get(k, " ".join(k)) for k in self.phrases})
         # what `_weigh` needs of each phrase, looked up once per match
@@ -162,6 +186,11 @@ class ColdStart:
         }
         self.families = tuple(sorted({p.family for p in self.phrases.values()}))
         self.signature = self._signature()
+
+    @property
+    def like_families(self) -> tuple[str, ...]:
+        """The examples' families (likeness features), none when they do not apply."""
+        return self.examples.families if self.knows_field else ()
 
     @cached_property
     def examples(self) -> FieldExamples:
@@ -193,7 +222,9 @@ class ColdStart:
         """Each item's phrase evidence, and its likeness to the field examples (one
         batch through the examples' classifier)."""
         evidence = [self.evidence(i) for i in items]
-        if evidence:
+        if evidence and not self.knows_field:
+            _add_kin(evidence, self.topic_names)
+        if evidence and self.knows_field:
             # the examples are headlines and summaries: like is compared with like
             examples = self.examples
             likeness = examples.likeness([e.heading for e in evidence])
@@ -220,16 +251,32 @@ class ColdStart:
             "text": stems(item.text[: self.tuning.text_chars]),
         }
         found: dict[tuple[str, ...], float] = defaultdict(float)
+        leading: set[tuple[str, ...]] = set()  # phrases found in the title or the lede
+        first = _first_sentence_words(places["text"], item.text)
         for place, words in places.items():
             weight = self.place_weights[place]
             for key in self.index.find(words):
                 found[key] += weight
+            if place != "text":
+                leading.update(self.index.find(words))
+        leading.update(self.index.find(first))
         words = [*places["title"], *places["title"], *places["description"], *places["text"]]
-        evidence = self._weigh(found, SCHOOL_INDEX.any_in(words), words)
+        about_school = SCHOOL_INDEX.any_in(words)
+        evidence = self._weigh(found, about_school, words)
+        evidence.lead = self._lead(leading, about_school)
         # without a description, the text's first words stand in (as a feed's summary)
         summary = places["description"] or places["text"]
         evidence.heading = heading_words(places["title"], summary, self.tuning.summary_words)
         return evidence
+
+    def _lead(self, leading: set[tuple[str, ...]], about_school: bool) -> tuple[str, ...]:
+        """The sections whose keywords are among the phrases of the title and the lede."""
+        names: set[str] = set()
+        for key in leading:
+            phrase = self.phrases[key]
+            if phrase.keyword and not (phrase.needs_school and not about_school):
+                names.update(phrase.topics)
+        return tuple(sorted(names))
 
     def _weigh(
         self, found: dict[tuple[str, ...], float], about_school: bool, words: list[str]
@@ -254,17 +301,43 @@ class ColdStart:
         return evidence
 
     def topic_matrix(self, evidence: Sequence[Evidence]) -> np.ndarray:
-        """The lexicon's topic shares, a row per item (as `topic_names`) summing to 1, or
-        all 0 for an item with no topic's phrase."""
+        """The built-in topic shares, a row per item (as `topic_names`) summing to 1, or
+        all 0 for an item with no topic's phrase; only the `lead` sections when there are."""
         names = self.topic_names
-        shares = (e.topic_shares() if e.topics else {} for e in evidence)
+        shares = (e.topic_shares() if e.topics or e.kin else {} for e in evidence)
         rows = np.array([[s.get(t, 0.0) for t in names] for s in shares])
         rows = rows.reshape(len(evidence), len(names))
+        for row, found in zip(rows, evidence, strict=True):
+            if found.lead and not row.any():  # the keyword alone: its sections share
+                row[[names.index(t) for t in found.lead]] = 1.0
         totals = rows.sum(axis=1, keepdims=True)
         return np.divide(rows, totals, out=np.zeros_like(rows), where=totals > 0)
 
     def rank(self, item: RankInput) -> Ranking:
         return cold_ranking(item, self.read([item])[0])
+
+
+def _add_kin(evidence: Sequence[Evidence], names: Sequence[str]) -> None:
+    """Another field's sections have only their keywords: the items of the batch that
+    carry them show what else each section's news says. Each item's `kin` is its TF-IDF
+    cosine with the centroid of each section's keyword-carrying items."""
+    seeds: dict[str, list[int]] = defaultdict(list)
+    for row, found in enumerate(evidence):
+        if found.topics:
+            seeds[max(found.topics.items(), key=lambda pair: (pair[1], pair[0]))[0]].append(row)
+    if not seeds:
+        return
+    try:
+        words = WordWeights([e.words for e in evidence])
+    except ValueError:  # no word to compare on
+        return
+    x = words.transform([e.words for e in evidence])
+    sections = [name for name in names if name in seeds]
+    centroids = np.vstack([np.asarray(x[seeds[name]].mean(axis=0)) for name in sections])
+    centroids /= np.maximum(np.linalg.norm(centroids, axis=1, keepdims=True), 1e-12)
+    similarity = np.asarray(x @ centroids.T)
+    for found, row in zip(evidence, similarity.tolist(), strict=True):
+        found.kin = {name: value for name, value in zip(sections, row, strict=True) if value > 0}
 
 
 def cold_ranking(item: RankInput, evidence: Evidence) -> Ranking:
@@ -298,6 +371,15 @@ def _owner(
 
 def _keyword_shown(topics: Sequence[Topic], key: tuple[str, ...]) -> str:
     return next(k for t in topics for k in t.keywords if key in variants(k))
+
+
+def _first_sentence_words(words: list[str], text: str) -> list[str]:
+    """The stems of the text's first sentence (the lede, when there is no description)."""
+    end = next((m.end() for m in _SENTENCE_END.finditer(text)), len(text))
+    return words[: len(stems(text[:end]))]
+
+
+_SENTENCE_END = re.compile(r"[.!?](?=\s|$)")
 
 
 def _ambiguous(key: tuple[str, ...]) -> bool:

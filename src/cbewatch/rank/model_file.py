@@ -26,8 +26,9 @@ if TYPE_CHECKING:  # scikit-learn loads only when a model is trained or used
 
 MODEL_FILE = "rank-model.pickle"
 # 5: WordWeights in place of TfidfVectorizer; 6: the classes moved into the rank package,
-# and the settings (Tuning) are all in the fingerprint.
-MODEL_FORMAT = 6
+# and the settings (Tuning) are all in the fingerprint; 7: the topic model's weight is
+# chosen on the decisions (topic_weight).
+MODEL_FORMAT = 7
 
 
 @dataclass
@@ -44,6 +45,7 @@ class LearnedModel:
     explainer: LogisticRegression | None = None  # its coefficients say why
     topic_model: LogisticRegression | None = None
     topic_examples: int = 0
+    topic_weight: float = 0.0  # how much the topic model counts against the built-in vote
     seconds: float = 0.0
 
 
