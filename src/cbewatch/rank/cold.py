@@ -79,7 +79,9 @@ class Evidence:
 
     @property
     def phrase_score(self) -> float:
-        return 1.0 - math.exp(-max(0.0, self.relevance - self.against) / self.tuning.saturation)
+        """The phrases' evidence in 0..1, never 1: more evidence always ranks higher."""
+        evidence = max(0.0, self.relevance - self.against)
+        return evidence / (evidence + self.tuning.saturation)
 
     @property
     def score(self) -> float:
@@ -88,7 +90,7 @@ class Evidence:
             return self.phrase_score + (1.0 - self.phrase_score) * kin
         if not self.likeness:
             return self.phrase_score
-        like_field = 1.0 - self.likeness.get(ELSEWHERE, 0.0)
+        like_field = temper(1.0 - self.likeness.get(ELSEWHERE, 0.0), self.tuning.score_temper)
         weight = self.tuning.likeness_weight
         return (1 - weight) * self.phrase_score + weight * like_field
 
@@ -315,6 +317,14 @@ class ColdStart:
 
     def rank(self, item: RankInput) -> Ranking:
         return cold_ranking(item, self.read([item])[0])
+
+
+def temper(probability: float, temper: float) -> float:
+    """A probability pulled back from 0 and 1 in log-odds (divided by `temper`): a
+    classifier's 0.999 and 0.9999 stay apart on the scale a curator reads, and the order is
+    kept."""
+    odds = math.log(max(probability, 1e-12)) - math.log(max(1.0 - probability, 1e-12))
+    return 1.0 / (1.0 + math.exp(-odds / temper))
 
 
 def _add_kin(evidence: Sequence[Evidence], names: Sequence[str]) -> None:

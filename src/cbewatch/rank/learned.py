@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .cold import ColdStart, Evidence, cold_ranking
+from .cold import ColdStart, Evidence, cold_ranking, temper
 from .model_file import LearnedModel, decisions_fingerprint
 from .tuning import Tuning
 from .values import Decision, Ranking, RankInput
@@ -237,6 +237,7 @@ def _blended_scores(
     if model.relevance is None:
         return cold
     learned = model.relevance.predict_proba(base)[:, 1]
+    learned = np.array([temper(p, tuning.score_temper) for p in learned.tolist()])
     # the curators' model takes over as decisions grow: half at `relevance_half`
     weight = model.decisions / (model.decisions + tuning.relevance_half)
     return np.round(weight * learned + (1 - weight) * cold, 6)

@@ -27,7 +27,11 @@ class Tuning:
     # 0.906 → 0.931, learned 0.915 → 0.929).
     keyword_topic_boost: float = 5.0
     weak_phrase_size: float = 0.5  # an ambiguous one-word phrase of a weak concept
-    saturation: float = 8.0  # phrase evidence at which the phrase score reaches 1 - 1/e
+    # The scores must keep their order at the top (issue 15): the phrases' evidence x scores
+    # x / (x + saturation), never 1, and a classifier's probability p counts as
+    # sigmoid(logit(p) / score_temper), so that 0.999 and 0.9999 stay apart.
+    saturation: float = 8.0  # phrase evidence at which the phrase score reaches 0.5
+    score_temper: float = 3.0
     topic_saturation: float = 6.0  # evidence at which the lexicon's topic vote reaches 1 - 1/e
     clear_likeness: float = 0.5  # a likeness to the field examples that `why` mentions
     # The cold start: likeness to the field examples counts 0.7 against the phrases' 0.3 in
