@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import pickle
 import random
 import threading
 from pathlib import Path
 
+import numpy as np
 import pytest
 from click.testing import CliRunner
 
@@ -18,6 +20,7 @@ from cbewatch.demo.server import Route, SiteServer
 from cbewatch.lexicon import PhraseIndex, stems
 from cbewatch.rank import (
     DEFAULT_TUNING,
+    EXAMPLES_FILE,
     ColdStart,
     Decision,
     RankInput,
@@ -32,6 +35,7 @@ from cbewatch.rank import (
     train,
 )
 from cbewatch.rank import cold as cold_module
+from cbewatch.rank.examples import _trained
 from cbewatch.rank.words import _stop_stems as stop_stems
 from tests.conftest import write_config
 from tests.test_fetch import RSS, rss, sources_yaml
@@ -115,7 +119,7 @@ def test_ambiguous_words_count_only_about_schools() -> None:
     homes = item("New assessment notices", "Homeowners may appeal their property tax.")
     assert COLD.evidence(school).phrase_score > 0 and COLD.evidence(homes).phrase_score == 0.0
     assert COLD.rank(school).score > 0.5 > COLD.rank(homes).score
-    assert "not property tax" in COLD.rank(homes).why
+    assert "Off-field words: assessment notice, property tax" in COLD.rank(homes).why
 
 
 def test_where_a_phrase_occurs_weighs() -> None:
@@ -232,7 +236,7 @@ def test_writers_of_the_model_file_never_collide(tmp_path: Path) -> None:
         thread.join()
     assert errors == []
     assert load_model(tmp_path / "rank-model.pickle", model.fingerprint) is not None
-    assert [p.name for p in tmp_path.iterdir()] == ["rank-model.pickle"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["rank-model.pickle", "rank.key"]
 
 
 def test_one_sided_decisions_teach_topics_but_not_relevance() -> None:
@@ -458,3 +462,103 @@ def test_the_demos_top_items_keep_their_order(tmp_path: Path) -> None:
     assert len(scores) >= 20 and all(0.0 <= s < 1.0 for s in scores)
     assert len(set(scores[:10])) == 10 and scores[0] - scores[9] >= 0.02
     assert len({round(s, 2) for s in scores[:10]}) >= 3  # as the queue rounds them
+
+
+class Planted:
+    """A pickle that runs code when loaded: it plants a file."""
+
+    def __init__(self, marker: Path) -> None:
+        self.marker = marker
+
+    def __reduce__(self) -> tuple:
+        return (Path.touch, (self.marker,))
+
+
+def small_examples(folder: Path) -> Path:
+    """Every eighth field example: a classifier trained in a fraction of a second."""
+    lines = EXAMPLES_FILE.read_text(encoding="utf-8").splitlines()[::8]
+    path = folder / "examples.jsonl"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def test_the_examples_classifier_is_kept_signed_and_rebuilt_when_needed(tmp_path: Path) -> None:
+    """Issue 13: trained once and kept in data_dir; read by the next process (not trained
+    again); rebuilt when damaged, forged, or when the examples change; never unpickled
+    unless this data directory's key signed it."""
+    examples, data_dir = small_examples(tmp_path), tmp_path / "var"
+    heading = [stems("Students show mastery and earn credit")]
+
+    def kept(path: Path = examples) -> tuple[Path, int, np.ndarray]:
+        _trained.cache_clear()  # as a new process
+        found = field_examples(path, data_dir=data_dir)
+        [stored] = data_dir.glob("rank-examples-*.pickle")
+        return stored, stored.stat().st_ino, found.likeness(heading)[0]
+
+    stored, inode, likeness = kept()
+    assert (data_dir / "rank.key").stat().st_mode & 0o777 == 0o600
+    again, same_inode, same_likeness = kept()
+    assert (again, same_inode) == (stored, inode)  # read, not written again
+    assert np.array_equal(likeness, same_likeness)
+    body = bytearray(stored.read_bytes())
+    body[-10] ^= 0xFF  # damaged
+    stored.write_bytes(bytes(body))
+    _, inode, likeness = kept()
+    assert np.array_equal(likeness, same_likeness)
+    marker = tmp_path / "planted"
+    stored.write_bytes(pickle.dumps(Planted(marker)))  # not ours: never loaded
+    _, new_inode, _ = kept()
+    assert new_inode != inode and not marker.exists()
+    with examples.open("a", encoding="utf-8") as more:
+        more.write(EXAMPLES_FILE.read_text(encoding="utf-8").splitlines()[1] + "\n")
+    changed, *_ = kept()
+    assert changed != stored and not stored.exists()  # another signature; the old one goes
+
+
+def test_a_model_file_not_signed_here_is_never_loaded(tmp_path: Path) -> None:
+    path = tmp_path / "rank-model.pickle"
+    model, _ = current_model(path, decisions(), COLD)
+    assert model is not None and load_model(path, model.fingerprint) is not None
+    marker = tmp_path / "planted"
+    path.write_bytes(pickle.dumps({"format": 8, "model": Planted(marker)}))
+    assert load_model(path, model.fingerprint) is None and not marker.exists()
+    other = tmp_path / "other"
+    save_model(other / "rank-model.pickle", model)  # signed with another folder's key
+    path.write_bytes((other / "rank-model.pickle").read_bytes())
+    assert load_model(path, model.fingerprint) is None
+
+
+@pytest.mark.parametrize(
+    ("title", "description", "why"),
+    [
+        ("Cellist's masterclass at the conservatory", "A recital of Bach.",
+         "Off-field words: cellist, conservatory, masterclass, recital. "
+         "Reads like news from outside the field."),
+        ("Students earn credit once they show mastery", "",
+         "Field words: earn credit, show mastery."),
+        ("What one rubric taught our district leaders", "",
+         "Section: Grading and Assessment — title says 'rubric'. "
+         "Field words: district leaders, rubric."),
+        ("A retreat for district leaders", "A report card came out of it.",
+         "Section: Grading and Assessment — description says 'report card'. "
+         "Field words: district leaders, report card, retreat."),
+        ("New assessment notices", "Homeowners may appeal their property tax.",
+         "Off-field words: assessment notice, property tax, homeowner. "
+         "Reads like news from outside the field."),
+    ],
+)  # fmt: skip
+def test_why_is_a_sentence_a_curator_reads(title: str, description: str, why: str) -> None:
+    """Issue 15: not "not cellist, not masterclass", but what pushed the item up or down,
+    and where its section comes from."""
+    assert COLD.rank(item(title, description)).why == why
+
+
+def test_why_after_decisions_and_in_another_field() -> None:
+    learned = rank_with([item("Rubric news", "Students and a rubric.", n=100)], COLD,
+                        train(decisions(), COLD))[0]  # fmt: skip
+    assert learned.why == (
+        "Section: Grading and Assessment — title says 'rubric'. Field words: rubric. "
+        "Like items you accepted: student."
+    )
+    baking = ColdStart(BAKING).rank(item("A sourdough that rises overnight"))
+    assert baking.why == "Section: Bread — title says 'sourdough'. Keywords: sourdough."

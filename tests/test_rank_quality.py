@@ -4,7 +4,6 @@ through `cbewatch triage`, scores read back from `cbewatch items --json`."""
 from __future__ import annotations
 
 import json
-import pickle
 import shutil
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -17,6 +16,7 @@ from bench.rank_quality import PLAIN_C, plain_topics
 from cbewatch.cli import cli
 from cbewatch.config import load_config
 from cbewatch.rank import ColdStart, RankInput
+from cbewatch.rank.signed import read_signed
 from tests.rank_corpus import (
     Labelled,
     auc,
@@ -161,7 +161,7 @@ def sixty_decisions(
         triage(config, numbers, decided)
         line = run(config, "rank").output
         found = ranked(config, numbers)
-        payload = pickle.loads((folder / "var" / "rank-model.pickle").read_bytes())
+        payload = read_signed(folder / "var" / "rank-model.pickle")
         results[seed] = SplitResult(
             line=line,
             auc=auc(rest, scores(found)),

@@ -13,6 +13,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
+from pathlib import Path
 
 import numpy as np
 
@@ -68,6 +69,8 @@ class Evidence:
     # first sentence) carries: the operator's own words, which the built-in knowledge
     # never overrules.
     lead: tuple[str, ...] = ()
+    lead_says: dict[str, tuple[str, str]] = field(default_factory=dict)  # where, which word
+    in_field: bool = True  # the built-in knowledge applies (else only the keywords speak)
     # Another field's config only (no built-in knowledge of it): how much the item is like
     # the items of the same batch that carry each section's keywords (`ColdStart.read`).
     kin: dict[str, float] = field(default_factory=dict)
@@ -114,25 +117,46 @@ class Evidence:
         shares = self.topic_shares()
         return max(shares.items(), key=lambda pair: (pair[1], pair[0]))[0]
 
-    def why(self, limit: int = 4) -> list[str]:
+    def why(self, topic: str | None, learned: Sequence[str] = (), limit: int = 4) -> str:
+        """What pushed the item up or down and where its section comes from, in sentences
+        a curator reads: "Section: Policy — title says 'state policy'. Field words:
+        mastery, credit. Off-field words: cellist." `learned`: the curators' model's
+        strongest reasons (words, "source: NAME")."""
+        said = [_section_said(topic, self)] if topic else []
         ordered = sorted(self.reasons.items(), key=lambda pair: (-abs(pair[1]), pair[0]))
-        found = [(p if w > 0 else f"not {p}") for p, w in ordered[:limit]]
-        return [*found, *self.reads_like()]
+        up = [p for p, w in ordered[:limit] if w > 0]
+        down = [p for p, w in ordered[:limit] if w < 0]
+        if up:
+            said.append(f"{'Field words' if self.in_field else 'Keywords'}: {', '.join(up)}.")
+        if down:
+            said.append(f"Off-field words: {', '.join(down)}.")
+        if self.outside_field:
+            said.append("Reads like news from outside the field.")
+        words = [w for w in learned if not w.startswith("source: ") and w not in up]
+        sources = [w.removeprefix("source: ") for w in learned if w.startswith("source: ")]
+        if words:
+            said.append(f"Like items you accepted: {', '.join(words)}.")
+        if sources:
+            said.append(f"You often accept items from {', '.join(sources)}.")
+        return " ".join(said)
 
     @property
     def outside_field(self) -> bool:
         """The field examples say clearly that this is news from elsewhere."""
         return self.likeness.get(ELSEWHERE, 0.0) >= self.tuning.clear_likeness
 
-    def reads_like(self) -> list[str]:
-        """What the field examples say, when they say it clearly."""
-        if self.outside_field:
-            return ["reads like news from outside the field"]
-        if self.like_topics and self.topics:  # a topic only when one is suggested
-            topic, share = max(self.like_topics.items(), key=lambda pair: (pair[1], pair[0]))
-            if share >= self.tuning.clear_likeness:
-                return [f"reads like {topic}"]
-        return []
+
+def _section_said(topic: str, found: Evidence) -> str:
+    """Why this section: the operator's keyword in the title or lede, else what the
+    built-in knowledge or the batch say, else the curators' model alone."""
+    if topic in found.lead_says:
+        place, keyword = found.lead_says[topic]
+        return f"Section: {topic} — {place} says '{keyword}'."
+    if found.like_topics.get(topic, 0.0) >= found.tuning.clear_likeness:
+        return f"Section: {topic} — reads like its news."
+    if found.kin and max(found.kin, key=lambda name: found.kin[name]) == topic:
+        return f"Section: {topic} — like the items that name its keywords."
+    return f"Section: {topic}."
 
 
 class ColdStart:
@@ -140,8 +164,14 @@ class ColdStart:
     families, each owned by the topic whose keywords it shares most, every keyword itself
     (a strong vote for its own topic), and the field examples' classifier (`read`)."""
 
-    def __init__(self, topics: Sequence[Topic], tuning: Tuning = DEFAULT_TUNING) -> None:
+    def __init__(
+        self,
+        topics: Sequence[Topic],
+        tuning: Tuning = DEFAULT_TUNING,
+        data_dir: Path | None = None,  # where the examples' classifier is kept
+    ) -> None:
         self.tuning = tuning
+        self.data_dir = data_dir
         self.topic_names = tuple(t.name for t in topics)
         self.place_weights = {
             "title": tuning.title_weight,
@@ -196,9 +226,9 @@ class ColdStart:
 
     @cached_property
     def examples(self) -> FieldExamples:
-        """The examples' classifier, trained on first use only (seconds): a command with
-        nothing to rank never pays for it."""
-        return field_examples(tuning=self.tuning)
+        """The examples' classifier, on first use only: a command with nothing to rank
+        never pays for it (reading the kept one, or training it: seconds)."""
+        return field_examples(tuning=self.tuning, data_dir=self.data_dir)
 
     def _signature(self) -> str:
         """The cold-start evidence is the learned models' features: a model trained on
@@ -253,32 +283,38 @@ class ColdStart:
             "text": stems(item.text[: self.tuning.text_chars]),
         }
         found: dict[tuple[str, ...], float] = defaultdict(float)
-        leading: set[tuple[str, ...]] = set()  # phrases found in the title or the lede
-        first = _first_sentence_words(places["text"], item.text)
+        leading: list[tuple[str, tuple[str, ...]]] = []  # (where, phrase) in title and lede
         for place, words in places.items():
             weight = self.place_weights[place]
             for key in self.index.find(words):
                 found[key] += weight
-            if place != "text":
-                leading.update(self.index.find(words))
-        leading.update(self.index.find(first))
+                if place != "text":
+                    leading.append((place, key))
+        first = _first_sentence_words(places["text"], item.text)
+        leading.extend(("first sentence", key) for key in self.index.find(first))
         words = [*places["title"], *places["title"], *places["description"], *places["text"]]
         about_school = SCHOOL_INDEX.any_in(words)
         evidence = self._weigh(found, about_school, words)
-        evidence.lead = self._lead(leading, about_school)
+        evidence.lead_says = self._lead(leading, about_school)
+        evidence.lead = tuple(sorted(evidence.lead_says))
+        evidence.in_field = self.knows_field
         # without a description, the text's first words stand in (as a feed's summary)
         summary = places["description"] or places["text"]
         evidence.heading = heading_words(places["title"], summary, self.tuning.summary_words)
         return evidence
 
-    def _lead(self, leading: set[tuple[str, ...]], about_school: bool) -> tuple[str, ...]:
-        """The sections whose keywords are among the phrases of the title and the lede."""
-        names: set[str] = set()
-        for key in leading:
+    def _lead(
+        self, leading: list[tuple[str, tuple[str, ...]]], about_school: bool
+    ) -> dict[str, tuple[str, str]]:
+        """The sections whose keywords are among the phrases of the title and the lede,
+        each with where its first keyword is and the keyword."""
+        says: dict[str, tuple[str, str]] = {}
+        for place, key in leading:
             phrase = self.phrases[key]
             if phrase.keyword and not (phrase.needs_school and not about_school):
-                names.update(phrase.topics)
-        return tuple(sorted(names))
+                for name in phrase.topics:
+                    says.setdefault(name, (place, self.index.by_key[key]))
+        return says
 
     def _weigh(
         self, found: dict[tuple[str, ...], float], about_school: bool, words: list[str]
@@ -352,7 +388,8 @@ def _add_kin(evidence: Sequence[Evidence], names: Sequence[str]) -> None:
 
 def cold_ranking(item: RankInput, evidence: Evidence) -> Ranking:
     """An item's ranking by the cold start alone."""
-    return Ranking(item.id, evidence.score, evidence.top_topic(), ", ".join(evidence.why()))
+    topic = evidence.top_topic()
+    return Ranking(item.id, evidence.score, topic, evidence.why(topic))
 
 
 def _keyword_topics(topics: Sequence[Topic]) -> dict[tuple[str, ...], tuple[str, ...]]:

@@ -176,6 +176,7 @@ def _topic_weight(
         return prior
     recent = np.arange(count)[-tuning.topic_cv_rows :]  # bounded: retraining stays cheap
     x, labels, lexical = x[recent], labels[recent], lexical[recent]
+    x = x[:, np.unique(x.indices)]  # the columns these rows use: the solver's cost
     folds = min(tuning.topic_folds, len(recent))
     unseen = np.zeros_like(lexical)
     order = np.random.RandomState(tuning.seed).permutation(len(recent))
@@ -223,7 +224,7 @@ def rank_with(
     base = _features(model, cold, items, evidence)
     scores = _blended_scores(model, base, evidence, cold.tuning)
     topics = _blended_topics(model, cold, base, evidence)
-    whys = _whys(model, base, evidence)
+    whys = _whys(model, base, evidence, topics)
     return [
         Ranking(item.id, float(s), t, w)
         for item, s, t, w in zip(items, scores, topics, whys, strict=True)
@@ -261,15 +262,18 @@ def _blended_topics(
     ]
 
 
-def _whys(model: LearnedModel, base: sparse.csr_matrix, evidence: Sequence[Evidence]) -> list[str]:
-    """The lexicon's words, then the model's strongest words and the source."""
+def _whys(
+    model: LearnedModel,
+    base: sparse.csr_matrix,
+    evidence: Sequence[Evidence],
+    topics: Sequence[str | None],
+) -> list[str]:
+    """The built-in evidence's words, then the curators' model's strongest reasons."""
     learned = _learned_reasons(model, base)
-    out = []
-    for found, extra in zip(evidence, learned, strict=True):
-        words = found.why(3)
-        words += [w for w in extra if w not in words][: 5 - len(words)]
-        out.append(", ".join(words))
-    return out
+    return [
+        found.why(topic, extra, limit=3)
+        for found, topic, extra in zip(evidence, topics, learned, strict=True)
+    ]
 
 
 def _learned_reasons(model: LearnedModel, base: sparse.csr_matrix) -> list[list[str]]:

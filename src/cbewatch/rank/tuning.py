@@ -82,7 +82,7 @@ class Tuning:
     topic_half: int = 150
     topic_cv_from: int = 10
     topic_folds: int = 5
-    topic_cv_rows: int = 400
+    topic_cv_rows: int = 150
     topic_weight_steps: int = 10
     lexicon_topic_scale: float = 3.0
     topic_c: float = 10.0
