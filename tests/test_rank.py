@@ -7,6 +7,8 @@ import dataclasses
 import json
 import pickle
 import random
+import subprocess
+import sys
 import threading
 from pathlib import Path
 
@@ -37,7 +39,7 @@ from cbewatch.rank import (
 from cbewatch.rank import cold as cold_module
 from cbewatch.rank.examples import _trained
 from cbewatch.rank.words import _stop_stems as stop_stems
-from tests.conftest import write_config
+from tests.conftest import child_env, write_config
 from tests.test_fetch import RSS, rss, sources_yaml
 
 TOPICS = (
@@ -562,3 +564,20 @@ def test_why_after_decisions_and_in_another_field() -> None:
     )
     baking = ColdStart(BAKING).rank(item("A sourdough that rises overnight"))
     assert baking.why == "Section: Bread — title says 'sourdough'. Keywords: sourdough."
+
+
+def test_fetch_with_nothing_new_never_loads_scikit_learn(tmp_path: Path) -> None:
+    """Issue 13: a fetch that brings nothing starts and ends as fast as `sources`."""
+    body = "topics:\n  - name: Policy\n    keywords: [bill]\nsources: []\n"
+    config = write_config(tmp_path, body)
+    script = (
+        "import sys\nfrom click.testing import CliRunner\nfrom cbewatch.cli import cli\n"
+        f"result = CliRunner().invoke(cli, ['--config', {str(config)!r}, 'fetch'])\n"
+        "print(result.output.strip().splitlines()[-1])\n"
+        "print(sorted({'sklearn', 'scipy'} & set(sys.modules)))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, env=child_env(), check=True
+    )
+    line, loaded = done.stdout.strip().splitlines()
+    assert line.startswith("polled 0 sources") and loaded == "[]"
