@@ -4,6 +4,7 @@ through `cbewatch triage`, scores read back from `cbewatch items --json`."""
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -273,3 +274,40 @@ def _mean_rank(found: dict[int, dict], items: list[Labelled]) -> float:
 
 def _topics() -> tuple:
     return load_config(Path(__file__).parent / "fixtures" / "rank" / "topics.yaml").topics
+
+
+def test_the_vocabulary_holds_nothing_drawn_from_held_out_items() -> None:
+    """Issue 13: no lexicon phrase occurs in held-out items of the corpus and in none of
+    the others, and no field example shares a run of six words with any corpus item (the
+    check that found what was removed)."""
+    from cbewatch.lexicon import FIELD_CONCEPTS, OTHER_SENSES, SCHOOL_WORDS, stems, variants
+    from cbewatch.rank import EXAMPLES_FILE
+
+    def runs(words: list, size: int) -> set[tuple]:
+        return {tuple(words[i : i + size]) for i in range(len(words) - size + 1)}
+
+    def stemmed(part: list[Labelled]) -> dict[int, set[tuple]]:
+        words = [stems(f"{i.title} {i.description} {i.text}") for i in part]
+        return {size: set().union(*(runs(w, size) for w in words)) for size in range(1, 10)}
+
+    held_out = stemmed([i for i in CORPUS if i.holdout])
+    others = stemmed([i for i in CORPUS if not i.holdout])
+    phrases = [p for c in (*FIELD_CONCEPTS, *OTHER_SENSES) for p in c.phrases]
+    only_held_out = [
+        phrase
+        for phrase in [*phrases, *SCHOOL_WORDS]
+        if any(key in held_out[len(key)] for key in variants(phrase))
+        and not any(key in others[len(key)] for key in variants(phrase))
+    ]
+    assert only_held_out == []
+
+    def raw(text: str) -> list[str]:
+        return re.findall(r"[a-z0-9']+", text.lower())
+
+    corpus_runs = set().union(
+        *(runs(raw(f"{i.title} {i.description} {i.text}"), 6) for i in CORPUS)
+    )
+    examples = [json.loads(line) for line in EXAMPLES_FILE.read_text().splitlines()]
+    shared = [e["title"] for e in examples if runs(raw(f"{e['title']} {e['summary']}"), 6)
+              & corpus_runs]  # fmt: skip
+    assert shared == []
