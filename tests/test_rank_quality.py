@@ -4,7 +4,7 @@ through `cbewatch triage`, scores read back from `cbewatch items --json`."""
 from __future__ import annotations
 
 import json
-import pickle
+import re
 import shutil
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -13,9 +13,11 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
+from bench.rank_quality import PLAIN_C, plain_topics
 from cbewatch.cli import cli
 from cbewatch.config import load_config
 from cbewatch.rank import ColdStart, RankInput
+from cbewatch.rank.signed import read_signed
 from tests.rank_corpus import (
     Labelled,
     auc,
@@ -113,18 +115,18 @@ def test_cold_start_ranks_the_corpus(corpus_site: tuple[Path, dict]) -> None:
 
 
 def test_cold_start_on_the_third_nobody_tuned_on() -> None:
-    """The corpus's `holdout` items were never looked at while the lexicon and the
-    settings were written and tuned (on the other two thirds), and the field examples were
-    written without sight of any corpus item: they measure the cold start out of sample.
-    Measured: AUC 0.999, topic accuracy 0.912 (0.931 on the part it was tuned on)."""
+    """The corpus's `holdout` items measure the cold start out of sample: what the lexicon
+    held that occurs only in them, and every field example sharing a six-word run with a
+    corpus item, were removed (issue 13). The floors are the goals the cold start was first
+    asked for (AUC 0.90, topic 0.80), never raised to what is measured."""
     holdout = [i for i in CORPUS if i.holdout]
     cold = ColdStart(_topics())
     found = {
         i.n: cold.rank(RankInput(i.n, i.title, i.description, i.text, i.source)) for i in holdout
     }
     assert len(holdout) > len(CORPUS) / 4
-    assert auc(holdout, {n: r.score for n, r in found.items()}) >= 0.95
-    assert topic_accuracy(holdout, {n: r.suggested_topic for n, r in found.items()}) >= 0.88
+    assert auc(holdout, {n: r.score for n, r in found.items()}) >= 0.90
+    assert topic_accuracy(holdout, {n: r.suggested_topic for n, r in found.items()}) >= 0.80
 
 
 SPLITS = range(6)
@@ -138,6 +140,7 @@ class SplitResult:
     cold_topic_accuracy: float
     curator_topics_kept: bool
     model_decisions: int
+    plain_topic_accuracy: float  # a plain TF-IDF logistic regression on the same decisions
 
 
 @pytest.fixture(scope="module")
@@ -159,7 +162,7 @@ def sixty_decisions(
         triage(config, numbers, decided)
         line = run(config, "rank").output
         found = ranked(config, numbers)
-        payload = pickle.loads((folder / "var" / "rank-model.pickle").read_bytes())
+        payload = read_signed(folder / "var" / "rank-model.pickle")
         results[seed] = SplitResult(
             line=line,
             auc=auc(rest, scores(found)),
@@ -167,6 +170,7 @@ def sixty_decisions(
             cold_topic_accuracy=topic_accuracy(rest, topics(cold)),
             curator_topics_kept=all(found[i.n]["topic"] == i.topic for i in decided),
             model_decisions=payload["decisions"],
+            plain_topic_accuracy=_plain_accuracy(decided, rest),
         )
     return results
 
@@ -237,6 +241,30 @@ def test_scores_are_deterministic(tmp_path: Path, stored: tuple[Path, dict[int, 
     assert fields[0] == fields[1] == fields[2] == fields[3]
 
 
+def test_learned_topics_never_fall_below_a_plain_tf_idf_regression(
+    sixty_decisions: dict[int, SplitResult],
+) -> None:
+    """Issue 13: trained on the same 60 decisions, the learned topic model files the rest
+    at least as well as a plain TF-IDF logistic regression given its best regularization."""
+    for result in sixty_decisions.values():
+        assert result.topic_accuracy >= result.plain_topic_accuracy
+
+
+def _plain_accuracy(decided: list[Labelled], rest: list[Labelled]) -> float:
+    accepted = [i for i in decided if i.relevant]
+    relevant = [i for i in rest if i.relevant]
+    return max(
+        topic_accuracy(relevant, dict(zip((i.n for i in relevant), found, strict=True)))
+        for c in PLAIN_C
+        for found in [plain_topics([_text(i) for i in accepted], [i.topic for i in accepted],
+                                   [_text(i) for i in relevant], c)]
+    )  # fmt: skip
+
+
+def _text(item: Labelled) -> str:
+    return f"{item.title} {item.description} {item.text}"
+
+
 def _mean_rank(found: dict[int, dict], items: list[Labelled]) -> float:
     """Mean position of items in the queue of new items, 0 = top, 1 = bottom."""
     queue = sorted((i for i in found.values() if i["status"] == "new"), key=lambda i: -i["score"])
@@ -246,3 +274,40 @@ def _mean_rank(found: dict[int, dict], items: list[Labelled]) -> float:
 
 def _topics() -> tuple:
     return load_config(Path(__file__).parent / "fixtures" / "rank" / "topics.yaml").topics
+
+
+def test_the_vocabulary_holds_nothing_drawn_from_held_out_items() -> None:
+    """Issue 13: no lexicon phrase occurs in held-out items of the corpus and in none of
+    the others, and no field example shares a run of six words with any corpus item (the
+    check that found what was removed)."""
+    from cbewatch.lexicon import FIELD_CONCEPTS, OTHER_SENSES, SCHOOL_WORDS, stems, variants
+    from cbewatch.rank import EXAMPLES_FILE
+
+    def runs(words: list, size: int) -> set[tuple]:
+        return {tuple(words[i : i + size]) for i in range(len(words) - size + 1)}
+
+    def stemmed(part: list[Labelled]) -> dict[int, set[tuple]]:
+        words = [stems(f"{i.title} {i.description} {i.text}") for i in part]
+        return {size: set().union(*(runs(w, size) for w in words)) for size in range(1, 10)}
+
+    held_out = stemmed([i for i in CORPUS if i.holdout])
+    others = stemmed([i for i in CORPUS if not i.holdout])
+    phrases = [p for c in (*FIELD_CONCEPTS, *OTHER_SENSES) for p in c.phrases]
+    only_held_out = [
+        phrase
+        for phrase in [*phrases, *SCHOOL_WORDS]
+        if any(key in held_out[len(key)] for key in variants(phrase))
+        and not any(key in others[len(key)] for key in variants(phrase))
+    ]
+    assert only_held_out == []
+
+    def raw(text: str) -> list[str]:
+        return re.findall(r"[a-z0-9']+", text.lower())
+
+    corpus_runs = set().union(
+        *(runs(raw(f"{i.title} {i.description} {i.text}"), 6) for i in CORPUS)
+    )
+    examples = [json.loads(line) for line in EXAMPLES_FILE.read_text().splitlines()]
+    shared = [e["title"] for e in examples if runs(raw(f"{e['title']} {e['summary']}"), 6)
+              & corpus_runs]  # fmt: skip
+    assert shared == []

@@ -74,9 +74,9 @@ FIELD_CONCEPTS: tuple[Concept, ...] = (
         Aurora Institute; iNACOL""",
         medium="""
         mastery; competencies; competency; proficiency; proficient; demonstrate;
-        demonstrated; show what they know; show what they have learned;
+        demonstrated; show what they know;
         skills; skill; standards; learning outcomes;
-        move on; ready to move on; when they are ready; when they're ready""",
+        move on; when they are ready; when they're ready""",
     ),
     *_family(
         "personalization",
@@ -85,24 +85,24 @@ FIELD_CONCEPTS: tuple[Concept, ...] = (
         personalized pathway; personalized pathways; personalize learning;
         personalizing learning; learner profile; learner profiles; personal learning plan;
         personal learning plans; individual learning plan; individual learning plans;
-        individualized learning plan; student agency; learner agency; voice and choice;
-        student voice; learner voice; flexible pacing; self-paced; self-pacing; own pace;
-        own speed; own timeline; own schedule;
+        individualized learning plan; learner agency;
+        learner voice; flexible pacing; self-paced; self-pacing; own pace;
+        own speed; own timeline;
         different paces; different speeds; learning pathways;
-        learning path; learning paths; blended learning; station rotation;
+        learning path; learning paths; station rotation;
         student ownership; ownership of their learning; ownership of learning;
-        learner-centered; learner-centred; student-centered; student-centred;
+        learner-centred; student-centered; student-centred;
         student-driven; student-directed; self-directed; self-direction;
         learning playlists; playlists; choice boards; choice board; goal-setting;
-        goal setting; set goals; learning goals; own goals;
+        goal setting; learning goals;
         track their own progress; chart their own progress; track their progress;
         chart their progress; individualized instruction; tailored instruction""",
         medium="""
         personalized; personalised; personalize; individualized; individualised;
         tailored; tailor; pace; pacing; paced; choice; choices; choose; chose; pick;
-        interests; passions; agency; ownership; goals; flexible; adaptive; tutoring;
+        interests; passions; agency; goals; flexible; adaptive; tutoring;
         tutor; one-on-one; conferring; check-ins; small groups; reflect; reflection;
-        progress; own learning; independently""",
+        progress; own learning""",
     ),
     *_family(
         "credit anywhere",
@@ -119,36 +119,36 @@ FIELD_CONCEPTS: tuple[Concept, ...] = (
         full credit; credit toward graduation; credits toward graduation;
         count toward graduation; counts toward graduation; credit-bearing; credit by exam;
         credit by examination; test out; tests out; testing out; credit recovery;
-        dual enrollment; dual credit; early college; apprenticeship; apprenticeships;
-        youth apprenticeship; pre-apprenticeship; apprentice; apprentices;
+        dual enrollment; dual credit; early college;
+        pre-apprenticeship; apprentice; apprentices;
         out-of-school learning; learning outside school; learning outside of school;
         outside the classroom; beyond the classroom; community-based learning;
         internship; internships; job shadowing; job shadow; work experience;
-        career and technical education; industry certification; industry credential;
+        career and technical education; industry credential;
         industry-recognized credential; summer job; summer jobs; part-time job;
         part-time jobs; learning at work""",
         medium="""
-        credit; credits; credited; toward graduation; toward a diploma; counts toward;
+        credit; credits; credited; toward graduation; counts toward;
         count toward; placement; placements; community partners; employer partners;
-        employers; employer; workplace; job site; out-of-school; afterschool;
+        employers; employer; workplace; out-of-school; afterschool;
         after-school; summer learning; expanded learning; career pathways; CTE;
         certification; certified; museum; volunteer; volunteering; jobs""",
     ),
     *_family(
         "equity",
         strong="""
-        educational equity; equity in education; equitable access; equitable outcomes;
+        equity in education; equitable access; equitable outcomes;
         opportunity gap; opportunity gaps; achievement gap; achievement gaps;
         culturally responsive; culturally sustaining; culturally relevant;
-        multilingual learners; multilingual students; English learners;
+        multilingual learners; multilingual students;
         English language learners; emergent bilingual; emergent bilinguals;
         students with disabilities; special education; universal design for learning;
         UDL; underserved students; historically marginalized; marginalized students;
-        inclusive learning; anti-racist; antiracist; anti-racism; students of color;
+        anti-racist; antiracist; anti-racism; students of color;
         Black students; Latino students; Latina students; Latinx students;
         Black and Latino; Indigenous students; Native students; Native American students;
         low-income students; low-income families; students from low-income families;
-        students experiencing homelessness; homeless students; foster youth; foster care;
+        students experiencing homelessness; homeless students;
         migrant students; refugee students; immigrant students; newcomer students;
         chronically absent; chronic absenteeism; racial disparities; digital divide;
         home language; heritage language; heritage speakers; first-generation;
@@ -156,13 +156,13 @@ FIELD_CONCEPTS: tuple[Concept, ...] = (
         IEP; IEPs; 504 plans; gifted""",
         medium="""
         equity; equitable; inequitable; inequity; inequities; disparities; disparity;
-        underserved; marginalized; inclusive; inclusion; belonging; racial; race;
+        underserved; marginalized; belonging; race;
         racism; low-income; poverty; homeless; homelessness; migrant; migrants;
         refugee; refugees; immigrant; immigrants; newcomer; newcomers; multilingual;
         bilingual; interpreters; interpreter; translated; translation; dyslexia;
-        deaf; blind; disability; disabilities; accommodations; accessible;
+        deaf; blind; disability; disabilities; accommodations;
         accessibility; internet access; hotspot; hotspots; broadband; bias; biased;
-        fairness; gap; gaps; access; rural students; absent; absences""",
+        fairness; gap; gaps; access; absent; absences""",
     ),
     *_family(
         "leadership",
@@ -171,9 +171,9 @@ FIELD_CONCEPTS: tuple[Concept, ...] = (
         graduate portrait; graduate profile; portrait of a learner; vision of a graduate;
         superintendent; superintendents; principal leadership; school leaders;
         district leaders; district leadership; distributed leadership;
-        teacher leadership; teacher leaders; community engagement; systems change;
+        teacher leaders; community engagement; systems change;
         system change; change management; vision for learning; shared vision;
-        strategic plan; leadership team; leadership teams; school board;
+        leadership team; leadership teams; school board;
         board members; listening tour; community conversations; community forums;
         town hall; town halls; design team; steering committee; leading change;
         stakeholder engagement; central office""",
@@ -194,12 +194,12 @@ FIELD_CONCEPTS: tuple[Concept, ...] = (
         state board; department of education; education department; policy brief;
         testimony; testified; innovation zone; innovation zones; governor;
         rulemaking; state law; state laws; new law; bill; bills; senate bill;
-        house bill; school ratings; state ratings; state test; state tests;
-        state testing; statewide test; federal testing; diploma law; credit hour;
+        house bill; school ratings; state ratings;
+        statewide test; federal testing; diploma law; credit hour;
         credit hours; funding formula; pilot districts; state auditor; commissioner;
         education commissioner; state superintendent; appropriations; state budget""",
         medium="""
-        policy; policies; law; laws; waiver; waivers; accountability; regulations;
+        policy; policies; law; laws; waiver; waivers; accountability;
         rules; federal; state; states; statewide; flexibility; mandate; mandates;
         requirements; budget; funding; grant program; audit; auditor; task force;
         ratings; legislative staff; diploma; congress""",
@@ -207,7 +207,7 @@ FIELD_CONCEPTS: tuple[Concept, ...] = (
     *_family(
         "grading",
         strong="""
-        standards-based grading; competency-based grading; mastery-based grading;
+        competency-based grading; mastery-based grading;
         proficiency-based grading; grading practices; grading policy; grading policies;
         equitable grading; grading for equity; traditional grading; letter grades;
         grading; proficiency scale; proficiency scales; performance assessment;
@@ -218,7 +218,7 @@ FIELD_CONCEPTS: tuple[Concept, ...] = (
         calibration; moderation; competency-based transcript; mastery transcript;
         transcript; transcripts; report card; report cards; progress report;
         progress reports; through-year assessment; assessment literacy;
-        evidence of learning; gradebook; gradebooks; four-point scale; 4-point scale;
+        gradebook; gradebooks; four-point scale; 4-point scale;
         unit test; unit tests; unit check; unit checks; common assessments;
         averaging; zeros; late work; homework""",
         medium="""
@@ -230,22 +230,22 @@ FIELD_CONCEPTS: tuple[Concept, ...] = (
         "practice",
         strong="""
         mastery-based progression; competency-based pathways; project-based learning;
-        project-based; PBL; capstone; capstones; capstone project; exhibition of learning;
+        project-based; PBL; exhibition of learning;
         exhibitions of learning; exhibitions; exhibition; student-led conferences;
         student-led conference; interdisciplinary; deeper learning; school redesign;
-        redesign; redesigned; advisory; flexible scheduling; flexible schedule;
-        microschool; micro-school; microschools; place-based learning; place-based;
+        redesign; redesigned; advisory;
+        place-based learning; place-based;
         learning studio; multi-age; multiage; mixed-age; portfolio defense;
         presentation of learning; presentations of learning; experiential learning;
         inquiry-based; expeditionary learning; lab school; pilot school; innovation school;
         block schedule; bell schedule; makerspace; design challenge; hands-on learning;
         fieldwork; field work; real-world problems; passion project; passion projects;
-        genius hour; intersession; learning expedition; defend their work;
+        genius hour; intersession; learning expedition;
         community project; community projects""",
         medium="""
         projects; project; portfolio; portfolios; panel; showcase; studio; lab;
-        schedule; bells; blocks; real-world; hands-on; defense; defend; present;
-        presentation; presentations; exhibit; mentors; mentor; mentoring; model;
+        schedule; bells; blocks; hands-on; defense; defend; present;
+        presentation; presentations; mentors; mentor; mentoring; model;
         innovative; innovation; pilot; new school; units""",
     ),
     *_family(
@@ -253,7 +253,7 @@ FIELD_CONCEPTS: tuple[Concept, ...] = (
         strong="""
         micro-credentials; micro-credential; microcredential; microcredentials;
         professional learning; professional development; toolkit; tool kit;
-        teacher resources; resources for teachers; unit planning; unit plan; unit plans;
+        teacher resources; resources for teachers; unit plan; unit plans;
         learning targets; learning target; I can statements; instructional coaching;
         instructional coach; instructional coaches; educator competencies;
         facilitation guide; lesson plans; lesson plan; lesson planning; webinar;
@@ -262,7 +262,7 @@ FIELD_CONCEPTS: tuple[Concept, ...] = (
         podcast episode; online course; free course; course for teachers;
         community of practice; professional learning community; PLC; book study;
         teacher fellowship; fellowship; office hours; open educational resources;
-        teacher training; new teachers; induction; sample units; planning template;
+        teacher training; sample units; planning template;
         templates; template; protocols; protocol""",
         medium="""
         guide; guides; resources; resource; tool; tools; app; apps; checklist;
@@ -274,11 +274,11 @@ FIELD_CONCEPTS: tuple[Concept, ...] = (
     *_family(
         "research",
         strong="""
-        study finds; new study; white paper; issue brief; case study; case studies;
+        new study; white paper; issue brief; case study; case studies;
         working paper; literature review; evaluation finds; survey finds;
         research brief; new report; report finds""",
         medium="""
-        research; report; study; evaluation; survey; evidence base; findings;
+        research; report; study; evaluation; survey; evidence base;
         researchers; data""",
     ),
 )
@@ -289,9 +289,9 @@ SCHOOL_WORDS: tuple[str, ...] = _split(
     classrooms; district; districts; K-12; educator; educators; learner; learners;
     pupil; pupils; high school; middle school; elementary; kindergarten; curriculum;
     instruction; instructional; graduation; grade level; ninth graders; tenth graders;
-    eighth graders; sixth graders; fifth graders; fourth graders; third graders;
+    eighth graders; sixth graders; fifth graders; third graders;
     seventh graders; graders; principal; superintendent; youth; diploma; teen; teens;
-    juniors; seniors; freshmen; sophomores; counselor; counselors; coursework;
+    juniors; seniors; freshmen; counselor; counselors; coursework;
     transcript; young people; kids; children; unified; academy"""
 )
 
@@ -303,12 +303,12 @@ OTHER_SENSES: tuple[Concept, ...] = (
         """
         property tax; property taxes; tax assessment; assessed value; assessed values;
         assessor; assessors; county assessor; assessment notice; assessment notices;
-        assessment appeals; mill rate; millage; homeowner; homeowners; home equity;
+        mill rate; millage; homeowner; homeowners; home equity;
         equity line; home equity loan; mortgage; mortgages; appraisal; real estate;
-        refinance; interest rate; interest rates; private equity; equity investors;
-        equity stake; equity firm; shareholders; stock price; stocks; dividend;
+        refinance; interest rate; interest rates; equity investors;
+        equity stake; shareholders; stock price; stocks; dividend;
         quarterly earnings; earnings call; fiscal quarter; valuation; investors;
-        venture capital; pay equity; buyout""",
+        venture capital; buyout""",
     ),
     _concept(
         "insurance",
@@ -321,10 +321,10 @@ OTHER_SENSES: tuple[Concept, ...] = (
         "corporate",
         -2.5,
         """
-        chief executive; CEO; board of directors; corporate; company; companies;
-        employees; sales team; merger; acquisition; startup; leadership retreat;
-        management consultants; c-suite; managers; executive team; executives;
-        management book; workforce; staff training; warehouse""",
+        chief executive; CEO; board of directors; company; companies;
+        employees; acquisition; startup; leadership retreat;
+        management consultants; c-suite; managers; executives;
+        management book; staff training; warehouse""",
     ),
     _concept(
         "higher education",
@@ -332,7 +332,7 @@ OTHER_SENSES: tuple[Concept, ...] = (
         """
         university; universities; undergraduate; undergraduates; bachelor's;
         bachelor's degree; master's degree; degree program; degree programs; degrees;
-        online degree; college students; adult learners; adult students;
+        online degree; college students; adult learners;
         credit for prior learning; prior learning assessment; faculty; professor;
         professors; campus; medical school;
         first-year students; freshman seminar; tuition""",
@@ -351,18 +351,18 @@ OTHER_SENSES: tuple[Concept, ...] = (
         """
         orchestra; symphony; piano; pianist; violin; violinist; guitar; guitarist; cello;
         cellist; musician; musicians; concert; recital; conservatory; masterclass;
-        master class; chess; grandmaster; martial arts; black belt; dojo; athlete;
-        athletes; tournament; playoffs; championship; quarterback; chef; chefs; cooking;
+        master class; grandmaster; martial arts;
+        playoffs; chef; chefs; cooking;
         culinary; recipe; sourdough; pottery; woodworking; marathon; running clinic""",
     ),
     _concept(
         "product launch",
         -2.5,
         """
-        laptop; laptops; tablet; tablets; chromebook; chromebooks; processor; battery life;
-        stylus; touchscreen; pre-order; preorder; pre-orders; retail price; priced at;
-        gigabytes; hardware; headset; headsets; unveiled; model year; specs; funding round;
-        series A; series B; per seat; subscription""",
+        laptop; laptops; chromebook; chromebooks; processor;
+        stylus; touchscreen; retail price; priced at;
+        gigabytes; headset; headsets; unveiled; model year; specs; funding round;
+        series A; per seat; subscription""",
     ),
     _concept(
         "local chores",
@@ -372,9 +372,9 @@ OTHER_SENSES: tuple[Concept, ...] = (
         lunch prices; parking; road work; construction; roof; boiler; bond measure;
         bond vote; ribbon cutting; football; basketball; volleyball; homecoming; prom;
         bake sale; fundraiser; retirement party; obituary; teacher strike; strike;
-        walkout; contract talks; salary; salaries; raises; pay raise; cell phone ban;
+        walkout; contract talks; salary; salaries; raises; cell phone ban;
         phone ban; cellphones; lockdown drill; shooting; enrollment decline;
-        school closure; school closures; highway; highways; fishing; utility rates;
+        school closure; school closures; highway; highways; utility rates;
         utilities""",
     ),
 )
@@ -409,8 +409,8 @@ def stem(word: str) -> str:
 UNAMBIGUOUS_WORDS = frozenset(
     stem(word)
     for word in (
-        "cbe", "competencyworks", "elo", "elos", "udl", "pbl", "iada", "essa", "microschool",
-        "microschools", "microcredential", "microcredentials", "antiracist", "superintendent",
+        "cbe", "competencyworks", "elo", "elos", "udl", "pbl", "iada", "essa",
+        "microcredential", "microcredentials", "antiracist", "superintendent",
         "superintendents",
     )
 )  # fmt: skip

@@ -8,10 +8,12 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import math
+import re
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
+from pathlib import Path
 
 import numpy as np
 
@@ -29,6 +31,7 @@ from ..lexicon import (
 from .examples import ELSEWHERE, FieldExamples, examples_signature, field_examples, heading_words
 from .tuning import DEFAULT_TUNING, Tuning
 from .values import Ranking, RankInput
+from .words import WordWeights
 
 
 @dataclass(frozen=True)
@@ -62,6 +65,15 @@ class Evidence:
     topics: dict[str, float] = field(default_factory=dict)
     families: dict[str, float] = field(default_factory=dict)  # evidence per concept family
     reasons: dict[str, float] = field(default_factory=dict)
+    # The sections whose configured keyword the title or the lede (description, the text's
+    # first sentence) carries: the operator's own words, which the built-in knowledge
+    # never overrules.
+    lead: tuple[str, ...] = ()
+    lead_says: dict[str, tuple[str, str]] = field(default_factory=dict)  # where, which word
+    in_field: bool = True  # the built-in knowledge applies (else only the keywords speak)
+    # Another field's config only (no built-in knowledge of it): how much the item is like
+    # the items of the same batch that carry each section's keywords (`ColdStart.read`).
+    kin: dict[str, float] = field(default_factory=dict)
     # How much the item is like the field examples of each family ("elsewhere": not the
     # field), and the same mapped to the config's topics; empty until ColdStart.read.
     likeness: dict[str, float] = field(default_factory=dict)
@@ -70,50 +82,81 @@ class Evidence:
 
     @property
     def phrase_score(self) -> float:
-        return 1.0 - math.exp(-max(0.0, self.relevance - self.against) / self.tuning.saturation)
+        """The phrases' evidence in 0..1, never 1: more evidence always ranks higher."""
+        evidence = max(0.0, self.relevance - self.against)
+        return evidence / (evidence + self.tuning.saturation)
 
     @property
     def score(self) -> float:
+        if self.kin:  # what the keywords miss, the likeness to their items may tell
+            kin = self.tuning.kin_weight * max(self.kin.values())
+            return self.phrase_score + (1.0 - self.phrase_score) * kin
         if not self.likeness:
             return self.phrase_score
-        like_field = 1.0 - self.likeness.get(ELSEWHERE, 0.0)
+        like_field = temper(1.0 - self.likeness.get(ELSEWHERE, 0.0), self.tuning.score_temper)
         weight = self.tuning.likeness_weight
         return (1 - weight) * self.phrase_score + weight * like_field
 
     def topic_shares(self) -> dict[str, float]:
-        """The lexicon's topic evidence as shares, plus the examples' likeness."""
+        """The lexicon's topic evidence as shares, plus the examples' likeness; only the
+        `lead` sections when there are any."""
         total = sum(self.topics.values())
         sure = 1.0 - math.exp(-total / self.tuning.topic_saturation)  # one weak word: weak vote
         shares = {t: sure * v / total for t, v in self.topics.items()} if total > 0 else {}
         for topic, likeness in self.like_topics.items():
             shares[topic] = shares.get(topic, 0.0) + self.tuning.likeness_topic_weight * likeness
+        for topic, kin in self.kin.items():
+            shares[topic] = shares.get(topic, 0.0) + self.tuning.kin_weight * kin
+        if self.lead:  # the built-in knowledge only weighs the operator's candidates
+            shares = {t: shares.get(t, 0.0) for t in self.lead}
         return shares
 
     def top_topic(self) -> str | None:
-        if not self.topics or self.outside_field:  # no phrase of any section, or not
-            return None  # the field's news: no suggestion
+        if not (self.topics or self.kin) or self.outside_field:  # no phrase of any section,
+            return None  # nor like their items, or not the field's news: no suggestion
         shares = self.topic_shares()
         return max(shares.items(), key=lambda pair: (pair[1], pair[0]))[0]
 
-    def why(self, limit: int = 4) -> list[str]:
+    def why(self, topic: str | None, learned: Sequence[str] = (), limit: int = 4) -> str:
+        """What pushed the item up or down and where its section comes from, in sentences
+        a curator reads: "Section: Policy — title says 'state policy'. Field words:
+        mastery, credit. Off-field words: cellist." `learned`: the curators' model's
+        strongest reasons (words, "source: NAME")."""
+        said = [_section_said(topic, self)] if topic else []
         ordered = sorted(self.reasons.items(), key=lambda pair: (-abs(pair[1]), pair[0]))
-        found = [(p if w > 0 else f"not {p}") for p, w in ordered[:limit]]
-        return [*found, *self.reads_like()]
+        up = [p for p, w in ordered[:limit] if w > 0]
+        down = [p for p, w in ordered[:limit] if w < 0]
+        if up:
+            said.append(f"{'Field words' if self.in_field else 'Keywords'}: {', '.join(up)}.")
+        if down:
+            said.append(f"Off-field words: {', '.join(down)}.")
+        if self.outside_field:
+            said.append("Reads like news from outside the field.")
+        words = [w for w in learned if not w.startswith("source: ") and w not in up]
+        sources = [w.removeprefix("source: ") for w in learned if w.startswith("source: ")]
+        if words:
+            said.append(f"Like items you accepted: {', '.join(words)}.")
+        if sources:
+            said.append(f"You often accept items from {', '.join(sources)}.")
+        return " ".join(said)
 
     @property
     def outside_field(self) -> bool:
         """The field examples say clearly that this is news from elsewhere."""
         return self.likeness.get(ELSEWHERE, 0.0) >= self.tuning.clear_likeness
 
-    def reads_like(self) -> list[str]:
-        """What the field examples say, when they say it clearly."""
-        if self.outside_field:
-            return ["reads like news from outside the field"]
-        if self.like_topics and self.topics:  # a topic only when one is suggested
-            topic, share = max(self.like_topics.items(), key=lambda pair: (pair[1], pair[0]))
-            if share >= self.tuning.clear_likeness:
-                return [f"reads like {topic}"]
-        return []
+
+def _section_said(topic: str, found: Evidence) -> str:
+    """Why this section: the operator's keyword in the title or lede, else what the
+    built-in knowledge or the batch say, else the curators' model alone."""
+    if topic in found.lead_says:
+        place, keyword = found.lead_says[topic]
+        return f"Section: {topic} — {place} says '{keyword}'."
+    if found.like_topics.get(topic, 0.0) >= found.tuning.clear_likeness:
+        return f"Section: {topic} — reads like its news."
+    if found.kin and max(found.kin, key=lambda name: found.kin[name]) == topic:
+        return f"Section: {topic} — like the items that name its keywords."
+    return f"Section: {topic}."
 
 
 class ColdStart:
@@ -121,8 +164,14 @@ class ColdStart:
     families, each owned by the topic whose keywords it shares most, every keyword itself
     (a strong vote for its own topic), and the field examples' classifier (`read`)."""
 
-    def __init__(self, topics: Sequence[Topic], tuning: Tuning = DEFAULT_TUNING) -> None:
+    def __init__(
+        self,
+        topics: Sequence[Topic],
+        tuning: Tuning = DEFAULT_TUNING,
+        data_dir: Path | None = None,  # where the examples' classifier is kept
+    ) -> None:
         self.tuning = tuning
+        self.data_dir = data_dir
         self.topic_names = tuple(t.name for t in topics)
         self.place_weights = {
             "title": tuning.title_weight,
@@ -132,20 +181,27 @@ class ColdStart:
         self.phrases: dict[tuple[str, ...], _Phrase] = {}
         self.shown: dict[tuple[str, ...], str] = {}
         keyword_topics = _keyword_topics(topics)
-        concepts = (*FIELD_CONCEPTS, *OTHER_SENSES)
         families: dict[str, list[str]] = defaultdict(list)
-        for concept in concepts:
+        for concept in FIELD_CONCEPTS:
             families[concept.family].extend(concept.phrases)
         owners = {name: _owner(phrases, keyword_topics) for name, phrases in families.items()}
-        self.owners = owners
+        # The lexicon and the examples know one field: they apply when most of the config's
+        # sections are theirs. Another field's config is ranked on its own keywords (and then
+        # the decisions): the built-in words would only count its news as off-field.
+        claimed = {topic for owner in owners.values() for topic in owner}
+        self.knows_field = not topics or len(claimed) >= len(topics) / 2
+        self.owners = owners if self.knows_field else {}
+        concepts = (*FIELD_CONCEPTS, *OTHER_SENSES) if self.knows_field else ()
         for concept in concepts:
             for phrase in concept.phrases:
-                self._add(phrase, concept, owners[concept.family])
+                self._add(phrase, concept, owners.get(concept.family, ()))
         for key, names in keyword_topics.items():
             known = self.phrases.get(key)
             weight = max(known.weight if known else 0.0, tuning.keyword_weight)
             family = known.family if known else "keywords"
-            self.phrases[key] = _Phrase(weight, names, _ambiguous(key), family=family, keyword=True)
+            # in another field, school words say nothing about whether a keyword is meant
+            ambiguous = _ambiguous(key) and self.knows_field
+            self.phrases[key] = _Phrase(weight, names, ambiguous, family=family, keyword=True)
             self.shown.setdefault(key, _keyword_shown(topics, key))
         self.index = PhraseIndex({k: self.shown.get(k, " ".join(k)) for k in self.phrases})
         # what `_weigh` needs of each phrase, looked up once per match
@@ -163,11 +219,16 @@ class ColdStart:
         self.families = tuple(sorted({p.family for p in self.phrases.values()}))
         self.signature = self._signature()
 
+    @property
+    def like_families(self) -> tuple[str, ...]:
+        """The examples' families (likeness features), none when they do not apply."""
+        return self.examples.families if self.knows_field else ()
+
     @cached_property
     def examples(self) -> FieldExamples:
-        """The examples' classifier, trained on first use only (seconds): a command with
-        nothing to rank never pays for it."""
-        return field_examples(tuning=self.tuning)
+        """The examples' classifier, on first use only: a command with nothing to rank
+        never pays for it (reading the kept one, or training it: seconds)."""
+        return field_examples(tuning=self.tuning, data_dir=self.data_dir)
 
     def _signature(self) -> str:
         """The cold-start evidence is the learned models' features: a model trained on
@@ -193,7 +254,9 @@ class ColdStart:
         """Each item's phrase evidence, and its likeness to the field examples (one
         batch through the examples' classifier)."""
         evidence = [self.evidence(i) for i in items]
-        if evidence:
+        if evidence and not self.knows_field:
+            _add_kin(evidence, self.topic_names)
+        if evidence and self.knows_field:
             # the examples are headlines and summaries: like is compared with like
             examples = self.examples
             likeness = examples.likeness([e.heading for e in evidence])
@@ -220,16 +283,38 @@ class ColdStart:
             "text": stems(item.text[: self.tuning.text_chars]),
         }
         found: dict[tuple[str, ...], float] = defaultdict(float)
+        leading: list[tuple[str, tuple[str, ...]]] = []  # (where, phrase) in title and lede
         for place, words in places.items():
             weight = self.place_weights[place]
             for key in self.index.find(words):
                 found[key] += weight
+                if place != "text":
+                    leading.append((place, key))
+        first = _first_sentence_words(places["text"], item.text)
+        leading.extend(("first sentence", key) for key in self.index.find(first))
         words = [*places["title"], *places["title"], *places["description"], *places["text"]]
-        evidence = self._weigh(found, SCHOOL_INDEX.any_in(words), words)
+        about_school = SCHOOL_INDEX.any_in(words)
+        evidence = self._weigh(found, about_school, words)
+        evidence.lead_says = self._lead(leading, about_school)
+        evidence.lead = tuple(sorted(evidence.lead_says))
+        evidence.in_field = self.knows_field
         # without a description, the text's first words stand in (as a feed's summary)
         summary = places["description"] or places["text"]
         evidence.heading = heading_words(places["title"], summary, self.tuning.summary_words)
         return evidence
+
+    def _lead(
+        self, leading: list[tuple[str, tuple[str, ...]]], about_school: bool
+    ) -> dict[str, tuple[str, str]]:
+        """The sections whose keywords are among the phrases of the title and the lede,
+        each with where its first keyword is and the keyword."""
+        says: dict[str, tuple[str, str]] = {}
+        for place, key in leading:
+            phrase = self.phrases[key]
+            if phrase.keyword and not (phrase.needs_school and not about_school):
+                for name in phrase.topics:
+                    says.setdefault(name, (place, self.index.by_key[key]))
+        return says
 
     def _weigh(
         self, found: dict[tuple[str, ...], float], about_school: bool, words: list[str]
@@ -254,12 +339,15 @@ class ColdStart:
         return evidence
 
     def topic_matrix(self, evidence: Sequence[Evidence]) -> np.ndarray:
-        """The lexicon's topic shares, a row per item (as `topic_names`) summing to 1, or
-        all 0 for an item with no topic's phrase."""
+        """The built-in topic shares, a row per item (as `topic_names`) summing to 1, or
+        all 0 for an item with no topic's phrase; only the `lead` sections when there are."""
         names = self.topic_names
-        shares = (e.topic_shares() if e.topics else {} for e in evidence)
+        shares = (e.topic_shares() if e.topics or e.kin else {} for e in evidence)
         rows = np.array([[s.get(t, 0.0) for t in names] for s in shares])
         rows = rows.reshape(len(evidence), len(names))
+        for row, found in zip(rows, evidence, strict=True):
+            if found.lead and not row.any():  # the keyword alone: its sections share
+                row[[names.index(t) for t in found.lead]] = 1.0
         totals = rows.sum(axis=1, keepdims=True)
         return np.divide(rows, totals, out=np.zeros_like(rows), where=totals > 0)
 
@@ -267,9 +355,41 @@ class ColdStart:
         return cold_ranking(item, self.read([item])[0])
 
 
+def temper(probability: float, temper: float) -> float:
+    """A probability pulled back from 0 and 1 in log-odds (divided by `temper`): a
+    classifier's 0.999 and 0.9999 stay apart on the scale a curator reads, and the order is
+    kept."""
+    odds = math.log(max(probability, 1e-12)) - math.log(max(1.0 - probability, 1e-12))
+    return 1.0 / (1.0 + math.exp(-odds / temper))
+
+
+def _add_kin(evidence: Sequence[Evidence], names: Sequence[str]) -> None:
+    """Another field's sections have only their keywords: the items of the batch that
+    carry them show what else each section's news says. Each item's `kin` is its TF-IDF
+    cosine with the centroid of each section's keyword-carrying items."""
+    seeds: dict[str, list[int]] = defaultdict(list)
+    for row, found in enumerate(evidence):
+        if found.topics:
+            seeds[max(found.topics.items(), key=lambda pair: (pair[1], pair[0]))[0]].append(row)
+    if not seeds:
+        return
+    try:
+        words = WordWeights([e.words for e in evidence])
+    except ValueError:  # no word to compare on
+        return
+    x = words.transform([e.words for e in evidence])
+    sections = [name for name in names if name in seeds]
+    centroids = np.vstack([np.asarray(x[seeds[name]].mean(axis=0)) for name in sections])
+    centroids /= np.maximum(np.linalg.norm(centroids, axis=1, keepdims=True), 1e-12)
+    similarity = np.asarray(x @ centroids.T)
+    for found, row in zip(evidence, similarity.tolist(), strict=True):
+        found.kin = {name: value for name, value in zip(sections, row, strict=True) if value > 0}
+
+
 def cold_ranking(item: RankInput, evidence: Evidence) -> Ranking:
     """An item's ranking by the cold start alone."""
-    return Ranking(item.id, evidence.score, evidence.top_topic(), ", ".join(evidence.why()))
+    topic = evidence.top_topic()
+    return Ranking(item.id, evidence.score, topic, evidence.why(topic))
 
 
 def _keyword_topics(topics: Sequence[Topic]) -> dict[tuple[str, ...], tuple[str, ...]]:
@@ -298,6 +418,15 @@ def _owner(
 
 def _keyword_shown(topics: Sequence[Topic], key: tuple[str, ...]) -> str:
     return next(k for t in topics for k in t.keywords if key in variants(k))
+
+
+def _first_sentence_words(words: list[str], text: str) -> list[str]:
+    """The stems of the text's first sentence (the lede, when there is no description)."""
+    end = next((m.end() for m in _SENTENCE_END.finditer(text)), len(text))
+    return words[: len(stems(text[:end]))]
+
+
+_SENTENCE_END = re.compile(r"[.!?](?=\s|$)")
 
 
 def _ambiguous(key: tuple[str, ...]) -> bool:

@@ -1,6 +1,11 @@
 """The field examples: short items written for each family of the lexicon (and for
-"elsewhere"), shipped with cbewatch; a classifier trained on them, once per process, says
-what an item is like before any decision has been made. It never reads the decisions.
+"elsewhere"), shipped with cbewatch; a classifier trained on them says what an item is
+like before any decision has been made. It never reads the decisions.
+
+Training it takes seconds: it is trained once and kept in the data directory
+(`rank-examples-<signature>.pickle`, signed: rank/signed.py), keyed by what it is made
+of — the examples, its settings, this code's version and scikit-learn's — so a change to
+any of them trains it again, and a damaged or foreign file is never trusted.
 """
 
 from __future__ import annotations
@@ -10,10 +15,13 @@ import json
 from collections.abc import Sequence
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
+from .. import __version__
 from ..lexicon import stems
+from .signed import read_signed, write_signed
 from .tuning import DEFAULT_TUNING, Tuning
 from .words import WordWeights
 
@@ -54,17 +62,26 @@ def heading_words(title: list[str], summary: list[str], summary_words: int) -> l
     return [*title, *title, *summary[:summary_words]]
 
 
-@cache
 def examples_signature(path: Path = EXAMPLES_FILE) -> str:
     """A digest of the examples file: what the classifier is trained on."""
+    found = path.stat()
+    return _digest(path, found.st_mtime_ns, found.st_size)
+
+
+@cache
+def _digest(path: Path, mtime_ns: int, size: int) -> str:  # read again when it changes
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def field_examples(path: Path = EXAMPLES_FILE, tuning: Tuning = DEFAULT_TUNING) -> FieldExamples:
-    """The examples' classifier, trained once per process for each file and the settings it
-    reads (not the whole Tuning: a setting of the learned models needs no new classifier)."""
+def field_examples(
+    path: Path = EXAMPLES_FILE, tuning: Tuning = DEFAULT_TUNING, data_dir: Path | None = None
+) -> FieldExamples:
+    """The examples' classifier for a file and the settings it reads (not the whole Tuning:
+    a setting of the learned models needs no new classifier): once per process, and kept
+    in `data_dir` when one is given, so that the next process only reads it."""
     return _trained(
         path,
+        data_dir,
         c=tuning.examples_c,
         min_df=tuning.examples_min_df,
         max_iter=tuning.examples_max_iter,
@@ -73,11 +90,37 @@ def field_examples(path: Path = EXAMPLES_FILE, tuning: Tuning = DEFAULT_TUNING) 
     )
 
 
+# The classifier's code: raise it when what FieldExamples builds changes.
+EXAMPLES_FORMAT = 1
+STORED_PREFIX = "rank-examples-"
+
+
 @cache
-def _trained(
-    path: Path, *, c: float, min_df: int, max_iter: int, summary_words: int, seed: int
-) -> FieldExamples:
+def _trained(path: Path, data_dir: Path | None, **settings: Any) -> FieldExamples:
     # keyed by exactly the classifier's arguments: a setting it comes to read joins the key
-    return FieldExamples(
-        path, c=c, min_df=min_df, max_iter=max_iter, summary_words=summary_words, seed=seed
+    if data_dir is None:
+        return FieldExamples(path, **settings)
+    stored = data_dir / f"{STORED_PREFIX}{stored_signature(path, settings)[:32]}.pickle"
+    found = read_signed(stored)
+    if isinstance(found, FieldExamples) and found.signature == examples_signature(path):
+        return found
+    built = FieldExamples(path, **settings)
+    write_signed(stored, built)
+    for old in data_dir.glob(f"{STORED_PREFIX}*.pickle"):  # others' keys are stale now
+        if old != stored:
+            old.unlink(missing_ok=True)
+    return built
+
+
+def stored_signature(path: Path, settings: dict[str, Any]) -> str:
+    """What the kept classifier is made of: the examples, its settings, the code."""
+    import sklearn
+
+    made_of = (
+        examples_signature(path),
+        sorted(settings.items()),
+        EXAMPLES_FORMAT,
+        __version__,
+        sklearn.__version__,
     )
+    return hashlib.sha256(repr(made_of).encode()).hexdigest()

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .cold import ColdStart, Evidence, cold_ranking
+from .cold import ColdStart, Evidence, cold_ranking, temper
 from .model_file import LearnedModel, decisions_fingerprint
 from .tuning import Tuning
 from .values import Decision, Ranking, RankInput
@@ -20,6 +20,7 @@ from .words import WordWeights
 if TYPE_CHECKING:  # scikit-learn and SciPy load only when a model is trained or used,
     # so commands that never rank (items, triage, sources) start quickly.
     from scipy import sparse
+    from sklearn.linear_model import LogisticRegression
 
 
 def train(decisions: Sequence[Decision], cold: ColdStart) -> LearnedModel | None:
@@ -43,8 +44,10 @@ def train(decisions: Sequence[Decision], cold: ColdStart) -> LearnedModel | None
     model.sources.fit([{i.source: 1.0} for i in items])
     base = _features(model, cold, items, evidence)
     _fit_relevance(model, ordered, base, cold.tuning)
-    topic_x = _with_topic_shares(base, cold.topic_matrix(evidence), cold.tuning)
-    _fit_topics(model, ordered, topic_x, cold.tuning)
+    lexical = cold.topic_matrix(evidence)
+    _fit_topics(
+        model, ordered, _with_topic_shares(base, lexical, cold.tuning), lexical, cold.tuning
+    )
     model.seconds = time.perf_counter() - started
     return model
 
@@ -69,7 +72,7 @@ def _features(
 
     tuning = cold.tuning
     phrases = np.array([[e.families.get(f, 0.0) for f in model.families] for e in evidence])
-    families = cold.examples.families
+    families = cold.like_families
     likeness = np.array([[e.likeness.get(f, 0.0) for f in families] for e in evidence])
     dense = np.hstack(
         [
@@ -125,27 +128,90 @@ def _fit_relevance(
 
 
 def _fit_topics(
-    model: LearnedModel, ordered: Sequence[Decision], x: sparse.csr_matrix, tuning: Tuning
+    model: LearnedModel,
+    ordered: Sequence[Decision],
+    x: sparse.csr_matrix,
+    lexical: np.ndarray,
+    tuning: Tuning,
 ) -> None:
     rows = [
         i
         for i, d in enumerate(ordered)
         if d.accepted and d.topic in model.topic_names  # a topic since removed teaches nothing
     ]
-    from sklearn.linear_model import LogisticRegression
-
-    labels = [ordered[i].topic for i in rows]
+    labels = np.array([ordered[i].topic for i in rows])
     if len(set(labels)) < 2:
         return
-    topic_model = LogisticRegression(
+    model.topic_model = _topic_classifier(tuning).fit(x[rows], labels)
+    model.topic_examples = len(rows)
+    model.topic_weight = _topic_weight(x[rows], labels, lexical[rows], model.topic_names, tuning)
+
+
+def _topic_classifier(tuning: Tuning) -> LogisticRegression:
+    from sklearn.linear_model import LogisticRegression
+
+    return LogisticRegression(
         C=tuning.topic_c,
         solver=tuning.topic_solver,
         max_iter=tuning.topic_max_iter,
         random_state=tuning.seed,
     )
-    topic_model.fit(x[rows], labels)
-    model.topic_model = topic_model
-    model.topic_examples = len(rows)
+
+
+def _topic_weight(
+    x: sparse.csr_matrix,
+    labels: np.ndarray,
+    lexical: np.ndarray,
+    names: Sequence[str],
+    tuning: Tuning,
+) -> float:
+    """How much the curators' topic model counts against the built-in vote: the weight
+    that would have filed the decided items best, each predicted by a model that had not
+    seen it (k-fold). So the decisions take over exactly as fast as they prove better than
+    the built-in knowledge on this field; a tie goes to the weight nearest the default
+    hand-over (half at `topic_half` accepted items)."""
+    count = len(labels)
+    prior = count / (count + tuning.topic_half)
+    if count < tuning.topic_cv_from:
+        return prior
+    recent = np.arange(count)[-tuning.topic_cv_rows :]  # bounded: retraining stays cheap
+    x, labels, lexical = x[recent], labels[recent], lexical[recent]
+    x = x[:, np.unique(x.indices)]  # the columns these rows use: the solver's cost
+    folds = min(tuning.topic_folds, len(recent))
+    unseen = np.zeros_like(lexical)
+    order = np.random.RandomState(tuning.seed).permutation(len(recent))
+    for fold in range(folds):
+        test = order[fold::folds]
+        train = np.setdiff1d(order, test)
+        if len(set(labels[train])) < 2:
+            continue  # this fold's model would know one section: it adds nothing
+        fitted = _topic_classifier(tuning).fit(x[train], labels[train])
+        unseen[test] = _by_name(fitted, fitted.predict_proba(x[test]), names)
+    truth = np.array([names.index(label) for label in labels])
+
+    def right(weight: float) -> int:
+        return int((_blend(unseen, lexical, weight).argmax(axis=1) == truth).sum())
+
+    weights = np.linspace(0.0, 1.0, tuning.topic_weight_steps + 1).tolist()
+    return max(weights, key=lambda w: (right(w), -abs(w - prior)))
+
+
+def _by_name(
+    fitted: LogisticRegression, probabilities: np.ndarray, names: Sequence[str]
+) -> np.ndarray:
+    """A topic model's probabilities in the columns of `names`."""
+    out = np.zeros((probabilities.shape[0], len(names)))
+    for column, name in enumerate(fitted.classes_):
+        if name in names:
+            out[:, names.index(name)] = probabilities[:, column]
+    return out
+
+
+def _blend(learned: np.ndarray, lexical: np.ndarray, weight: float) -> np.ndarray:
+    """The curators' topic model and the built-in vote (the model alone where the
+    built-in knowledge has no opinion)."""
+    has_lexical = lexical.sum(axis=1, keepdims=True) > 0
+    return np.where(has_lexical, weight * learned + (1 - weight) * lexical, learned)
 
 
 def rank_with(
@@ -158,7 +224,7 @@ def rank_with(
     base = _features(model, cold, items, evidence)
     scores = _blended_scores(model, base, evidence, cold.tuning)
     topics = _blended_topics(model, cold, base, evidence)
-    whys = _whys(model, base, evidence)
+    whys = _whys(model, base, evidence, topics)
     return [
         Ranking(item.id, float(s), t, w)
         for item, s, t, w in zip(items, scores, topics, whys, strict=True)
@@ -172,6 +238,7 @@ def _blended_scores(
     if model.relevance is None:
         return cold
     learned = model.relevance.predict_proba(base)[:, 1]
+    learned = np.array([temper(p, tuning.score_temper) for p in learned.tolist()])
     # the curators' model takes over as decisions grow: half at `relevance_half`
     weight = model.decisions / (model.decisions + tuning.relevance_half)
     return np.round(weight * learned + (1 - weight) * cold, 6)
@@ -187,30 +254,26 @@ def _blended_topics(
         return [e.top_topic() for e in evidence]
     names = list(cold.topic_names)
     lexical = cold.topic_matrix(evidence)
-    learned = np.zeros((len(evidence), len(names)))
     probabilities = model.topic_model.predict_proba(_with_topic_shares(base, lexical, cold.tuning))
-    for column, name in enumerate(model.topic_model.classes_):
-        if name in names:
-            learned[:, names.index(name)] = probabilities[:, column]
-    # the topic model refines the built-in vote: half at `topic_half` accepted items
-    weight = model.topic_examples / (model.topic_examples + cold.tuning.topic_half)
-    has_lexical = lexical.sum(axis=1, keepdims=True) > 0
-    blended = np.where(has_lexical, weight * learned + (1 - weight) * lexical, learned)
+    blended = _blend(_by_name(model.topic_model, probabilities, names), lexical, model.topic_weight)
     return [
         None if e.outside_field else names[int(np.argmax(row))]
         for e, row in zip(evidence, blended, strict=True)
     ]
 
 
-def _whys(model: LearnedModel, base: sparse.csr_matrix, evidence: Sequence[Evidence]) -> list[str]:
-    """The lexicon's words, then the model's strongest words and the source."""
+def _whys(
+    model: LearnedModel,
+    base: sparse.csr_matrix,
+    evidence: Sequence[Evidence],
+    topics: Sequence[str | None],
+) -> list[str]:
+    """The built-in evidence's words, then the curators' model's strongest reasons."""
     learned = _learned_reasons(model, base)
-    out = []
-    for found, extra in zip(evidence, learned, strict=True):
-        words = found.why(3)
-        words += [w for w in extra if w not in words][: 5 - len(words)]
-        out.append(", ".join(words))
-    return out
+    return [
+        found.why(topic, extra, limit=3)
+        for found, topic, extra in zip(evidence, topics, learned, strict=True)
+    ]
 
 
 def _learned_reasons(model: LearnedModel, base: sparse.csr_matrix) -> list[list[str]]:

@@ -6,9 +6,6 @@ it answers None, and the model is rebuilt from the decisions.
 from __future__ import annotations
 
 import hashlib
-import os
-import pickle
-import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..config import Settings
 from .cold import ColdStart
+from .signed import read_signed, write_signed
 from .values import Decision
 
 if TYPE_CHECKING:  # scikit-learn loads only when a model is trained or used
@@ -26,8 +24,9 @@ if TYPE_CHECKING:  # scikit-learn loads only when a model is trained or used
 
 MODEL_FILE = "rank-model.pickle"
 # 5: WordWeights in place of TfidfVectorizer; 6: the classes moved into the rank package,
-# and the settings (Tuning) are all in the fingerprint.
-MODEL_FORMAT = 6
+# and the settings (Tuning) are all in the fingerprint; 7: the topic model's weight is
+# chosen on the decisions (topic_weight); 8: signed (rank/signed.py).
+MODEL_FORMAT = 8
 
 
 @dataclass
@@ -44,6 +43,7 @@ class LearnedModel:
     explainer: LogisticRegression | None = None  # its coefficients say why
     topic_model: LogisticRegression | None = None
     topic_examples: int = 0
+    topic_weight: float = 0.0  # how much the topic model counts against the built-in vote
     seconds: float = 0.0
 
 
@@ -62,10 +62,9 @@ def model_path(settings: Settings) -> Path:
 
 def load_model(path: Path, fingerprint: str) -> LearnedModel | None:
     """The stored model if it was trained on exactly these decisions; None otherwise
-    (missing, unreadable, corrupt, from another scikit-learn, or stale)."""
+    (missing, unsigned, damaged, from another scikit-learn, or stale)."""
+    payload = read_signed(path)
     try:
-        with path.open("rb") as handle:
-            payload = pickle.load(handle)  # our own file in data_dir, written by save_model
         model = payload["model"]
         fresh = (
             payload["format"] == MODEL_FORMAT
@@ -73,7 +72,7 @@ def load_model(path: Path, fingerprint: str) -> LearnedModel | None:
             and isinstance(model, LearnedModel)
             and model.fingerprint == fingerprint
         )
-    except Exception:  # any damage to the file means: rebuild it
+    except Exception:  # not the payload we write: rebuild it
         return None
     return model if fresh else None
 
@@ -85,20 +84,11 @@ def _sklearn_version() -> str:
 
 
 def save_model(path: Path, model: LearnedModel) -> None:
-    """Write atomically: a crash leaves the old file or the new one, never half."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    """Write it signed (rank/signed.py) and atomically."""
     payload = {
         "format": MODEL_FORMAT,
         "sklearn": _sklearn_version(),
         "decisions": model.decisions,
         "model": model,
     }
-    # a partial file of its own for every writer (process or thread) to replace from
-    handle, partial = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".partial")
-    try:
-        with os.fdopen(handle, "wb") as out:
-            pickle.dump(payload, out, protocol=pickle.HIGHEST_PROTOCOL)
-        os.replace(partial, path)
-    except BaseException:
-        Path(partial).unlink(missing_ok=True)
-        raise
+    write_signed(path, payload)

@@ -49,7 +49,7 @@ def rank_new_items(
     decisions = [_decision(row) for row in store.items.decided(tuning.text_chars)]
     if not items and not retrain:
         return RankSummary(0, len(decisions), False, False, time.perf_counter() - started)
-    cold = ColdStart(settings.topics, tuning)
+    cold = ColdStart(settings.topics, tuning, settings.data_dir)
     model, trained = current_model(model_path(settings), decisions, cold, retrain)
     rankings = rank_with(items, cold, model)
     store.items.save_rankings((r.id, r.score, r.suggested_topic, r.why) for r in rankings)

@@ -24,10 +24,14 @@ class Tuning:
     keyword_weight: float = 1.5  # a config keyword the lexicon does not know
     # The config's keywords are the operator's own definition of each section: a match votes
     # for its section five times over (topic accuracy on the corpus's development part: cold
-    # 0.906 → 0.931, learned 0.915 → 0.929; on the held-out third it changed nothing, 0.912).
+    # 0.906 → 0.931, learned 0.915 → 0.929).
     keyword_topic_boost: float = 5.0
     weak_phrase_size: float = 0.5  # an ambiguous one-word phrase of a weak concept
-    saturation: float = 8.0  # phrase evidence at which the phrase score reaches 1 - 1/e
+    # The scores must keep their order at the top (issue 15): the phrases' evidence x scores
+    # x / (x + saturation), never 1, and a classifier's probability p counts as
+    # sigmoid(logit(p) / score_temper), so that 0.999 and 0.9999 stay apart.
+    saturation: float = 8.0  # phrase evidence at which the phrase score reaches 0.5
+    score_temper: float = 3.0
     topic_saturation: float = 6.0  # evidence at which the lexicon's topic vote reaches 1 - 1/e
     clear_likeness: float = 0.5  # a likeness to the field examples that `why` mentions
     # The cold start: likeness to the field examples counts 0.7 against the phrases' 0.3 in
@@ -35,6 +39,10 @@ class Tuning:
     # vote as much as the lexicon's (0.5 and 2 did no better).
     likeness_weight: float = 0.7
     likeness_topic_weight: float = 1.0
+    # Another field's config (no built-in knowledge): likeness to the items carrying each
+    # section's keywords counts half (chosen by reasoning, not measured: it ranks an item
+    # that names no keyword below one that does, unless it is far more like their news).
+    kin_weight: float = 0.5
 
     # --- The field examples' classifier.
     summary_words: int = 60  # of a summary, as many as the examples' longest
@@ -65,10 +73,17 @@ class Tuning:
     # others), that section sank from the top fifth to 0.93 of the queue at 10 and only to
     # 0.74 at 30 after 20 decisions.
     relevance_half: int = 10
-    # The topic model refines the built-in topic vote rather than replacing it: it weighs half
-    # only at 150 accepted items (0.931, against 0.927 at 75 and 0.930 at 300), the built-in
-    # shares are features scaled by 3 (10 did worse), and it is regularized moderately.
+    # The topic model's weight against the built-in vote is the one that would have filed
+    # the decided items best, each by a model that had not seen it (topic_folds folds over
+    # the last topic_cv_rows accepted items, weights in steps of 1/topic_weight_steps), from
+    # topic_cv_from accepted items on; before that, and to break ties, it weighs half at
+    # topic_half accepted items. The built-in shares are features scaled by 3 (10 did
+    # worse), and the model is regularized moderately.
     topic_half: int = 150
+    topic_cv_from: int = 10
+    topic_folds: int = 5
+    topic_cv_rows: int = 150
+    topic_weight_steps: int = 10
     lexicon_topic_scale: float = 3.0
     topic_c: float = 10.0
     topic_solver: str = "newton-cg"
