@@ -9,6 +9,7 @@ import signal
 import sqlite3
 import subprocess
 import sys
+import threading
 import time
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -479,6 +480,22 @@ def test_progress_bar_on_a_terminal_only(tmp_path: Path, site: SiteServer) -> No
     config = write_config(tmp_path, sources_yaml(("A", site.url("/a.xml"))), [site.host_port])
     leader, follower = pty.openpty()
     env = child_env(COLUMNS="100")
+    drawn = bytearray()
+
+    def read_terminal() -> None:
+        # Read as the bar is drawn: a slow run draws more frames than the terminal's
+        # buffer holds, and a child writing to a full terminal waits forever.
+        while True:
+            try:
+                chunk = os.read(leader, 4096)
+            except OSError:
+                return
+            if not chunk:
+                return
+            drawn.extend(chunk)
+
+    reader = threading.Thread(target=read_terminal)
+    reader.start()
     proc = subprocess.run(
         [sys.executable, "-m", "cbewatch", "--config", str(config), "fetch"],
         env=env,
@@ -488,15 +505,7 @@ def test_progress_bar_on_a_terminal_only(tmp_path: Path, site: SiteServer) -> No
         check=True,
     )
     os.close(follower)
-    drawn = b""
-    while True:
-        try:
-            chunk = os.read(leader, 4096)
-        except OSError:
-            break
-        if not chunk:
-            break
-        drawn += chunk
+    reader.join(10)
     os.close(leader)
     assert b"polling" in drawn
     assert (
