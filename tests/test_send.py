@@ -325,6 +325,7 @@ def test_the_issue_page_sends_after_a_confirmation_and_follows_the_counts(
         app.stop()
     assert re.search(r'sent <strong class="sent">3</strong>.*left <strong class="left">0', box)
     assert f"sent the {MONTH} issue to 3 subscribers" in box and "every 2s" not in box
+    assert "Nothing left to send" in box and 'id="send"' not in box
     assert len(handler.messages) == 3
 
 

@@ -27,7 +27,8 @@ class DeliveryView:
     month: str
     approved: bool  # an approved (or sent) revision exists: there is something to send
     tally: Tally
-    confirmed: int  # subscribers a send would go to now
+    confirmed: int  # confirmed subscribers
+    to_send: int  # those a send would mail now: queued, or with no row yet
 
 
 def tally(store: Store, month: str) -> Tally:
@@ -42,9 +43,11 @@ def delivery_status(store: Store, month: str) -> dict[str, int]:
 
 def delivery_view(store: Store, month: str) -> DeliveryView:
     month = checked_month(month)
+    counts = tally(store, month)
     return DeliveryView(
         month=month,
         approved=bool(store.issues.published(month)),
-        tally=tally(store, month),
+        tally=counts,
         confirmed=store.subscribers.counts()["confirmed"],
+        to_send=counts.left + store.deliveries.not_queued(month),
     )

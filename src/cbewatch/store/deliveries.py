@@ -119,6 +119,14 @@ class Deliveries:
             )
             return cursor.rowcount > 0
 
+    def not_queued(self, month: str) -> int:
+        """Confirmed subscribers the month's send has no row for (they joined since)."""
+        sql = (
+            "SELECT count(*) FROM subscribers WHERE status = 'confirmed' AND id NOT IN "
+            "(SELECT subscriber_id FROM deliveries WHERE month = ?)"
+        )
+        return self._db.execute(sql, [month]).fetchone()[0]
+
     def counts(self, month: str) -> dict[str, int]:
         """How many of the month's rows have each status (every status named), and how
         many are `in_doubt` (re-sent, or waiting to be)."""
