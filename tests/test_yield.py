@@ -117,6 +117,8 @@ def test_the_sources_page_and_the_queue_header(tmp_path: Path) -> None:
         client = logged_in(app)
         page = client.get("/sources").text
         queue = client.get("/queue").text
+        earlier = (NOW - timedelta(days=90)).strftime("%Y-%m")
+        then = client.get("/queue", params={"status": "all", "month": earlier}).text
     finally:
         app.stop()
     assert page.count('<svg xmlns="http://www.w3.org/2000/svg" class="weekly"') == 4
@@ -124,4 +126,9 @@ def test_the_sources_page_and_the_queue_header(tmp_path: Path) -> None:
     assert "nothing new in 60 days" in page
     # this month: Busy Lab's accepted item went to Policy; Equity's was three months ago
     header = queue.split('id="month-sections"', 1)[1].split("</p>", 1)[0]
+    assert f"Accepted for {NOW:%Y-%m}:" in header
     assert "Policy <b>1</b>" in header and "Equity <b>0</b>" in header
+    # the month filter's month: Quiet Council's item, accepted into Equity
+    header = then.split('id="month-sections"', 1)[1].split("</p>", 1)[0]
+    assert f"Accepted for {earlier}:" in header
+    assert "Policy <b>0</b>" in header and "Equity <b>1</b>" in header

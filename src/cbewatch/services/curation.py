@@ -35,7 +35,8 @@ class QueuePage:
     next: QueueCursor | None
     choices: dict[str, list[str]]
     total: int
-    this_month: list[tuple[str, int]]  # (section, items accepted) for the current month
+    month: str  # the month `sections` counts: the month filter's, else the current one
+    sections: list[tuple[str, int]]  # (section, items accepted) for `month`
 
 
 @dataclass(frozen=True)
@@ -64,15 +65,15 @@ def queue_page(
 ) -> QueuePage:
     items, cursor = store.queue.page(query, after, limit)
     total = store.queue.count(query, COUNT_CAP + 1)
-    return QueuePage(items, cursor, store.queue.choices(), total, month_sections(store, sections))
+    month = query.month or utc_now().strftime("%Y-%m")
+    counts = month_sections(store, sections, month)
+    return QueuePage(items, cursor, store.queue.choices(), total, month, counts)
 
 
-def month_sections(
-    store: Store, sections: Sequence[str], month: str | None = None
-) -> list[tuple[str, int]]:
-    """Items accepted into each section for `month` (default this month), in the
-    config's order: the queue's header, so curators see which sections are thin."""
-    counts = store.queue.accepted_by_topic(month or utc_now().strftime("%Y-%m"))
+def month_sections(store: Store, sections: Sequence[str], month: str) -> list[tuple[str, int]]:
+    """Items of `month` accepted into each section, in the config's order: the queue's
+    header, so curators see which sections are thin."""
+    counts = store.queue.accepted_by_topic(month)
     return [(section, counts.get(section, 0)) for section in sections]
 
 
