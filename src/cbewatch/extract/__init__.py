@@ -18,7 +18,7 @@ import logging
 import re
 from collections import Counter, defaultdict, deque
 from collections.abc import Callable, Iterable
-from dataclasses import asdict, dataclass, replace
+from dataclasses import dataclass, fields, replace
 from datetime import UTC, datetime, timedelta
 from itertools import chain, zip_longest
 from typing import Any
@@ -103,10 +103,15 @@ class PageResult:
     summary_text: str | None = None  # the snippet, once chosen; None keeps the stored one
 
     def row(self) -> dict[str, Any]:
-        """The flat dict store.record_extractions takes."""
-        row = asdict(replace(self.article, blocks=())) if self.article else {}
-        row.update({k: v for k, v in asdict(self).items() if k != "article"})
+        """The flat dict store.record_extractions takes. Shallow: every field but the
+        article's blocks (left out) is a plain value, and `asdict` would deep-copy them."""
+        row = _fields(self.article, skip="blocks") if self.article else {}
+        row.update(_fields(self, skip="article"))
         return row
+
+
+def _fields(record: Any, skip: str) -> dict[str, Any]:
+    return {f.name: getattr(record, f.name) for f in fields(record) if f.name != skip}
 
 
 # ---------------------------------------------------------------------------------------

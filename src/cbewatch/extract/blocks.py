@@ -13,12 +13,14 @@ from __future__ import annotations
 import hashlib
 import html
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
 from lxml.etree import tostring
 
 from ..sanitize import clean_html, html_to_text
+from ..sketches import block_words
 
 _HEADINGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
 _WORD = re.compile(r"\w+")
@@ -59,6 +61,9 @@ class Block:
     # the site repeats makes the block its chrome, whatever the links are.
     label_key: int | None = None
     words: int = 0
+    # Its normalized words and their hashes (`sketches.block_words`), made here where the
+    # text is, so dedup's sketch of the kept blocks costs the main process no parsing.
+    sketch_part: tuple[str, bytes] | None = None
 
 
 def normalized(text: str) -> str:
@@ -88,7 +93,16 @@ def split_blocks(body: Any, base_url: str) -> list[Block]:
             if fragment:
                 links_only, label = _links_and_label(child)
                 blocks.append(
-                    Block(fragment, text, text_key(text), tag, links_only, label, len(text.split()))
+                    Block(
+                        fragment,
+                        text,
+                        text_key(text),
+                        tag,
+                        links_only,
+                        label,
+                        len(text.split()),
+                        block_words(text),
+                    )
                 )
         if child.tail and child.tail.strip():
             blocks.append(_text_block(child.tail))
@@ -98,7 +112,10 @@ def split_blocks(body: Any, base_url: str) -> list[Block]:
 def _text_block(text: str) -> Block:
     fragment = clean_html(html.escape(" ".join(text.split()), quote=False))
     plain = html_to_text(fragment)
-    return Block(fragment, plain, text_key(plain), "text", words=len(plain.split()))
+    words = len(plain.split())
+    return Block(
+        fragment, plain, text_key(plain), "text", words=words, sketch_part=block_words(plain)
+    )
 
 
 def _links_and_label(element: Any) -> tuple[bool, int | None]:
@@ -119,6 +136,13 @@ def joined(blocks: list[Block]) -> tuple[str, str]:
         "\n\n".join(b.text for b in blocks if b.text),
         "\n".join(b.html for b in blocks),
     )
+
+
+def sketch_parts(blocks: Iterable[Block]) -> list[tuple[str, bytes]] | None:
+    """What dedup sketches the text `joined` makes of `blocks` from (`sketches.
+    sketch_blocks`); None when a block with text lacks its part (one made elsewhere)."""
+    parts = [b.sketch_part for b in blocks if b.text]
+    return None if None in parts else parts  # type: ignore[return-value]
 
 
 # ---------------------------------------------------------------------------------------
