@@ -28,7 +28,7 @@ from cbewatch.extract import read_page
 from cbewatch.extract.blocks import sketch_parts
 from cbewatch.model.times import from_iso
 from cbewatch.model.types import Entry
-from cbewatch.sketches import SEED, Sketch, block_words, minhash, shingles, sketch_blocks
+from cbewatch.sketches import SEED, Sketch, block_part, minhash, shingles, sketch_blocks
 from cbewatch.store import Store
 from tests.conftest import FIXTURES
 
@@ -321,7 +321,7 @@ def test_a_text_sketched_from_its_blocks_words_is_sketched_as_the_whole() -> Non
             for _ in range(rng.randrange(1, 8))
         ]
         whole = sketch("\n\n".join(b for b in blocks if b))
-        assert _same_sketch(sketch_blocks(block_words(b) for b in blocks), whole)
+        assert _same_sketch(sketch_blocks(block_part(b) for b in blocks), whole)
 
 
 def test_an_extracted_pages_blocks_carry_its_sketch() -> None:
@@ -334,7 +334,7 @@ def test_an_extracted_pages_blocks_carry_its_sketch() -> None:
 
 
 def _by_blocks(text: str) -> tuple[str, Parts]:
-    return text, [block_words(p) for p in text.split("\n\n")]
+    return text, [block_part(p) for p in text.split("\n\n")]
 
 
 def test_dedup_given_the_pages_words_finds_the_same_stories(tmp_path: Path) -> None:

@@ -19,6 +19,7 @@ import numpy as np
 from .sketches import (
     MIN_SHINGLES,
     NUM_PERM,
+    BlockPart,
     Sketch,
     content_hash,
     shingles,
@@ -31,7 +32,7 @@ from .urls import canonical_url
 
 __all__ = ["NUM_PERM", "BandIndex", "DedupReport", "content_hash", "dedup_new", "sketch", "words"]
 
-Parts = list[tuple[str, bytes]]  # a text's blocks' words and their hashes (sketch_blocks)
+Parts = list[BlockPart]  # a text's blocks' shares of its sketch (sketch_blocks)
 BANDS, ROWS = 64, 2  # LSH finds pairs from Jaccard ≈ 0.2 up (P ≈ 0.93 at 0.2, 0.998 at 0.3)
 # A candidate pair is checked only if its sketches agree this much: an excerpt a fifth
 # as long as the story still passes, unrelated texts almost never do.
@@ -227,8 +228,8 @@ def dedup_new(store: Store, known: Mapping[int, tuple[str, Parts]] | None = None
     """Sketch every item not yet seen by dedup, find its copies among all items, and
     store the clusters. Runs in one short transaction at the end.
 
-    `known` (item id → a text and its blocks' words and word hashes, as the extraction
-    workers made them) spares the main process reading those texts again: the pages
+    `known` (item id → a text and its blocks' shares of its sketch, as the extraction
+    workers made them) spares the main process sketching those texts again: the pages
     read this run. One is used only while the item's stored text is still that text."""
     known = known or {}
     rows = store.clusters.undeduped()

@@ -175,7 +175,7 @@ async def _poll_all(
     states = store.sources.states()
     allow = settings.network.allow_hosts
     by_name = {s.name: s for s in sources}
-    sketched: dict[int, tuple[str, Parts]] = {}  # pages read: their words, for dedup
+    sketched: dict[int, tuple[str, Parts]] = {}  # pages read: their sketches' parts, for dedup
     with WorkerPool(preload=WORKER_PRELOAD) as pool:
         read = pool_reader(pool)
         async with HttpClient(settings.network, settings.user_agent) as client:
@@ -237,10 +237,10 @@ async def _read_new_pages(
     """Fetch and extract the items not read yet (of the named sources only, when a fetch
     names some), within the run's time budget; store results in batches. One cbewatch
     reads pages at a time: a fetch beside `serve`'s poll leaves them to it. Each page's
-    text as stored goes into `sketched` with its blocks' words, for dedup."""
+    text as stored goes into `sketched` with its blocks' shares of its sketch, for dedup."""
     sketched = {} if sketched is None else sketched
 
-    def keep_words(results: Iterable[PageResult]) -> None:
+    def keep_sketches(results: Iterable[PageResult]) -> None:
         for r in results:
             if r.extracted_from == "page" and r.article is not None:
                 parts = sketch_parts(r.article.blocks)
@@ -268,7 +268,7 @@ async def _read_new_pages(
             results, chromes, seen = settle(pages, store.boilerplate.counts(wanted(pages)))
             rows = [r.row() for r in results]
             store.items.record_extractions(rows, utc_now(), seen, MIN_PAGES, FORGET_AFTER)
-            keep_words(results)
+            keep_sketches(results)
             flushed.extend((p, c) for p, c in zip(pages, chromes, strict=True) if p.keys)
             batch.clear()
 
@@ -295,7 +295,7 @@ async def _read_new_pages(
             pages = [page for page, _ in flushed]
             again = resettled(flushed, store.boilerplate.counts(wanted(pages)))
             store.items.record_texts([(r.id, r.text, r.html, r.summary_text) for r in again])
-            keep_words(again)
+            keep_sketches(again)
 
 
 def _store_result(store: Store, source: Source, result: PollResult) -> SourceReport:

@@ -1,9 +1,10 @@
 """What dedup compares texts on, pure and numpy only: the normalized words, the text's
 digest, the hashed word shingles and their MinHash signature.
 
-Computed where the text already is: an HTML page's blocks carry their words and word
-hashes from the extraction worker (`extract.blocks`), so the main process only joins
-the blocks a page keeps (`sketch_blocks`). The signature is datasketch's MinHash
+Computed where the text already is: an HTML page's blocks carry their words, shingles
+and MinHash from the extraction worker (`block_part`, in `extract.blocks`), so the main
+process only joins the parts of the blocks a page keeps (`sketch_blocks`: the few
+shingles that span two blocks, the least of the signatures). The signature is datasketch's MinHash
 (scheme affine32), vectorized over the shingles; tests/test_dedup.py checks the two
 agree bit for bit, since signatures are stored and compared across runs.
 """
@@ -16,6 +17,7 @@ import unicodedata
 import zlib
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 
@@ -73,10 +75,16 @@ def shingles_of_hashes(hashed: np.ndarray) -> np.ndarray:
     if span < 1:
         return np.empty(0, dtype=np.uint32)
     wide = hashed.astype(np.uint64)
-    mixed = np.zeros(span, dtype=np.uint64)
-    for k in range(SHINGLE_WORDS):  # position-weighted sum: "a b" and "b a" differ
-        mixed += wide[k : k + span] * _MIX[k]
-    return np.unique((mixed >> np.uint64(32)).astype(np.uint32))
+    return np.unique(_mixed([wide[k : k + span] for k in range(SHINGLE_WORDS)]))
+
+
+def _mixed(columns: list[np.ndarray]) -> np.ndarray:
+    """Each shingle's hash from its words' (column k: the k-th word of every shingle):
+    a position-weighted sum, so "a b" and "b a" differ."""
+    mixed = np.zeros(len(columns[0]), dtype=np.uint64)
+    for k, column in enumerate(columns):
+        mixed += column * _MIX[k]
+    return (mixed >> np.uint64(32)).astype(np.uint32)
 
 
 def minhash(shingle_set: np.ndarray) -> np.ndarray:
@@ -118,19 +126,43 @@ def sketch(text: str) -> Sketch:
     return _sketch(" ".join(tokens), word_hashes(tokens))
 
 
-def sketch_blocks(parts: Iterable[tuple[str, bytes]]) -> Sketch:
-    """The sketch of texts joined by blank lines, from each text's `block_words`: equal
-    to `sketch` of the joined text (a blank line is no word and joins no two)."""
-    parts = [(tokens, hashes) for tokens, hashes in parts if tokens]
-    hashed = np.frombuffer(b"".join(h for _, h in parts), dtype=np.uint32)
-    return _sketch(" ".join(t for t, _ in parts), hashed)
+class BlockPart(NamedTuple):
+    """One block's share of its page's sketch, made in the extraction worker."""
+
+    tokens: str  # its normalized words, one space apart
+    hashes: bytes  # their hashes (uint32)
+    shingles: bytes  # the distinct hashes of the shingles inside the block (uint32, sorted)
+    signature: bytes  # their MinHash (NUM_PERM uint32); b"" when there are none
 
 
-def block_words(text: str) -> tuple[str, bytes]:
-    """One block's part of a sketch, made in the extraction worker: its normalized words
-    (one space apart) and their hashes (uint32 bytes)."""
+def block_part(text: str) -> BlockPart:
     tokens = words(text)
-    return " ".join(tokens), word_hashes(tokens).tobytes()
+    hashed = word_hashes(tokens)
+    found = shingles_of_hashes(hashed)
+    signature = minhash(found).tobytes() if len(found) else b""
+    return BlockPart(" ".join(tokens), hashed.tobytes(), found.tobytes(), signature)
+
+
+def sketch_blocks(parts: Iterable[BlockPart]) -> Sketch:
+    """The sketch of texts joined by blank lines (a blank line is no word and joins
+    none), from each text's `block_part`: equal to `sketch` of the joined text. Only the
+    shingles that span two blocks are new; a union's MinHash is its parts' least values."""
+    parts = [part for part in parts if part.tokens]
+    hashed = np.frombuffer(b"".join(p.hashes for p in parts), dtype=np.uint32)
+    # Starts of the shingles that cross a block's end: the last words of each block.
+    ends = np.cumsum([len(p.hashes) // 4 for p in parts], dtype=np.int64)[:-1]
+    starts = (ends.reshape(-1, 1) - np.arange(1, SHINGLE_WORDS)).ravel()
+    starts = np.unique(starts[(starts >= 0) & (starts <= len(hashed) - SHINGLE_WORDS)])
+    wide = hashed.astype(np.uint64)
+    spanning = _mixed([wide[starts + k] for k in range(SHINGLE_WORDS)])
+    inside = [np.frombuffer(p.shingles, dtype=np.uint32) for p in parts]
+    found = np.unique(np.concatenate([spanning, *inside]))
+    signature = None
+    if len(found) >= MIN_SHINGLES:
+        signatures = [np.frombuffer(p.signature, np.uint32) for p in parts if p.signature]
+        signature = np.minimum.reduce([minhash(spanning), *signatures])
+    digest = _digest(" ".join(p.tokens for p in parts), len(hashed))
+    return Sketch(digest, found, signature)
 
 
 def _sketch(joined: str, hashed: np.ndarray) -> Sketch:

@@ -20,7 +20,7 @@ from typing import Any
 from lxml.etree import tostring
 
 from ..sanitize import clean_html, html_to_text
-from ..sketches import block_words
+from ..sketches import BlockPart, block_part
 
 _HEADINGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
 _WORD = re.compile(r"\w+")
@@ -61,9 +61,9 @@ class Block:
     # the site repeats makes the block its chrome, whatever the links are.
     label_key: int | None = None
     words: int = 0
-    # Its normalized words and their hashes (`sketches.block_words`), made here where the
-    # text is, so dedup's sketch of the kept blocks costs the main process no parsing.
-    sketch_part: tuple[str, bytes] | None = None
+    # Its share of dedup's sketch (`sketches.block_part`: words, shingles, MinHash), made
+    # here where the text is: the main process only joins the kept blocks' shares.
+    sketch_part: BlockPart | None = None
 
 
 def normalized(text: str) -> str:
@@ -101,7 +101,7 @@ def split_blocks(body: Any, base_url: str) -> list[Block]:
                         links_only,
                         label,
                         len(text.split()),
-                        block_words(text),
+                        block_part(text),
                     )
                 )
         if child.tail and child.tail.strip():
@@ -114,7 +114,7 @@ def _text_block(text: str) -> Block:
     plain = html_to_text(fragment)
     words = len(plain.split())
     return Block(
-        fragment, plain, text_key(plain), "text", words=words, sketch_part=block_words(plain)
+        fragment, plain, text_key(plain), "text", words=words, sketch_part=block_part(plain)
     )
 
 
@@ -138,7 +138,7 @@ def joined(blocks: list[Block]) -> tuple[str, str]:
     )
 
 
-def sketch_parts(blocks: Iterable[Block]) -> list[tuple[str, bytes]] | None:
+def sketch_parts(blocks: Iterable[Block]) -> list[BlockPart] | None:
     """What dedup sketches the text `joined` makes of `blocks` from (`sketches.
     sketch_blocks`); None when a block with text lacks its part (one made elsewhere)."""
     parts = [b.sketch_part for b in blocks if b.text]
