@@ -111,7 +111,6 @@ class HttpClient:
         self._allow_hosts = network.allow_hosts
         self._per_host: dict[str, asyncio.Semaphore] = {}
         self._all = asyncio.Semaphore(network.max_connections)
-        self._user_agent = user_agent
         # One connection pool per host: httpcore checks every pooled connection (with
         # system calls) each time a request starts or ends, so one pool shared by many
         # hosts costs more CPU than the downloads themselves. Requests go to the host's
