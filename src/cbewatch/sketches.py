@@ -15,7 +15,7 @@ import hashlib
 import re
 import unicodedata
 import zlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -94,9 +94,13 @@ def minhash(shingle_set: np.ndarray) -> np.ndarray:
     signature = np.full(NUM_PERM, 0xFFFFFFFF, dtype=np.uint32)
     if not len(shingle_set):
         return signature
-    hv = _fmix32(shingle_set.astype(np.uint32)).reshape(-1, 1)
-    # uint32 arithmetic wraps: a·h + b mod 2^32, as datasketch's affine32 scheme.
-    return np.minimum(signature, (hv * _PERM_A + _PERM_B).min(axis=0))
+    return np.minimum(signature, _permuted(shingle_set).min(axis=0))
+
+
+def _permuted(shingle_set: np.ndarray) -> np.ndarray:
+    """(shingles, NUM_PERM): each shingle under each permutation. uint32 arithmetic
+    wraps: a·h + b mod 2^32, as datasketch's affine32 scheme."""
+    return _fmix32(shingle_set.astype(np.uint32)).reshape(-1, 1) * _PERM_A + _PERM_B
 
 
 def _fmix32(hv: np.ndarray) -> np.ndarray:
@@ -136,11 +140,47 @@ class BlockPart(NamedTuple):
 
 
 def block_part(text: str) -> BlockPart:
-    tokens = words(text)
-    hashed = word_hashes(tokens)
-    found = shingles_of_hashes(hashed)
-    signature = minhash(found).tobytes() if len(found) else b""
-    return BlockPart(" ".join(tokens), hashed.tobytes(), found.tobytes(), signature)
+    return block_parts([text])[0]
+
+
+def block_parts(texts: Sequence[str]) -> list[BlockPart]:
+    """Each text's `BlockPart`, for one page's blocks at once: a page's blocks are short,
+    and numpy calls per block would cost more than the arithmetic."""
+    token_lists = [words(text) for text in texts]
+    counts = np.array([len(tokens) for tokens in token_lists], dtype=np.int64)
+    ends = np.cumsum(counts)
+    hashed = word_hashes([token for tokens in token_lists for token in tokens])
+    span = max(0, len(hashed) - SHINGLE_WORDS + 1)
+    wide = hashed.astype(np.uint64)
+    mixed = _mixed([wide[k : k + span] for k in range(SHINGLE_WORDS)])
+    # A shingle is a block's own when its last word is in the block it starts in.
+    block = np.repeat(np.arange(len(texts), dtype=np.int64), counts)[:span]
+    own = np.arange(span) + SHINGLE_WORDS <= ends[block]
+    # Distinct (block, shingle) pairs, sorted by block, then by shingle.
+    keyed = np.unique((block[own].astype(np.uint64) << np.uint64(32)) | mixed[own])
+    of_block = (keyed >> np.uint64(32)).astype(np.int64)
+    found = (keyed & np.uint64(0xFFFFFFFF)).astype(np.uint32)
+    bounds = np.searchsorted(of_block, np.arange(len(texts) + 1))
+    signatures = np.empty((0, NUM_PERM), dtype=np.uint32)
+    if len(found):
+        starts = bounds[:-1][np.diff(bounds) > 0]  # the blocks that have shingles
+        signatures = np.minimum.reduceat(_permuted(found), starts, axis=0)
+    parts, row = [], 0
+    for n, tokens in enumerate(token_lists):
+        first, last = bounds[n], bounds[n + 1]
+        signature = b""
+        if last > first:
+            signature, row = signatures[row].tobytes(), row + 1
+        start = ends[n] - counts[n]
+        parts.append(
+            BlockPart(
+                " ".join(tokens),
+                hashed[start : ends[n]].tobytes(),
+                found[first:last].tobytes(),
+                signature,
+            )
+        )
+    return parts
 
 
 def sketch_blocks(parts: Iterable[BlockPart]) -> Sketch:

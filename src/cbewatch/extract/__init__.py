@@ -34,6 +34,7 @@ from .blocks import (
     Block,
     joined,
     split_blocks,
+    with_sketch_parts,
     without_author_bio,
     without_pull_quotes,
     without_repeated_top,
@@ -165,7 +166,7 @@ def _read_html(url: str, charset: str | None, body: bytes) -> Article:
     author = clean_title(doc.author or "") or None
     blocks = split_blocks(convert_to_html(doc.body)[0], url)
     blocks = without_repeated_top(blocks, title, author)
-    blocks = without_pull_quotes(without_author_bio(blocks, author))
+    blocks = with_sketch_parts(without_pull_quotes(without_author_bio(blocks, author)))
     text, main_html = joined(blocks)
     if not text:
         raise ValueError("no article text was found on the page")

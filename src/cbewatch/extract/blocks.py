@@ -14,13 +14,13 @@ import hashlib
 import html
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from lxml.etree import tostring
 
 from ..sanitize import clean_html, html_to_text
-from ..sketches import BlockPart, block_part
+from ..sketches import BlockPart, block_parts
 
 _HEADINGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
 _WORD = re.compile(r"\w+")
@@ -93,16 +93,7 @@ def split_blocks(body: Any, base_url: str) -> list[Block]:
             if fragment:
                 links_only, label = _links_and_label(child)
                 blocks.append(
-                    Block(
-                        fragment,
-                        text,
-                        text_key(text),
-                        tag,
-                        links_only,
-                        label,
-                        len(text.split()),
-                        block_part(text),
-                    )
+                    Block(fragment, text, text_key(text), tag, links_only, label, len(text.split()))
                 )
         if child.tail and child.tail.strip():
             blocks.append(_text_block(child.tail))
@@ -112,10 +103,7 @@ def split_blocks(body: Any, base_url: str) -> list[Block]:
 def _text_block(text: str) -> Block:
     fragment = clean_html(html.escape(" ".join(text.split()), quote=False))
     plain = html_to_text(fragment)
-    words = len(plain.split())
-    return Block(
-        fragment, plain, text_key(plain), "text", words=words, sketch_part=block_part(plain)
-    )
+    return Block(fragment, plain, text_key(plain), "text", words=len(plain.split()))
 
 
 def _links_and_label(element: Any) -> tuple[bool, int | None]:
@@ -136,6 +124,12 @@ def joined(blocks: list[Block]) -> tuple[str, str]:
         "\n\n".join(b.text for b in blocks if b.text),
         "\n".join(b.html for b in blocks),
     )
+
+
+def with_sketch_parts(blocks: list[Block]) -> list[Block]:
+    """The page's blocks, as kept, each with its share of dedup's sketch."""
+    parts = block_parts([b.text for b in blocks])
+    return [replace(b, sketch_part=part) for b, part in zip(blocks, parts, strict=True)]
 
 
 def sketch_parts(blocks: Iterable[Block]) -> list[BlockPart] | None:
