@@ -28,7 +28,15 @@ from cbewatch.extract import read_page
 from cbewatch.extract.blocks import sketch_parts
 from cbewatch.model.times import from_iso
 from cbewatch.model.types import Entry
-from cbewatch.sketches import SEED, Sketch, block_part, minhash, shingles, sketch_blocks
+from cbewatch.sketches import (
+    SEED,
+    Sketch,
+    block_part,
+    block_parts,
+    minhash,
+    shingles,
+    sketch_blocks,
+)
 from cbewatch.store import Store
 from tests.conftest import FIXTURES
 
@@ -321,7 +329,9 @@ def test_a_text_sketched_from_its_blocks_words_is_sketched_as_the_whole() -> Non
             for _ in range(rng.randrange(1, 8))
         ]
         whole = sketch("\n\n".join(b for b in blocks if b))
-        assert _same_sketch(sketch_blocks(block_part(b) for b in blocks), whole)
+        one_by_one = [block_part(b) for b in blocks]
+        assert block_parts(blocks) == one_by_one  # a page's blocks at once, as a worker does
+        assert _same_sketch(sketch_blocks(one_by_one), whole)
 
 
 def test_an_extracted_pages_blocks_carry_its_sketch() -> None:
