@@ -23,6 +23,7 @@ import sqlite3
 import sys
 import tempfile
 import time
+from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from html import escape
@@ -33,7 +34,7 @@ import numpy as np
 
 from cbewatch import pipeline
 from cbewatch.config import load_config
-from cbewatch.dedup import NUM_PERM, BandIndex, DedupReport, dedup_new
+from cbewatch.dedup import NUM_PERM, BandIndex, DedupReport, Parts, dedup_new
 from cbewatch.demo.server import Route, SiteServer
 from cbewatch.extract import read_page
 from cbewatch.model.types import Entry
@@ -207,9 +208,9 @@ def naive(host_ports: list[str], db_path: Path) -> float:
 DEDUP_CPU: list[float] = []
 
 
-def _timed_dedup(store: Store) -> DedupReport:
+def _timed_dedup(store: Store, known: Mapping[int, tuple[str, Parts]] | None = None) -> DedupReport:
     start = time.process_time()
-    report = dedup_new(store)
+    report = dedup_new(store, known)
     DEDUP_CPU.append(time.process_time() - start)
     return report
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import itertools
 import json
+import random
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -14,6 +16,7 @@ from cbewatch.dedup import (
     NUM_PERM,
     OVERLAP_THRESHOLD,
     BandIndex,
+    Parts,
     content_hash,
     dedup_new,
     overlap,
@@ -21,17 +24,34 @@ from cbewatch.dedup import (
     sketch,
     words,
 )
+from cbewatch.extract import read_page
+from cbewatch.extract.blocks import sketch_parts
 from cbewatch.model.times import from_iso
 from cbewatch.model.types import Entry
+from cbewatch.sketches import (
+    SEED,
+    Sketch,
+    block_part,
+    block_parts,
+    minhash,
+    shingles,
+    sketch_blocks,
+)
 from cbewatch.store import Store
 from tests.conftest import FIXTURES
+
+SITES = Path(__file__).parent.parent / "src/cbewatch/demo/sites"
 
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 CORPUS = json.loads((FIXTURES / "dedup" / "corpus.json").read_text())["documents"]
 
 
-def load_corpus(store: Store, documents: list[dict]) -> dict[str, int]:
-    """Poll each document as its source would, give it its page text, dedup; doc id → item id."""
+def load_corpus(
+    store: Store, documents: list[dict], known: Callable[[str], tuple[str, Parts]] | None = None
+) -> dict[str, int]:
+    """Poll each document as its source would, give it its page text, dedup; doc id → item id.
+    With `known`, dedup is handed what it makes of each text (as the pipeline hands it the
+    words of the pages it read)."""
     for source in sorted({d["source"] for d in documents}):
         store.sources.sync([(source, f"https://feeds.example.org/{len(source)}", "feed")])
     for doc in documents:
@@ -46,8 +66,10 @@ def load_corpus(store: Store, documents: list[dict]) -> dict[str, int]:
         item_id = ids.get(doc["url"]) or by_sighting[doc["url"]]
         rows.append(_page_row(item_id, doc["text"]))
     store.items.record_extractions(rows, NOW)
-    dedup_new(store)
-    return {doc["id"]: ids.get(doc["url"]) or by_sighting[doc["url"]] for doc in documents}
+    item_of = {doc["id"]: ids.get(doc["url"]) or by_sighting[doc["url"]] for doc in documents}
+    given = {item_of[doc["id"]]: known(doc["text"]) for doc in documents} if known else None
+    dedup_new(store, given)
+    return item_of
 
 
 def _page_row(item_id: int, text: str, **extra: object) -> dict:
@@ -258,3 +280,86 @@ def test_an_excerpt_with_a_new_intro_line_is_still_a_copy(store: Store, about: s
     root = roots(store)
     assert root[item_of["excerpt"]] == item_of["release"]
     assert len({root[i] for i in item_of.values()}) == 3
+
+
+# ---------------------------------------------------------------------------------------
+# Sketches made where the text is (issue 17): the same values as before, made cheaper.
+
+
+def test_the_signature_is_datasketchs_minhash_bit_for_bit() -> None:
+    """Signatures are stored and compared across runs: the vectorized MinHash must give
+    exactly what datasketch's MinHash (affine32, hashfunc=int) gave, on corpus texts and
+    on extreme shingle values."""
+    from datasketch import MinHash
+
+    sets = [shingles(words(doc["text"])) for doc in CORPUS[:40]]
+    sets.append(np.array([0, 1, 2**31, 2**32 - 1], dtype=np.uint32))
+    for found in sets:
+        reference = MinHash(num_perm=NUM_PERM, seed=SEED, hashfunc=int)
+        reference.update_batch(found.tolist())
+        assert np.array_equal(minhash(found), np.asarray(reference.hashvalues, np.uint32))
+    assert minhash(np.empty(0, np.uint32)).tolist() == [2**32 - 1] * NUM_PERM
+
+
+def _same_sketch(a: Sketch, b: Sketch) -> bool:
+    same_signature = (a.signature is None and b.signature is None) or (
+        a.signature is not None and b.signature is not None
+        and np.array_equal(a.signature, b.signature)
+    )  # fmt: skip
+    return a.digest == b.digest and np.array_equal(a.shingles, b.shingles) and same_signature
+
+
+def test_a_text_sketched_from_its_blocks_words_is_sketched_as_the_whole() -> None:
+    """Blocks joined by blank lines, whatever their characters (compatibility forms,
+    accents, punctuation-only or empty blocks): the same digest, shingles and signature."""
+    rng = random.Random(17)
+    vocabulary = [
+        *words(CORPUS[0]["text"]),
+        "Ｆｕｌｌ",
+        "ﬁnance",
+        "café",
+        "Straße",
+        "e\u0301",
+        "²",
+        "—",
+    ]
+    for _ in range(200):
+        blocks = [
+            " ".join(rng.choice(vocabulary) for _ in range(rng.randrange(0, 40)))
+            for _ in range(rng.randrange(1, 8))
+        ]
+        whole = sketch("\n\n".join(b for b in blocks if b))
+        one_by_one = [block_part(b) for b in blocks]
+        assert block_parts(blocks) == one_by_one  # a page's blocks at once, as a worker does
+        assert _same_sketch(sketch_blocks(one_by_one), whole)
+
+
+def test_an_extracted_pages_blocks_carry_its_sketch() -> None:
+    page = SITES / "cedar-foundation/news/student-voice-belonging-rigor.html"
+    article = read_page("http://127.0.0.1/news/a.html", "text/html", "utf-8", page.read_bytes())
+    parts = sketch_parts(article.blocks)
+    assert parts is not None and len(parts) == len([b for b in article.blocks if b.text])
+    assert _same_sketch(sketch_blocks(parts), sketch(article.text))
+    assert sketch(article.text).signature is not None  # a real article, not a teaser
+
+
+def _by_blocks(text: str) -> tuple[str, Parts]:
+    return text, [block_part(p) for p in text.split("\n\n")]
+
+
+def test_dedup_given_the_pages_words_finds_the_same_stories(tmp_path: Path) -> None:
+    plain, given = Store(tmp_path / "plain.db"), Store(tmp_path / "given.db")
+    load_corpus(plain, CORPUS)
+    load_corpus(given, CORPUS, known=_by_blocks)
+    assert roots(given) == roots(plain)
+    assert len(set(roots(plain).values())) < len(CORPUS)  # the corpus has copies to find
+
+
+def test_words_made_for_another_text_are_not_used(tmp_path: Path) -> None:
+    """A page's text changed after its words were made (its site's chrome stripped later
+    in the run): dedup sketches the stored text, never the stale words."""
+    plain, stale = Store(tmp_path / "plain.db"), Store(tmp_path / "stale.db")
+    load_corpus(plain, CORPUS)
+    unrelated = _by_blocks(CORPUS[0]["text"])[1]
+    load_corpus(stale, CORPUS, known=lambda text: ("Chrome. " + text, unrelated))
+    assert roots(stale) == roots(plain)

@@ -37,7 +37,7 @@ from cbewatch.rank import (
     train,
 )
 from cbewatch.rank import cold as cold_module
-from cbewatch.rank.examples import _trained
+from cbewatch.rank.examples import _built, _trained
 from cbewatch.rank.words import _stop_stems as stop_stems
 from tests.conftest import child_env, write_config
 from tests.test_fetch import RSS, rss, sources_yaml
@@ -493,6 +493,7 @@ def test_the_examples_classifier_is_kept_signed_and_rebuilt_when_needed(tmp_path
 
     def kept(path: Path = examples) -> tuple[Path, int, np.ndarray]:
         _trained.cache_clear()  # as a new process
+        _built.cache_clear()
         found = field_examples(path, data_dir=data_dir)
         [stored] = data_dir.glob("rank-examples-*.pickle")
         return stored, stored.stat().st_ino, found.likeness(heading)[0]
@@ -515,6 +516,18 @@ def test_the_examples_classifier_is_kept_signed_and_rebuilt_when_needed(tmp_path
         more.write(EXAMPLES_FILE.read_text(encoding="utf-8").splitlines()[1] + "\n")
     changed, *_ = kept()
     assert changed != stored and not stored.exists()  # another signature; the old one goes
+
+
+def test_the_examples_classifier_is_trained_once_per_process(tmp_path: Path) -> None:
+    """Issue 17: a process that runs on a second data directory (the benchmarks after
+    their warm-up) keeps the classifier there without training it again."""
+    examples = small_examples(tmp_path)
+    _trained.cache_clear()
+    _built.cache_clear()
+    first = field_examples(examples, data_dir=tmp_path / "one")
+    second = field_examples(examples, data_dir=tmp_path / "two")
+    assert second is first
+    assert len(list((tmp_path / "two").glob("rank-examples-*.pickle"))) == 1
 
 
 def test_a_model_file_not_signed_here_is_never_loaded(tmp_path: Path) -> None:

@@ -1,5 +1,5 @@
 """One item per story: the same normalized text, then near-duplicates (MinHash sketches
-from datasketch, banded LSH to find candidates, the exact shingle overlap to decide).
+from `sketches.py`, banded LSH to find candidates, the exact shingle overlap to decide).
 
 Canonical URLs (step a) live in `urls.py` and are applied when items are stored. Two
 stories written independently about one event must never merge: a pair is one story
@@ -8,11 +8,7 @@ only when most of the shorter text is also in the longer one.
 
 from __future__ import annotations
 
-import functools
-import hashlib
 import re
-import unicodedata
-import zlib
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -20,14 +16,24 @@ from typing import Any
 
 import numpy as np
 
+from .sketches import (
+    MIN_SHINGLES,
+    NUM_PERM,
+    BlockPart,
+    Sketch,
+    content_hash,
+    shingles,
+    sketch,
+    sketch_blocks,
+    words,
+)
 from .store import Store
 from .urls import canonical_url
 
-SHINGLE_WORDS = 4  # word 4-grams: a shared phrase is evidence, a shared word is not
-NUM_PERM = 128
+__all__ = ["NUM_PERM", "BandIndex", "DedupReport", "content_hash", "dedup_new", "sketch", "words"]
+
+Parts = list[BlockPart]  # a text's blocks' shares of its sketch (sketch_blocks)
 BANDS, ROWS = 64, 2  # LSH finds pairs from Jaccard ≈ 0.2 up (P ≈ 0.93 at 0.2, 0.998 at 0.3)
-MIN_SHINGLES = 30  # shorter texts (a teaser, a title) only ever match exactly
-MIN_HASH_WORDS = 20  # an exact-text match needs at least this much text
 # A candidate pair is checked only if its sketches agree this much: an excerpt a fifth
 # as long as the story still passes, unrelated texts almost never do.
 MIN_JACCARD = 0.15
@@ -44,87 +50,13 @@ BOILERPLATE_ITEMS = 3
 # What is left of a text without boilerplate: under MIN_SHINGLES it must be all in the other
 # text, and at least this long (a sentence of eight words).
 MIN_STORY_SHINGLES = 5
-SEED = 20261123
-_WORDS = re.compile(r"\w+")
 _PARAGRAPH_BREAK = re.compile(r"\n[^\S\n]*\n")
 _HEAD = re.compile(r"\W*(\w+)\W+(\w+)\W+(\w+)")  # the first three words
-_MASK32 = np.uint64(0xFFFFFFFF)
-_MIX = np.array([0x9E3779B97F4A7C15, 0xC2B2AE3D27D4EB4F, 0x165667B19E3779F9, 0x27D4EB2F165667C5],
-                dtype=np.uint64)  # fmt: skip
 _BAND_SALT = (np.arange(BANDS, dtype=np.uint64) * np.uint64(0x9E3779B97F4A7C15)).reshape(1, -1)
 
 
 # ---------------------------------------------------------------------------------------
-# Sketches: pure.
-
-
-def words(text: str) -> list[str]:
-    """Case-folded word tokens of compatibility-normalized text."""
-    if text.isascii():  # most texts: nothing to normalize, and lower() is casefold()
-        return _WORDS.findall(text.lower())
-    return _WORDS.findall(unicodedata.normalize("NFKC", text).casefold())
-
-
-def content_hash(tokens: list[str]) -> str | None:
-    """The normalized text's digest: case, punctuation and spacing do not count."""
-    if len(tokens) < MIN_HASH_WORDS:
-        return None
-    return hashlib.sha1(" ".join(tokens).encode()).hexdigest()
-
-
-def shingles(tokens: list[str]) -> np.ndarray:
-    """Distinct 32-bit hashes of the word SHINGLE_WORDS-grams, sorted."""
-    if len(tokens) < SHINGLE_WORDS:
-        return np.empty(0, dtype=np.uint32)
-    encoded = " ".join(tokens).encode().split()
-    hashed = np.fromiter(map(zlib.crc32, encoded), np.uint64, len(encoded))
-    span = len(tokens) - SHINGLE_WORDS + 1
-    mixed = np.zeros(span, dtype=np.uint64)
-    for k in range(SHINGLE_WORDS):  # position-weighted sum: "a b" and "b a" differ
-        mixed += hashed[k : k + span] * _MIX[k]
-    return np.unique((mixed >> np.uint64(32)).astype(np.uint32))
-
-
-@functools.cache
-def _template() -> Any:
-    # datasketch pulls in scipy (a second of imports): only runs that sketch pay for it.
-    from datasketch import MinHash
-
-    return MinHash(num_perm=NUM_PERM, seed=SEED)
-
-
-def minhash(shingle_set: np.ndarray) -> np.ndarray:
-    """The datasketch MinHash signature (NUM_PERM uint32 values) of a shingle set."""
-    template = _template()
-    sketch = type(template)(
-        num_perm=NUM_PERM,
-        seed=SEED,
-        hashfunc=int,  # the shingles are hashes already
-        permutations=template.permutations,
-        scheme=template.scheme,
-    )
-    sketch.update_batch(shingle_set.tolist())
-    return np.asarray(sketch.hashvalues, dtype=np.uint32)
-
-
-@dataclass(frozen=True)
-class Sketch:
-    """What dedup keeps of one text."""
-
-    digest: str | None
-    shingles: np.ndarray
-    signature: np.ndarray | None  # None for texts under MIN_SHINGLES
-
-    @property
-    def size(self) -> int:
-        return len(self.shingles)
-
-
-def sketch(text: str) -> Sketch:
-    tokens = words(text or "")
-    found = shingles(tokens)
-    signature = minhash(found) if len(found) >= MIN_SHINGLES else None
-    return Sketch(content_hash(tokens), found, signature)
+# Sketches (`sketches.py`) compared: pure.
 
 
 def overlap(a: np.ndarray, b: np.ndarray) -> float:
@@ -292,11 +224,16 @@ class DedupReport:
     links: list[tuple[int, int]] = field(default_factory=list)
 
 
-def dedup_new(store: Store) -> DedupReport:
+def dedup_new(store: Store, known: Mapping[int, tuple[str, Parts]] | None = None) -> DedupReport:
     """Sketch every item not yet seen by dedup, find its copies among all items, and
-    store the clusters. Runs in one short transaction at the end."""
+    store the clusters. Runs in one short transaction at the end.
+
+    `known` (item id → a text and its blocks' shares of its sketch, as the extraction
+    workers made them) spares the main process sketching those texts again: the pages
+    read this run. One is used only while the item's stored text is still that text."""
+    known = known or {}
     rows = store.clusters.undeduped()
-    fresh = {row["id"]: sketch(row["text"] or "") for row in rows}
+    fresh = {row["id"]: _sketch_of(row["id"], row["text"] or "", known) for row in rows}
     if not fresh:
         return DedupReport()
     texts = {row["id"]: row["text"] or "" for row in rows}
@@ -305,6 +242,11 @@ def dedup_new(store: Store) -> DedupReport:
     merges = plan_merges(links, store.clusters.members(involved)) if links else []
     store.clusters.record(_signature_rows(fresh), merges)
     return DedupReport(len(fresh), len(merges), links)
+
+
+def _sketch_of(item_id: int, text: str, known: Mapping[int, tuple[str, Parts]]) -> Sketch:
+    sketched, parts = known.get(item_id, (None, None))
+    return sketch_blocks(parts) if parts is not None and sketched == text else sketch(text)
 
 
 def _signature_rows(fresh: Mapping[int, Sketch]) -> list[tuple[int, str | None, int, bytes | None]]:

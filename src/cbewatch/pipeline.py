@@ -16,8 +16,9 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 
 from .config import Settings, Source
-from .dedup import dedup_new
+from .dedup import Parts, dedup_new
 from .extract import PageJob, PageResult, read_pages, retry_delay
+from .extract.blocks import sketch_parts
 from .extract.boilerplate import FORGET_AFTER, MIN_PAGES, SitePage, resettled, settle, wanted
 from .http import HttpClient
 from .locks import page_reading
@@ -174,6 +175,7 @@ async def _poll_all(
     states = store.sources.states()
     allow = settings.network.allow_hosts
     by_name = {s.name: s for s in sources}
+    sketched: dict[int, tuple[str, Parts]] = {}  # pages read: their sketches' parts, for dedup
     with WorkerPool(preload=WORKER_PRELOAD) as pool:
         read = pool_reader(pool)
         async with HttpClient(settings.network, settings.user_agent) as client:
@@ -197,7 +199,7 @@ async def _poll_all(
                     return summary
                 # Items whose pages are still to read include earlier runs' retries, so
                 # this runs even when no source was due.
-                reading = _read_new_pages(settings, store, client, pool, summary, names)
+                reading = _read_new_pages(settings, store, client, pool, summary, names, sketched)
                 tasks.append(asyncio.ensure_future(reading))
                 try:
                     await tasks[-1]
@@ -207,7 +209,7 @@ async def _poll_all(
                 watcher.cancel()
                 if hooks.stopped():
                     pool.stop()  # a worker busy extracting a page is not waited for
-    summary.duplicates = dedup_new(store).duplicates
+    summary.duplicates = dedup_new(store, sketched).duplicates
     return summary
 
 
@@ -230,10 +232,21 @@ async def _read_new_pages(
     pool: WorkerPool,
     summary: FetchSummary,
     names: tuple[str, ...] = (),
+    sketched: dict[int, tuple[str, Parts]] | None = None,
 ) -> None:
     """Fetch and extract the items not read yet (of the named sources only, when a fetch
     names some), within the run's time budget; store results in batches. One cbewatch
-    reads pages at a time: a fetch beside `serve`'s poll leaves them to it."""
+    reads pages at a time: a fetch beside `serve`'s poll leaves them to it. Each page's
+    text as stored goes into `sketched` with its blocks' shares of its sketch, for dedup."""
+    sketched = {} if sketched is None else sketched
+
+    def keep_sketches(results: Iterable[PageResult]) -> None:
+        for r in results:
+            if r.extracted_from == "page" and r.article is not None:
+                parts = sketch_parts(r.article.blocks)
+                if parts is not None:
+                    sketched[r.id] = (r.text, parts)
+
     with page_reading(settings.data_dir) as mine:
         if not mine:
             summary.pages_busy = True
@@ -255,6 +268,7 @@ async def _read_new_pages(
             results, chromes, seen = settle(pages, store.boilerplate.counts(wanted(pages)))
             rows = [r.row() for r in results]
             store.items.record_extractions(rows, utc_now(), seen, MIN_PAGES, FORGET_AFTER)
+            keep_sketches(results)
             flushed.extend((p, c) for p, c in zip(pages, chromes, strict=True) if p.keys)
             batch.clear()
 
@@ -281,6 +295,7 @@ async def _read_new_pages(
             pages = [page for page, _ in flushed]
             again = resettled(flushed, store.boilerplate.counts(wanted(pages)))
             store.items.record_texts([(r.id, r.text, r.html, r.summary_text) for r in again])
+            keep_sketches(again)
 
 
 def _store_result(store: Store, source: Source, result: PollResult) -> SourceReport:

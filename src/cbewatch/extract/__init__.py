@@ -18,7 +18,7 @@ import logging
 import re
 from collections import Counter, defaultdict, deque
 from collections.abc import Callable, Iterable
-from dataclasses import asdict, dataclass, replace
+from dataclasses import dataclass, fields, replace
 from datetime import UTC, datetime, timedelta
 from itertools import chain, zip_longest
 from typing import Any
@@ -34,6 +34,7 @@ from .blocks import (
     Block,
     joined,
     split_blocks,
+    with_sketch_parts,
     without_author_bio,
     without_pull_quotes,
     without_repeated_top,
@@ -103,10 +104,15 @@ class PageResult:
     summary_text: str | None = None  # the snippet, once chosen; None keeps the stored one
 
     def row(self) -> dict[str, Any]:
-        """The flat dict store.record_extractions takes."""
-        row = asdict(replace(self.article, blocks=())) if self.article else {}
-        row.update({k: v for k, v in asdict(self).items() if k != "article"})
+        """The flat dict store.record_extractions takes. Shallow: every field but the
+        article's blocks (left out) is a plain value, and `asdict` would deep-copy them."""
+        row = _fields(self.article, skip="blocks") if self.article else {}
+        row.update(_fields(self, skip="article"))
         return row
+
+
+def _fields(record: Any, skip: str) -> dict[str, Any]:
+    return {f.name: getattr(record, f.name) for f in fields(record) if f.name != skip}
 
 
 # ---------------------------------------------------------------------------------------
@@ -160,7 +166,7 @@ def _read_html(url: str, charset: str | None, body: bytes) -> Article:
     author = clean_title(doc.author or "") or None
     blocks = split_blocks(convert_to_html(doc.body)[0], url)
     blocks = without_repeated_top(blocks, title, author)
-    blocks = without_pull_quotes(without_author_bio(blocks, author))
+    blocks = with_sketch_parts(without_pull_quotes(without_author_bio(blocks, author)))
     text, main_html = joined(blocks)
     if not text:
         raise ValueError("no article text was found on the page")

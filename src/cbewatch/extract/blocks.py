@@ -13,12 +13,14 @@ from __future__ import annotations
 import hashlib
 import html
 import re
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
 from typing import Any
 
 from lxml.etree import tostring
 
 from ..sanitize import clean_html, html_to_text
+from ..sketches import BlockPart, block_parts
 
 _HEADINGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
 _WORD = re.compile(r"\w+")
@@ -59,6 +61,9 @@ class Block:
     # the site repeats makes the block its chrome, whatever the links are.
     label_key: int | None = None
     words: int = 0
+    # Its share of dedup's sketch (`sketches.block_part`: words, shingles, MinHash), made
+    # here where the text is: the main process only joins the kept blocks' shares.
+    sketch_part: BlockPart | None = None
 
 
 def normalized(text: str) -> str:
@@ -119,6 +124,19 @@ def joined(blocks: list[Block]) -> tuple[str, str]:
         "\n\n".join(b.text for b in blocks if b.text),
         "\n".join(b.html for b in blocks),
     )
+
+
+def with_sketch_parts(blocks: list[Block]) -> list[Block]:
+    """The page's blocks, as kept, each with its share of dedup's sketch."""
+    parts = block_parts([b.text for b in blocks])
+    return [replace(b, sketch_part=part) for b, part in zip(blocks, parts, strict=True)]
+
+
+def sketch_parts(blocks: Iterable[Block]) -> list[BlockPart] | None:
+    """What dedup sketches the text `joined` makes of `blocks` from (`sketches.
+    sketch_blocks`); None when a block with text lacks its part (one made elsewhere)."""
+    parts = [b.sketch_part for b in blocks if b.text]
+    return None if None in parts else parts  # type: ignore[return-value]
 
 
 # ---------------------------------------------------------------------------------------
