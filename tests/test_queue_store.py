@@ -238,10 +238,18 @@ def test_every_search_plan_pages_in_the_queue_order(store: Store) -> None:
     assert all_pages(store, QueueQuery(search="mastery", source="Bramble"), 1) == []
 
 
-def test_a_fetch_refreshes_the_planner_statistics_when_first_or_large(store: Store) -> None:
-    assert not store.jobs.analyzed()
+def test_a_fetch_refreshes_the_planner_statistics_when_first_large_or_doubled(
+    store: Store,
+) -> None:
+    assert store.jobs.analyzed_items() is None
     assert optimize_after_fetch(store, 0) is False  # nothing new: nothing to learn
-    assert optimize_after_fetch(store, 3) is True  # the first fetch
-    assert store.jobs.analyzed()
-    assert optimize_after_fetch(store, 3) is False  # a few more: tonight's job will do
+    assert optimize_after_fetch(store, 31) is True  # the first fetch
+    assert store.jobs.analyzed_items() == 31  # the fixture's 30 + 1 items
+    more = [entry(n, f"Pacing note {n}") for n in range(100, 130)]  # 61 items: not doubled
+    store.sources.record_poll("Alder", more, NOW)
+    assert optimize_after_fetch(store, 30) is False  # tonight's job will do
     assert optimize_after_fetch(store, LARGE_FETCH) is True
+    assert store.jobs.analyzed_items() == 61
+    store.sources.record_poll("Alder", [entry(n, f"Equity note {n}") for n in range(200, 261)], NOW)
+    assert optimize_after_fetch(store, 61) is True  # 122 items: doubled since counted
+    assert store.jobs.analyzed_items() == 122

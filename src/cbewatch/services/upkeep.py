@@ -146,10 +146,16 @@ def optimize(store: Store) -> str:
 
 
 def optimize_after_fetch(store: Store, new_items: int) -> bool:
-    """After a fetch: refresh the query planner's statistics when it stored many items
-    (LARGE_FETCH) or the database has none yet (its first fetch), so the queue's plans
-    fit the data from the start, not from the next night. Returns whether it ran."""
-    if new_items <= 0 or (new_items < LARGE_FETCH and store.jobs.analyzed()):
+    """After a fetch that stored `new_items`: refresh the query planner's statistics when
+    the database has none yet (its first fetch), when the fetch stored many items
+    (LARGE_FETCH), or when the items have doubled since they were counted, so the
+    queue's plans follow the data as it grows, not from the next night. Returns whether
+    it ran."""
+    if new_items <= 0:
+        return False
+    counted = store.jobs.analyzed_items()
+    grown = counted is None or store.items.count() >= 2 * counted
+    if not grown and new_items < LARGE_FETCH:
         return False
     store.jobs.optimize()
     return True

@@ -52,10 +52,15 @@ class Jobs:
         else:
             self._db.execute("ANALYZE")
 
-    def analyzed(self) -> bool:
-        """Whether the query planner has statistics (an ANALYZE or optimize ran)."""
+    def analyzed_items(self) -> int | None:
+        """How many items the query planner's statistics counted; None before the first
+        ANALYZE or optimize."""
         sql = "SELECT 1 FROM sqlite_schema WHERE name = 'sqlite_stat1'"
-        return self._db.execute(sql).fetchone() is not None
+        if self._db.execute(sql).fetchone() is None:
+            return None
+        sql = "SELECT stat FROM sqlite_stat1 WHERE tbl = 'items' AND idx IS NOT NULL LIMIT 1"
+        row = self._db.execute(sql).fetchone()
+        return int(row[0].split()[0]) if row else 0  # "rows, rows per key, …"
 
     def backup_to(self, target: Path) -> None:
         """A consistent, compact copy of the database at `target` (VACUUM INTO), safe
