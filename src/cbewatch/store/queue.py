@@ -27,14 +27,17 @@ class Queue:
         """One page of the queue, best first (score, then newest), and the cursor of the
         next page (None on the last). Keyset pagination: no OFFSET, so page 200 costs
         what page 1 does; a search costs what its plan bounds (see `_search_plan`)."""
-        where, params = _filters(query, self._search_plan(query, limit))
+        plan = self._search_plan(query, limit)
+        where, params = _filters(query, plan)
         if after is not None:
             # The queue's order: best score first, unranked items last, then newest.
             where.append("(queue_rank, published, id) < (?, ?, ?)")
             params += [after.rank, after.published, after.id]
         # First the page's keys alone (the indexes hold them), then its rows: a search
-        # matching thousands of items sorts their keys, not their texts.
-        sql = "SELECT id, queue_rank, published FROM items"
+        # matching thousands of items sorts their keys, not their texts. Named, as the
+        # planner ties it with the rows' own b-tree (same one row per id) and took that.
+        rows = "items INDEXED BY items_search_keys" if plan == "sort" else "items"
+        sql = f"SELECT id, queue_rank, published FROM {rows}"
         if where:
             sql += " WHERE " + " AND ".join(where)
         sql += f" ORDER BY queue_rank DESC, published DESC, id DESC LIMIT {int(limit) + 1}"
