@@ -75,20 +75,23 @@ class Queue:
         queue's order and ask the full-text index about each row: dear per row, so only
         when matches are dense and the walk short). The newest SEARCH_PROBE matches and
         their lowest rowid tell how many match and how dense they are, never reading
-        more; None when there is no search."""
+        more (and the oldest ones too, the sparser end counting: a word only the newest
+        items use must not pass for one in every item); None when there is no search."""
         match = fts_query(query.search or "")
         if not match:
             return None
-        sql = (
-            "SELECT count(*), min(rowid) FROM (SELECT rowid FROM items_fts "
-            "WHERE items_fts MATCH ? ORDER BY rowid DESC LIMIT ?)"
+        probe = (
+            "SELECT count(*), min(rowid), max(rowid) FROM (SELECT rowid FROM items_fts "
+            "WHERE items_fts MATCH ? ORDER BY rowid {} LIMIT ?)"
         )
-        probed, lowest = self._db.execute(sql, [match, SEARCH_PROBE]).fetchone()
+        probed, lowest, _ = self._db.execute(probe.format("DESC"), [match, SEARCH_PROBE]).fetchone()
         newest = self._db.execute("SELECT max(id) FROM items").fetchone()[0] or 1
         if probed < SEARCH_PROBE:
             matches = float(probed)  # every match was read: the count is exact
         else:
-            matches = probed * newest / (newest - lowest + 1)  # as dense as the newest
+            _, _, highest = self._db.execute(probe.format("ASC"), [match, SEARCH_PROBE]).fetchone()
+            span = max(newest - lowest + 1, highest)  # ids the two ends' matches spread over
+            matches = probed * newest / span
         walked = (limit + 1) * newest / max(matches, 1.0)  # rows walked to fill a page
         costs = {
             "sort": matches * COST_SORT,
