@@ -21,8 +21,8 @@ B ≥ 2.8, C ≥ 6, D ≤ 0.05; E and F have none yet), where
       warm in-process run's, without and with network latency;
   D = dedup's CPU seconds in (c) at 0 ms / extraction's CPU seconds in (a);
   E = (d) / (a) and F = (b) / (d) at 0 ms: A and B for the command, start-up included.
-The line before it gives (d) and the command's start-up alone (`cbewatch
-check-config`, the same imports without a fetch's work) in seconds.
+The line before it gives (d) in seconds, and beside it `cbewatch check-config` on the
+same config: the interpreter and cbewatch's imports, without a fetch's worker processes.
 """
 
 from __future__ import annotations
