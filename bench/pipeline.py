@@ -4,13 +4,25 @@
 In one run, at 0 ms and at 50 ms of added latency per response:
   (a) the CPU limit: trafilatura extracting the same 1,000 pages in one process, / cores;
   (b) a naive loop: each feed, then each page, fetched, extracted and inserted in turn;
-  (c) `cbewatch fetch --all` (the fetch service, after a warm-up) on a fresh database.
+  (c) `cbewatch fetch --all` (the fetch service, after a warm-up) on a fresh database;
+and at 0 ms only:
+  (d) `cbewatch fetch --all` as users run it: a separate process on a fresh database,
+      its start-up (imports, the worker processes, trafilatura loaded in them) included.
 Also: dedup's CPU time in (c) against extraction's CPU time in (a), store insert
 throughput in batches, and the LSH index load time at 100,000 stored signatures.
 The fixture servers run in a child process; they share the machine's cores with us.
 
 Last line: `pipeline: vs_cpu_limit=A speedup_vs_naive_0ms=B speedup_vs_naive_50ms=C
-dedup_share=D` (goal A ≤ 1.15, B ≥ 2.8, C ≥ 6, D ≤ 0.05).
+dedup_share=D command_vs_cpu_limit=E command_speedup_vs_naive_0ms=F` (goal A ≤ 1.15,
+B ≥ 2.8, C ≥ 6, D ≤ 0.05; E and F have none yet), where
+  A = (c) at 0 ms / (a): the warm in-process run against extraction's own CPU time
+      spread on the cores (1.0: nothing but extraction, every core busy);
+  B = (b) / (c) at 0 ms, C = (b) / (c) at 50 ms: the naive loop's wall time over the
+      warm in-process run's, without and with network latency;
+  D = dedup's CPU seconds in (c) at 0 ms / extraction's CPU seconds in (a);
+  E = (d) / (a) and F = (b) / (d) at 0 ms: A and B for the command, start-up included.
+The line before it gives (d) in seconds, and beside it `cbewatch check-config` on the
+same config: the interpreter and cbewatch's imports, without a fetch's worker processes.
 """
 
 from __future__ import annotations
@@ -20,6 +32,7 @@ import os
 import random
 import re
 import sqlite3
+import subprocess
 import sys
 import tempfile
 import time
@@ -215,8 +228,8 @@ def _timed_dedup(store: Store, known: Mapping[int, tuple[str, Parts]] | None = N
     return report
 
 
-def fetch_all(folder: Path, host_ports: list[str], name: str) -> tuple[float, str]:
-    """(c): the fetch service on a fresh database, as `cbewatch fetch --all` runs it."""
+def fetch_config(folder: Path, host_ports: list[str], name: str) -> Path:
+    """A config with every feed, its data in a fresh folder named after `name`."""
     allow = "".join(f'    - "{hp}"\n' for hp in host_ports)
     sources = "".join(
         f"  - name: feed {i}\n    url: {u}\n" for i, u in enumerate(feed_urls(host_ports))
@@ -225,11 +238,37 @@ def fetch_all(folder: Path, host_ports: list[str], name: str) -> tuple[float, st
     # 20 hosts × per_host 2: a pool of 40 keeps every connection alive between pages.
     network = f"network:\n  max_connections: 40\n  allow_hosts:\n{allow}"
     config.write_text(f"data_dir: var-{name}\n{network}sources:\n{sources}")
-    settings = load_config(config)
+    return config
+
+
+def fetch_all(folder: Path, host_ports: list[str], name: str) -> tuple[float, str]:
+    """(c): the fetch service on a fresh database, as `cbewatch fetch --all` runs it."""
+    settings = load_config(fetch_config(folder, host_ports, name))
     with Store(settings.db_path) as store:
         start = time.perf_counter()
         summary = fetch(store, settings, poll_all=True)
         return time.perf_counter() - start, summary.line()
+
+
+def command(config: Path, *args: str) -> tuple[float, str]:
+    """Wall seconds and output of `cbewatch --config CONFIG ARGS…` as its own process."""
+    start = time.perf_counter()
+    done = subprocess.run(
+        [sys.executable, "-m", "cbewatch", "--config", str(config), *args],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return time.perf_counter() - start, done.stdout.strip()
+
+
+def fetch_command(folder: Path, host_ports: list[str], name: str) -> tuple[float, str, float]:
+    """(d): `cbewatch fetch --all` as a process on a fresh database, start-up included;
+    and the start-up alone (`cbewatch check-config` on the same config)."""
+    config = fetch_config(folder, host_ports, name)
+    startup, _ = command(config, "check-config")
+    seconds, line = command(config, "fetch", "--all")
+    return seconds, line, startup
 
 
 def warm_up(folder: Path, host_ports: list[str]) -> None:
@@ -295,6 +334,10 @@ def one_latency(latency: float, folder: Path) -> dict[str, float | str]:
         out["naive"] = naive(host_ports, folder / f"naive-{latency}.db")
         out["fetch"], out["line"] = fetch_all(folder, host_ports, f"fetch-{latency}")
         out["fetch_cpu_dedup"] = DEDUP_CPU[-1]
+        if latency == 0:
+            out["command"], out["command_line"], out["startup"] = fetch_command(
+                folder, host_ports, f"command-{latency}"
+            )
         return out
     finally:
         stop.set()
@@ -333,13 +376,20 @@ def report(zero: dict, fifty: dict, rate: float, load: float) -> None:
         f"store: {rate:,.0f} items/s inserted in batches of 1,000; "
         f"LSH index of 100,000 signatures loaded in {load:.3f} s"
     )
+    print(
+        f"0 ms: (d) cbewatch fetch --all as a process {zero['command']:.2f} s, start-up "
+        f"included ({zero['command_line']}); start-up alone {zero['startup']:.2f} s"
+    )
     a = zero["fetch"] / zero["cpu_limit"]
     b = zero["naive"] / zero["fetch"]
     c = fifty["naive"] / fifty["fetch"]
     d = zero["fetch_cpu_dedup"] / zero["extract_cpu"]
+    e = zero["command"] / zero["cpu_limit"]
+    f = zero["naive"] / zero["command"]
     print(
         f"pipeline: vs_cpu_limit={a:.2f} speedup_vs_naive_0ms={b:.2f} "
-        f"speedup_vs_naive_50ms={c:.2f} dedup_share={d:.3f}"
+        f"speedup_vs_naive_50ms={c:.2f} dedup_share={d:.3f} "
+        f"command_vs_cpu_limit={e:.2f} command_speedup_vs_naive_0ms={f:.2f}"
     )
 
 

@@ -8,12 +8,13 @@ import os
 import re
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import threading
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email.message import Message
@@ -140,6 +141,15 @@ def seed(config: Path, entries: list[Entry], source: str = "Alder Institute") ->
         store.sources.record_poll(source, entries, datetime.now(UTC))
         add_user(store, "alice", PASSWORD)
         add_user(store, "bob", PASSWORD)
+
+
+def planner_stats(db_path: Path) -> dict[str, str]:
+    """SQLite's query planner statistics (sqlite_stat1) by index (or table), read on a
+    connection of its own; {} when no ANALYZE or optimize ever ran."""
+    with closing(sqlite3.connect(db_path)) as db:
+        if not db.execute("SELECT 1 FROM sqlite_schema WHERE name = 'sqlite_stat1'").fetchone():
+            return {}
+        return {idx or tbl: stat for tbl, idx, stat in db.execute("SELECT * FROM sqlite_stat1")}
 
 
 def sample_entries(count: int = 8) -> list[Entry]:

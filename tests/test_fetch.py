@@ -18,8 +18,9 @@ import pytest
 from click.testing import CliRunner, Result
 
 from cbewatch.cli import cli
+from cbewatch.config import load_config
 from cbewatch.demo.server import Route, SiteServer
-from tests.conftest import child_env, write_config
+from tests.conftest import child_env, planner_stats, write_config
 
 RSS = "application/rss+xml; charset=utf-8"
 
@@ -87,6 +88,9 @@ def test_feed_items_land_once_with_the_design_fields(tmp_path: Path, site: SiteS
     assert first["status"] == "new" and first["source"] == "Alder" and first["also_at"] == []
     assert first["published"] == "2026-11-02T10:00:00Z" and first["first_seen"]
     assert first["summary_text"] == "About a."
+    # The first fetch gave SQLite's query planner its statistics: both items counted.
+    db_path = load_config(config).db_path
+    assert planner_stats(db_path)["items_queue"].split()[0] == "2"
     assert run(config, "fetch", "--all").output.startswith("polled 1 source: 0 new items")
     assert len(items(config)) == 2
 

@@ -28,6 +28,7 @@ from .conftest import (
     csrf_from,
     free_port,
     logged_in,
+    planner_stats,
     smtp_server,
     start_serve,
     write_config,
@@ -247,8 +248,11 @@ def test_a_past_roundup_imported_from_a_shell(config: Path, served) -> None:
             datetime(2026, 3, 30, tzinfo=UTC),
         )  # fmt: skip
         [known_id] = [i.id for i in store.items.find() if i.url == known]
+        store.db.execute("DROP TABLE IF EXISTS sqlite_stat1")  # whatever ran before
     code, out = run(config, "issue", "import", str(roundup), "--month", "2026-03")
     assert code == 0 and "(1 linked to known items)" in out, out
+    # The import refreshed the query planner's statistics: its one item tied to the issue.
+    assert planner_stats(load_config(config).db_path)["idx_issue_items_month"].split()[0] == "1"
     assert run(config, "issue", "import", str(roundup), "--month", "2026-03")[0] == 1  # once
     with Store(load_config(config).db_path) as store:
         issue = store.issues.latest("2026-03")

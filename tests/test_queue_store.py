@@ -13,7 +13,7 @@ import sqlite_utils
 
 from cbewatch.errors import NothingToUndo, VersionConflict
 from cbewatch.model.types import Entry, QueueCursor, QueueQuery
-from cbewatch.services.upkeep import rotate_backups
+from cbewatch.services.upkeep import LARGE_FETCH, optimize_after_fetch, rotate_backups
 from cbewatch.store import MIGRATIONS, Store
 from cbewatch.store.queue import fts_query, months_between
 
@@ -204,3 +204,52 @@ def test_a_search_matching_most_items_pages_the_same_way(store: Store) -> None:
         store, QueueQuery(search="pilot"), 50
     )
     assert len(all_pages(store, QueueQuery(search="pilot"), 1)) == 30
+
+
+def test_every_search_plan_pages_in_the_queue_order(store: Store) -> None:
+    # 200 items with "mastery" beside the fixture's 31 without: dense matches. Pages of
+    # one walk the queue asking the full-text index row by row ("test"), pages of 50
+    # walk it against the list of matches ("list"), a rare word sorts its matches.
+    notes = [
+        Entry(
+            url=f"https://alder.example.org/notes/{n}",
+            title=f"Mastery note {n}",
+            published=datetime(2026, 9, 1 + n % 28, n % 24, n % 60, tzinfo=UTC),
+        )
+        for n in range(200)
+    ]
+    store.sources.record_poll("Alder", notes, NOW)
+    store.db.execute(
+        "UPDATE items SET score = 0.5 WHERE title IN ('Mastery note 7', 'Mastery note 9')"
+    )
+    plan = store.queue._search_plan
+    assert plan(QueueQuery(search="mastery"), 1) == "test"
+    assert plan(QueueQuery(search="mastery"), 50) == "list"
+    assert plan(QueueQuery(search="note 7"), 50) == "sort"
+    by_hand = sorted(
+        (item for item in store.items.find() if item.title.startswith("Mastery note")),
+        key=lambda item: (item.score is not None, item.score or 0, item.published, item.id),
+        reverse=True,
+    )
+    expected = [item.id for item in by_hand]
+    assert expected[:2] == sorted(expected[:2], reverse=True) and len(expected) == 200
+    for size in (1, 7, 50):
+        assert all_pages(store, QueueQuery(search="mastery"), size) == expected
+    assert all_pages(store, QueueQuery(search="mastery", source="Bramble"), 1) == []
+
+
+def test_a_fetch_refreshes_the_planner_statistics_when_first_large_or_doubled(
+    store: Store,
+) -> None:
+    assert store.jobs.analyzed_items() is None
+    assert optimize_after_fetch(store, 0) is False  # nothing new: nothing to learn
+    assert optimize_after_fetch(store, 31) is True  # the first fetch
+    assert store.jobs.analyzed_items() == 31  # the fixture's 30 + 1 items
+    more = [entry(n, f"Pacing note {n}") for n in range(100, 130)]  # 61 items: not doubled
+    store.sources.record_poll("Alder", more, NOW)
+    assert optimize_after_fetch(store, 30) is False  # tonight's job will do
+    assert optimize_after_fetch(store, LARGE_FETCH) is True
+    assert store.jobs.analyzed_items() == 61
+    store.sources.record_poll("Alder", [entry(n, f"Equity note {n}") for n in range(200, 261)], NOW)
+    assert optimize_after_fetch(store, 61) is True  # 122 items: doubled since counted
+    assert store.jobs.analyzed_items() == 122

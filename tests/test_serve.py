@@ -36,6 +36,7 @@ from .conftest import (
     Served,
     csrf_from,
     logged_in,
+    planner_stats,
     sample_entries,
     seed,
     serve_config,
@@ -523,6 +524,21 @@ def test_nightly_backup_and_prune_jobs(tmp_path: Path, caplog: pytest.LogCapture
     assert len(lines) == 2, lines
     assert lines[0].startswith(f"backup: wrote {newest.name}, deleted 2 old (")
     assert lines[1].startswith("prune: forgot 2 old job runs (")
+
+
+def test_the_nightly_optimize_job_gives_the_query_planner_its_statistics(tmp_path: Path) -> None:
+    """The app itself keeps SQLite's statistics (not only the benchmark): the seeded
+    items were stored without any, and the job's run leaves them and its record."""
+    config = serve_config(tmp_path)
+    seed(config, sample_entries())
+    settings = load_config(config)
+    assert planner_stats(settings.db_path) == {}
+    Daemon(settings, scheduler=False).optimize_job()
+    stats = planner_stats(settings.db_path)
+    assert stats["items_queue"].split()[0] == "8"  # the 8 seeded items, all counted
+    with Store(settings.db_path) as store:
+        [run] = [row for row in store.jobs.recent() if row["job"] == "optimize"]
+    assert run["outcome"] == "ok" and run["finished"]
 
 
 def test_decisions_rerank_the_queue_without_waiting_for_new_items(tmp_path: Path) -> None:

@@ -27,7 +27,7 @@ from cbewatch.model.types import Subscriber
 from cbewatch.store import Store
 from cbewatch.web.auth import SubscribeLimiter, is_public
 
-from .conftest import write_config
+from .conftest import planner_stats, write_config
 
 STATUSES = (None, "pending", "confirmed", "unsubscribed", "bounced")
 
@@ -332,6 +332,8 @@ def test_import_reports_bad_rows_merges_duplicates_and_never_resubscribes(
     code, out, err = run(config, "subscribers", "import", str(listing))
     assert code == 0, err
     assert out == "added 2, merged 3, skipped 2\n"
+    # The import refreshed the query planner's statistics: the 4 addresses now listed.
+    assert planner_stats(load_config(config).db_path)["idx_subscribers_email"].split()[0] == "4"
     assert f"{listing}: line 3: 'broken@' is not an email address" in err
     assert f"{listing}: line 8: 'also bad' is not an email address" in err
     assert statuses(config) == {

@@ -1,6 +1,6 @@
 """`cbewatch serve`: one process running the web app on uvicorn and the APScheduler jobs
 (poll due sources, re-rank after the curators' decisions, nightly backup, pruning of old
-job runs).
+job runs, the query planner's statistics).
 
 The poll runs in a worker thread with its own store connection, never on the web's event
 loop. One serve per data directory (a lock file). On SIGTERM uvicorn stops taking
@@ -150,6 +150,7 @@ class Daemon:
         add(self.rerank_job, "interval", seconds=RERANK_EVERY.total_seconds(), id="rerank")
         add(self.backup_job, "cron", hour=BACKUP_HOUR, id="backup")
         add(self.prune_job, "cron", hour=BACKUP_HOUR, minute=30, id="prune")
+        add(self.optimize_job, "cron", hour=BACKUP_HOUR, minute=45, id="optimize")
         self._scheduler.start()
         log.info("scheduler started: poll every %s, backup at %02d:00", POLL_EVERY, BACKUP_HOUR)
 
@@ -229,6 +230,10 @@ class Daemon:
 
     def prune_job(self) -> None:
         self._job("prune", upkeep.prune_job_runs)
+
+    def optimize_job(self) -> None:
+        """Nightly, after the backup: the statistics the queue's query plans rest on."""
+        self._job("optimize", upkeep.optimize)
 
 
 def _stopped_by_signal(signum: int, frame: object) -> None:

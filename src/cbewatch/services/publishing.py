@@ -25,6 +25,7 @@ from ..newsletter.site import SiteReport, build_site
 from ..store import Store
 from . import issues as issue_service
 from .delivery import DeliveryView, delivery_view
+from .upkeep import optimize
 
 _ADDRESS = re.compile(r"^[^@\s<>,;]+@[^@\s<>,;]+\.[^@\s<>,;]+$")
 
@@ -140,7 +141,9 @@ def import_past(store: Store, settings: Settings, text: str, month: str) -> Issu
         return replace(entry, item_id=item_id)
 
     sections = tuple(replace(s, entries=tuple(map(tied, s.entries))) for s in issue.sections)
-    return store.issues.add(replace(issue, sections=sections, status="sent"))
+    added = store.issues.add(replace(issue, sections=sections, status="sent"))
+    optimize(store)
+    return added
 
 
 def suggested_months(today: date | None = None) -> list[str]:

@@ -18,6 +18,7 @@ from ..pipeline import NO_HOOKS, FetchHooks, FetchSummary, SourceReport, choose_
 from ..sources.discover import Proposal, discover
 from ..sources.health import health_label
 from ..store import Store
+from .upkeep import optimize_after_fetch
 
 __all__ = [
     "FetchHooks",
@@ -194,4 +195,6 @@ def fetch(
     """Poll the due (or named, or all active) sources, read new pages, fold copies and
     rank what is new (`cbewatch fetch`, the daemon's poll)."""
     sync_sources(store, settings)
-    return run_fetch(settings, store, names, poll_all, hooks)
+    summary = run_fetch(settings, store, names, poll_all, hooks)
+    optimize_after_fetch(store, summary.new_items)
+    return summary

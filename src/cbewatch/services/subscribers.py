@@ -25,6 +25,7 @@ from ..mail.smtp import send_message
 from ..mail.tokens import BadToken, Tokens
 from ..model.types import SUBSCRIBER_STATUSES, Subscriber
 from ..store import Store
+from .upkeep import optimize
 
 # Each subscribe request asks this before mailing an address (the web app's limit on
 # emails per recipient); the command line and the curators' page mail without asking.
@@ -227,6 +228,7 @@ def import_list(store: Store, text: str, consented: bool, source: str) -> Import
             names[found.id] = row.name
     status = "confirmed" if consented else "pending"
     added = store.subscribers.import_rows(new, status, source, to_confirm, names)
+    optimize(store)
     merged = read.duplicates + len(read.rows) - added
     return ImportReport(added, merged, len(read.problems), read.problems)
 

@@ -23,6 +23,7 @@ class BackupError(CbewatchError):
 
 BACKUPS_KEPT = 7
 JOB_RUNS_KEPT = timedelta(days=30)
+LARGE_FETCH = 1000  # new items that make a fetch refresh the planner's statistics
 
 
 def backup(store: Store, target: Path) -> None:
@@ -135,6 +136,29 @@ def run_job(store: Store, name: str, work: Callable[[Store], str]) -> str:
         raise
     store.jobs.finish(run_id, "ok", detail)
     return detail
+
+
+def optimize(store: Store) -> str:
+    """Fresh statistics for the query planner (store.jobs.optimize): the nightly job,
+    and after `subscribers import` and `issue import`."""
+    store.jobs.optimize()
+    return "query planner statistics refreshed"
+
+
+def optimize_after_fetch(store: Store, new_items: int) -> bool:
+    """After a fetch that stored `new_items`: refresh the query planner's statistics when
+    the database has none yet (its first fetch), when the fetch stored many items
+    (LARGE_FETCH), or when the items have doubled since they were counted, so the
+    queue's plans follow the data as it grows, not from the next night. Returns whether
+    it ran."""
+    if new_items <= 0:
+        return False
+    counted = store.jobs.analyzed_items()
+    grown = counted is None or store.items.count() >= 2 * counted
+    if not grown and new_items < LARGE_FETCH:
+        return False
+    store.jobs.optimize()
+    return True
 
 
 def prune_job_runs(store: Store, now: datetime | None = None) -> str:

@@ -10,7 +10,11 @@ from ..model.types import Item, QueueCursor, QueueQuery
 from .connection import Connection
 from .items import items_with_ids
 
-SEARCH_WALK_PAGES = 10  # see Queue._many_matches
+SEARCH_PROBE = 1000  # matches read (newest first) to choose a search's plan
+# What each plan costs a row, relative to listing one match (measured at 100,000 items
+# in bench/queue.py: sorting a match's keys ~0.6 µs, a list entry and a walked row
+# ~0.25 µs, a row asked of the full-text index ~20 µs). See Queue._search_plan.
+COST_SORT, COST_LIST, COST_WALK, COST_TEST = 2.5, 1.0, 1.0, 80.0
 
 
 class Queue:
@@ -22,15 +26,18 @@ class Queue:
     ) -> tuple[list[Item], QueueCursor | None]:
         """One page of the queue, best first (score, then newest), and the cursor of the
         next page (None on the last). Keyset pagination: no OFFSET, so page 200 costs
-        what page 1 does."""
-        where, params = _filters(query, self._many_matches(query, limit))
+        what page 1 does; a search costs what its plan bounds (see `_search_plan`)."""
+        plan = self._search_plan(query, limit)
+        where, params = _filters(query, plan)
         if after is not None:
             # The queue's order: best score first, unranked items last, then newest.
             where.append("(queue_rank, published, id) < (?, ?, ?)")
             params += [after.rank, after.published, after.id]
         # First the page's keys alone (the indexes hold them), then its rows: a search
-        # matching thousands of items sorts their keys, not their texts.
-        sql = "SELECT id, queue_rank, published FROM items"
+        # matching thousands of items sorts their keys, not their texts. Named, as the
+        # planner ties it with the rows' own b-tree (same one row per id) and took that.
+        rows = "items INDEXED BY items_search_keys" if plan == "sort" else "items"
+        sql = f"SELECT id, queue_rank, published FROM {rows}"
         if where:
             sql += " WHERE " + " AND ".join(where)
         sql += f" ORDER BY queue_rank DESC, published DESC, id DESC LIMIT {int(limit) + 1}"
@@ -60,17 +67,38 @@ class Queue:
         sql = f"SELECT count(*) FROM ({inner} LIMIT {int(limit)})"
         return self._db.execute(sql, params).fetchone()[0]
 
-    def _many_matches(self, query: QueueQuery, limit: int) -> bool:
-        """Whether a search matches so many items that walking the queue's order and
-        keeping the matches beats sorting every match (counting them is cheap). Ten
-        pages' worth: a word in 1% of 100,000 items is found faster walking (the search
-        page's growth from 1k to 100k items in bench/queue.py: ×1.83, against ×2.2 when
-        more than twenty pages' worth were needed)."""
+    def _search_plan(self, query: QueueQuery, limit: int) -> str | None:
+        """How a search finds its page, chosen by a cost read in bounded time: "sort"
+        (every match's keys, sorted: cost grows with the matches), "list" (walk the
+        queue's order, looking each row up in the list of every match: the list costs
+        what the matches number, the walk what their rarity does), or "test" (walk the
+        queue's order and ask the full-text index about each row: dear per row, so only
+        when matches are dense and the walk short). The newest SEARCH_PROBE matches and
+        their lowest rowid tell how many match and how dense they are, never reading
+        more (and the oldest ones too, the sparser end counting: a word only the newest
+        items use must not pass for one in every item); None when there is no search."""
         match = fts_query(query.search or "")
         if not match:
-            return False
-        sql = "SELECT count(*) FROM items_fts WHERE items_fts MATCH ?"
-        return self._db.execute(sql, [match]).fetchone()[0] > SEARCH_WALK_PAGES * limit
+            return None
+        probe = (
+            "SELECT count(*), min(rowid), max(rowid) FROM (SELECT rowid FROM items_fts "
+            "WHERE items_fts MATCH ? ORDER BY rowid {} LIMIT ?)"
+        )
+        probed, lowest, _ = self._db.execute(probe.format("DESC"), [match, SEARCH_PROBE]).fetchone()
+        newest = self._db.execute("SELECT max(id) FROM items").fetchone()[0] or 1
+        if probed < SEARCH_PROBE:
+            matches = float(probed)  # every match was read: the count is exact
+        else:
+            _, _, highest = self._db.execute(probe.format("ASC"), [match, SEARCH_PROBE]).fetchone()
+            span = max(newest - lowest + 1, highest)  # ids the two ends' matches spread over
+            matches = probed * newest / span
+        walked = (limit + 1) * newest / max(matches, 1.0)  # rows walked to fill a page
+        costs = {
+            "sort": matches * COST_SORT,
+            "list": matches * COST_LIST + walked * COST_WALK,
+            "test": walked * COST_TEST,
+        }
+        return min(costs, key=costs.__getitem__)
 
     def choices(self) -> dict[str, list[str]]:
         """The values the queue's filters offer: every source, and every month from the
@@ -90,7 +118,7 @@ class Queue:
         return dict(self._db.execute(sql, [month, month + "~"]).fetchall())
 
 
-def _filters(query: QueueQuery, many_matches: bool = False) -> tuple[list[str], list[Any]]:
+def _filters(query: QueueQuery, plan: str | None = None) -> tuple[list[str], list[Any]]:
     where: list[str] = []
     params: list[Any] = []
     for column in ("status", "source", "topic"):
@@ -103,12 +131,18 @@ def _filters(query: QueueQuery, many_matches: bool = False) -> tuple[list[str], 
         params += [query.month, query.month + "~"]  # every "YYYY-MM…" sorts between
     match = fts_query(query.search or "")
     if match:
-        # `+id` keeps SQLite from driving the query by the matches' rowids, so it walks an
-        # index in the queue's order instead: fast when most items match.
-        column = "+id" if many_matches else "id"
-        where.append(f"{column} IN (SELECT rowid FROM items_fts WHERE items_fts MATCH ?)")
+        where.append(SEARCH_WHERE[plan or "sort"])
         params.append(match)
     return where, params
+
+
+# A search's condition in each plan (Queue._search_plan). `+id` keeps SQLite from driving
+# the query by the matches' rowids, so it walks an index in the queue's order instead.
+SEARCH_WHERE = {
+    "sort": "id IN (SELECT rowid FROM items_fts WHERE items_fts MATCH ?)",
+    "list": "+id IN (SELECT rowid FROM items_fts WHERE items_fts MATCH ?)",
+    "test": "EXISTS (SELECT 1 FROM items_fts WHERE items_fts MATCH ? AND rowid = items.id)",
+}
 
 
 def months_between(oldest: str | None, newest: str | None) -> list[str]:
