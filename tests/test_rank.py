@@ -448,6 +448,60 @@ def test_another_fields_decisions_teach_its_sections() -> None:
     assert [r.suggested_topic for r in rank_with(fresh, cold, model)] == list(words)
 
 
+BAKING_YAML = """topics:
+  - name: Bread
+    keywords: [sourdough, rye bread, baguette, starter culture]
+  - name: Pastry
+    keywords: [croissant, puff pastry, laminated dough]
+  - name: Cake Decorating
+    keywords: [buttercream, fondant, piping bag]
+"""
+
+
+def test_another_fields_ranking_does_not_depend_on_the_batch(
+    tmp_path: Path, site: SiteServer
+) -> None:
+    """Another field's sections are widened from the stored items that carry their
+    keywords, never from the batch being ranked. "open crumb" names no keyword: only the
+    two sourdough items share its words. Rejecting them takes them out of the batch of new
+    items (two rejections and no acceptance teach no model), and its section and score
+    must stay what they were when it was ranked with them."""
+    posts = [
+        ("a", "A sourdough with an open crumb", "A dark crust, an open crumb, a hot oven."),
+        ("b", "Sourdough crumb and crust", "The crust darkens; the crumb opens in the oven."),
+        ("c", "Croissant layers, counted", "Three folds give layers of cold butter."),
+        ("d", "Fondant that does not crack", "Knead it warm and roll it thin."),
+        ("x", "An open crumb", "A dark crust from a hot oven."),
+        ("y", "Council approves parking rules", "Meters run until 8 pm downtown."),
+    ]
+    feed = [(site.url(f"/{slug}"), title, f"<p>{text}</p>") for slug, title, text in posts]
+    site.add("/feed.xml", Route(rss(feed), content_type=RSS))
+    config = write_config(
+        tmp_path, BAKING_YAML + sources_yaml(("Alder", site.url("/feed.xml"))), [site.host_port]
+    )
+    runner = CliRunner()
+
+    def run(*args: str) -> str:
+        result = runner.invoke(cli, ["--config", str(config), *args])
+        assert result.exit_code == 0, result.output
+        return result.output
+
+    def ranked() -> dict[str, tuple[float, str | None, str]]:
+        rows = map(json.loads, run("items", "--json").splitlines())
+        return {r["url"][-1]: (r["score"], r["suggested_topic"], r["why"]) for r in rows}
+
+    run("fetch")
+    before = ranked()
+    assert before["x"][1] == "Bread" and before["x"][0] > before["y"][0]  # like its news
+    ids = {r["url"][-1]: r["id"] for r in map(json.loads, run("items", "--json").splitlines())}
+    for slug in "ab":
+        run("triage", str(ids[slug]), "--reject")
+    run("rank")
+    after = ranked()
+    assert after["x"] == before["x"]
+    assert {k: after[k] for k in "cdy"} == {k: before[k] for k in "cdy"}
+
+
 def test_the_demos_top_items_keep_their_order(tmp_path: Path) -> None:
     """Issue 15: on a fresh install 14 of 40 demo items tied at 1.00, the top of the queue
     unordered. No score reaches 1, no two of the top ten are equal, and they spread over
