@@ -27,6 +27,7 @@ from ..lexicon import (
     PhraseIndex,
     stems,
     variants,
+    word_count,
 )
 from .examples import ELSEWHERE, FieldExamples, examples_signature, field_examples, heading_words
 from .tuning import DEFAULT_TUNING, Tuning
@@ -446,7 +447,7 @@ def _keyword_shown(topics: Sequence[Topic], key: tuple[str, ...]) -> str:
 def _first_sentence_words(words: list[str], text: str) -> list[str]:
     """The stems of the text's first sentence (the lede, when there is no description)."""
     end = next((m.end() for m in _SENTENCE_END.finditer(text)), len(text))
-    return words[: len(stems(text[:end]))]
+    return words[: word_count(text[:end])]
 
 
 _SENTENCE_END = re.compile(r"[.!?](?=\s|$)")
