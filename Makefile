@@ -42,6 +42,7 @@ bench: $(STAMP)
 	$(BIN)/python -P bench/queue.py
 	$(BIN)/python -P bench/rank_quality.py
 	$(BIN)/python -P bench/issue.py
+	$(BIN)/python -P bench/send.py
 
 # docs/screenshots/: the demo's pages at 1280 and 390 px, taken by Debian's Chromium.
 # Not part of `make test`: run it after changing how a page looks.

@@ -117,6 +117,7 @@ def evaluate(
     cold = ColdStart(topics)
     items = {r["n"]: RankInput(r["n"], r["title"], r["description"], r["text"], r["source"])
              for r in rows}  # fmt: skip
+    cold.widen(list(items.values()))  # the whole set is stored, as in `rank_new_items`
     at_start = {x.id: x for x in rank_with(list(items.values()), cold, None)}
     figures = Figures({name: measure(part, at_start) for name, part in parted(rows).items()},
                       {name: [] for name in parted(rows)}, [], [])  # fmt: skip

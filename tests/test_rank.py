@@ -38,6 +38,7 @@ from cbewatch.rank import (
 )
 from cbewatch.rank import cold as cold_module
 from cbewatch.rank.examples import _built, _trained
+from cbewatch.rank.linear import Calibrated, Linear
 from cbewatch.rank.words import _stop_stems as stop_stems
 from tests.conftest import child_env, write_config
 from tests.test_fetch import RSS, rss, sources_yaml
@@ -448,6 +449,60 @@ def test_another_fields_decisions_teach_its_sections() -> None:
     assert [r.suggested_topic for r in rank_with(fresh, cold, model)] == list(words)
 
 
+BAKING_YAML = """topics:
+  - name: Bread
+    keywords: [sourdough, rye bread, baguette, starter culture]
+  - name: Pastry
+    keywords: [croissant, puff pastry, laminated dough]
+  - name: Cake Decorating
+    keywords: [buttercream, fondant, piping bag]
+"""
+
+
+def test_another_fields_ranking_does_not_depend_on_the_batch(
+    tmp_path: Path, site: SiteServer
+) -> None:
+    """Another field's sections are widened from the stored items that carry their
+    keywords, never from the batch being ranked. "open crumb" names no keyword: only the
+    two sourdough items share its words. Rejecting them takes them out of the batch of new
+    items (two rejections and no acceptance teach no model), and its section and score
+    must stay what they were when it was ranked with them."""
+    posts = [
+        ("a", "A sourdough with an open crumb", "A dark crust, an open crumb, a hot oven."),
+        ("b", "Sourdough crumb and crust", "The crust darkens; the crumb opens in the oven."),
+        ("c", "Croissant layers, counted", "Three folds give layers of cold butter."),
+        ("d", "Fondant that does not crack", "Knead it warm and roll it thin."),
+        ("x", "An open crumb", "A dark crust from a hot oven."),
+        ("y", "Council approves parking rules", "Meters run until 8 pm downtown."),
+    ]
+    feed = [(site.url(f"/{slug}"), title, f"<p>{text}</p>") for slug, title, text in posts]
+    site.add("/feed.xml", Route(rss(feed), content_type=RSS))
+    config = write_config(
+        tmp_path, BAKING_YAML + sources_yaml(("Alder", site.url("/feed.xml"))), [site.host_port]
+    )
+    runner = CliRunner()
+
+    def run(*args: str) -> str:
+        result = runner.invoke(cli, ["--config", str(config), *args])
+        assert result.exit_code == 0, result.output
+        return result.output
+
+    def ranked() -> dict[str, tuple[float, str | None, str]]:
+        rows = map(json.loads, run("items", "--json").splitlines())
+        return {r["url"][-1]: (r["score"], r["suggested_topic"], r["why"]) for r in rows}
+
+    run("fetch")
+    before = ranked()
+    assert before["x"][1] == "Bread" and before["x"][0] > before["y"][0]  # like its news
+    ids = {r["url"][-1]: r["id"] for r in map(json.loads, run("items", "--json").splitlines())}
+    for slug in "ab":
+        run("triage", str(ids[slug]), "--reject")
+    run("rank")
+    after = ranked()
+    assert after["x"] == before["x"]
+    assert {k: after[k] for k in "cdy"} == {k: before[k] for k in "cdy"}
+
+
 def test_the_demos_top_items_keep_their_order(tmp_path: Path) -> None:
     """Issue 15: on a fresh install 14 of 40 demo items tied at 1.00, the top of the queue
     unordered. No score reaches 1, no two of the top ten are equal, and they spread over
@@ -594,3 +649,62 @@ def test_fetch_with_nothing_new_never_loads_scikit_learn(tmp_path: Path) -> None
     )
     line, loaded = done.stdout.strip().splitlines()
     assert line.startswith("polled 0 sources") and loaded == "[]"
+
+
+@pytest.mark.parametrize("classes", [2, 4])
+def test_the_kept_arrays_predict_as_scikit_learn(classes: int) -> None:
+    """Ranking scores with plain arrays (rank/linear.py): they must give scikit-learn's
+    own probabilities, for two classes and for more, and calibrated both ways."""
+    from sklearn.calibration import CalibratedClassifierCV
+    from sklearn.linear_model import LogisticRegression
+
+    rng = np.random.RandomState(1)
+    x = rng.normal(size=(80, 6))
+    y = (x[:, 0] + x[:, 1] * rng.uniform(0.5, 2) > 0).astype(int) + 2 * (x[:, 2] > 0.3)
+    y = y % classes
+    fitted = LogisticRegression(C=1.0, solver="newton-cg").fit(x[:60], y[:60])
+    ours = Linear.of(fitted)
+    assert ours.classes == tuple(fitted.classes_.tolist())
+    np.testing.assert_allclose(ours.probabilities(x[60:]), fitted.predict_proba(x[60:]))
+    if classes == 2:
+        for method in ("sigmoid", "isotonic"):
+            calibrated = CalibratedClassifierCV(
+                LogisticRegression(), method=method, cv=3, ensemble=False
+            ).fit(x[:60], y[:60])
+            np.testing.assert_allclose(
+                Calibrated.of(calibrated).positive(x[60:]), calibrated.predict_proba(x[60:])[:, 1]
+            )
+
+
+def test_ranking_with_the_kept_model_never_loads_scikit_learn(
+    tmp_path: Path, site: SiteServer
+) -> None:
+    """A process that ranks new items with the kept models (decisions unchanged) reads
+    plain arrays: it never pays the second scikit-learn takes to import."""
+    stories = [("Rubric", "Students show mastery with a rubric."),
+               ("Gadget", "The laptop ships with a battery.")]  # fmt: skip
+    posts = [(site.url(f"/{k}-{n}"), f"{title} story {n}", f"<p>{text} Unit {n}.</p>")
+             for n in range(5) for k, (title, text) in enumerate(stories)]  # fmt: skip
+    site.add("/feed.xml", Route(rss(posts), content_type=RSS))
+    body = "topics:\n  - name: Grading\n    keywords: [rubric]\n"
+    config = write_config(tmp_path, body + sources_yaml(("Alder", site.url("/feed.xml"))),
+                          [site.host_port])  # fmt: skip
+    runner = CliRunner()
+    assert runner.invoke(cli, ["--config", str(config), "fetch"]).exit_code == 0
+    listed = runner.invoke(cli, ["--config", str(config), "items", "--json"]).output
+    for row in list(map(json.loads, listed.splitlines()))[:8]:  # 4 of each kind decided
+        decision = "--accept" if "Rubric" in row["title"] else "--reject"
+        triage = ["--config", str(config), "triage", str(row["id"]), decision]
+        assert runner.invoke(cli, triage).exit_code == 0
+    assert "retrained" in runner.invoke(cli, ["--config", str(config), "rank"]).output
+    script = (
+        "import sys\nfrom click.testing import CliRunner\nfrom cbewatch.cli import cli\n"
+        f"result = CliRunner().invoke(cli, ['--config', {str(config)!r}, 'rank'])\n"
+        "print(result.output.strip().splitlines()[-1])\n"
+        "print(sorted({'sklearn'} & set(sys.modules)))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, env=child_env(), check=True
+    )
+    line, loaded = done.stdout.strip().splitlines()
+    assert line.startswith("ranked 2 new items (learned from 8 decisions)") and loaded == "[]"

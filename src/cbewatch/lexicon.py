@@ -428,6 +428,11 @@ def stems(text: str) -> list[str]:
     return found
 
 
+def word_count(text: str) -> int:
+    """How many stems `stems(text)` gives, without stemming them."""
+    return len(_WORD.findall(text.lower()))
+
+
 def _learn_stem(word: str) -> str:
     stemmed = stem(word)
     # bounded: a flood of odd tokens (base64, a PDF's debris) must not grow it for ever

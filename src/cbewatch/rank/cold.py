@@ -27,6 +27,7 @@ from ..lexicon import (
     PhraseIndex,
     stems,
     variants,
+    word_count,
 )
 from .examples import ELSEWHERE, FieldExamples, examples_signature, field_examples, heading_words
 from .tuning import DEFAULT_TUNING, Tuning
@@ -72,7 +73,7 @@ class Evidence:
     lead_says: dict[str, tuple[str, str]] = field(default_factory=dict)  # where, which word
     in_field: bool = True  # the built-in knowledge applies (else only the keywords speak)
     # Another field's config only (no built-in knowledge of it): how much the item is like
-    # the items of the same batch that carry each section's keywords (`ColdStart.read`).
+    # the stored items that carry each section's keywords (`ColdStart.widen`, `Kin`).
     kin: dict[str, float] = field(default_factory=dict)
     # How much the item is like the field examples of each family ("elsewhere": not the
     # field), and the same mapped to the config's topics; empty until ColdStart.read.
@@ -148,7 +149,7 @@ class Evidence:
 
 def _section_said(topic: str, found: Evidence) -> str:
     """Why this section: the operator's keyword in the title or lede, else what the
-    built-in knowledge or the batch say, else the curators' model alone."""
+    built-in knowledge or the stored items say, else the curators' model alone."""
     if topic in found.lead_says:
         place, keyword = found.lead_says[topic]
         return f"Section: {topic} — {place} says '{keyword}'."
@@ -218,6 +219,14 @@ class ColdStart:
         }
         self.families = tuple(sorted({p.family for p in self.phrases.values()}))
         self.signature = self._signature()
+        self.kin: Kin | None = None  # another field's widened vocabulary (`widen`)
+
+    def widen(self, stored: Sequence[RankInput]) -> None:
+        """Another field's config: widen each section's vocabulary from the stored items
+        that carry its keywords (`Kin`). The same for every batch ranked against these
+        stored items; no effect where the built-in knowledge applies."""
+        if not self.knows_field:
+            self.kin = Kin.of([self.evidence(i) for i in stored], self.topic_names)
 
     @property
     def like_families(self) -> tuple[str, ...]:
@@ -254,8 +263,8 @@ class ColdStart:
         """Each item's phrase evidence, and its likeness to the field examples (one
         batch through the examples' classifier)."""
         evidence = [self.evidence(i) for i in items]
-        if evidence and not self.knows_field:
-            _add_kin(evidence, self.topic_names)
+        if evidence and self.kin is not None:
+            self.kin.apply(evidence)
         if evidence and self.knows_field:
             # the examples are headlines and summaries: like is compared with like
             examples = self.examples
@@ -363,27 +372,42 @@ def temper(probability: float, temper: float) -> float:
     return 1.0 / (1.0 + math.exp(-odds / temper))
 
 
-def _add_kin(evidence: Sequence[Evidence], names: Sequence[str]) -> None:
-    """Another field's sections have only their keywords: the items of the batch that
-    carry them show what else each section's news says. Each item's `kin` is its TF-IDF
-    cosine with the centroid of each section's keyword-carrying items."""
-    seeds: dict[str, list[int]] = defaultdict(list)
-    for row, found in enumerate(evidence):
-        if found.topics:
-            seeds[max(found.topics.items(), key=lambda pair: (pair[1], pair[0]))[0]].append(row)
-    if not seeds:
-        return
-    try:
-        words = WordWeights([e.words for e in evidence])
-    except ValueError:  # no word to compare on
-        return
-    x = words.transform([e.words for e in evidence])
-    sections = [name for name in names if name in seeds]
-    centroids = np.vstack([np.asarray(x[seeds[name]].mean(axis=0)) for name in sections])
-    centroids /= np.maximum(np.linalg.norm(centroids, axis=1, keepdims=True), 1e-12)
-    similarity = np.asarray(x @ centroids.T)
-    for found, row in zip(evidence, similarity.tolist(), strict=True):
-        found.kin = {name: value for name, value in zip(sections, row, strict=True) if value > 0}
+@dataclass(frozen=True)
+class Kin:
+    """Another field's sections have only their keywords: the stored items that carry them
+    show what else each section's news says (`ColdStart.widen`). An item's kin to a section
+    is its TF-IDF cosine with the centroid of that section's keyword-carrying items. Built
+    from the stored items, never from the batch being ranked: an item's ranking must not
+    depend on which other items happen to share its batch."""
+
+    words: WordWeights
+    sections: tuple[str, ...]
+    centroids: np.ndarray  # a unit row per section
+
+    @classmethod
+    def of(cls, evidence: Sequence[Evidence], names: Sequence[str]) -> Kin | None:
+        """None when no stored item carries a keyword, or none has a word to compare on."""
+        seeds: dict[str, list[int]] = defaultdict(list)
+        for row, found in enumerate(evidence):
+            if found.topics:
+                seeds[max(found.topics.items(), key=lambda pair: (pair[1], pair[0]))[0]].append(row)
+        if not seeds:
+            return None
+        try:
+            words = WordWeights([e.words for e in evidence])
+        except ValueError:  # no word to compare on
+            return None
+        x = words.transform([e.words for e in evidence])
+        sections = tuple(name for name in names if name in seeds)
+        centroids = np.vstack([np.asarray(x[seeds[name]].mean(axis=0)) for name in sections])
+        centroids /= np.maximum(np.linalg.norm(centroids, axis=1, keepdims=True), 1e-12)
+        return cls(words, sections, centroids)
+
+    def apply(self, evidence: Sequence[Evidence]) -> None:
+        x = self.words.transform([e.words for e in evidence])
+        similarity = np.asarray(x @ self.centroids.T)
+        for found, row in zip(evidence, similarity.tolist(), strict=True):
+            found.kin = {n: value for n, value in zip(self.sections, row, strict=True) if value > 0}
 
 
 def cold_ranking(item: RankInput, evidence: Evidence) -> Ranking:
@@ -423,7 +447,7 @@ def _keyword_shown(topics: Sequence[Topic], key: tuple[str, ...]) -> str:
 def _first_sentence_words(words: list[str], text: str) -> list[str]:
     """The stems of the text's first sentence (the lede, when there is no description)."""
     end = next((m.end() for m in _SENTENCE_END.finditer(text)), len(text))
-    return words[: len(stems(text[:end]))]
+    return words[: word_count(text[:end])]
 
 
 _SENTENCE_END = re.compile(r"[.!?](?=\s|$)")

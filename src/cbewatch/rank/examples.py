@@ -14,6 +14,7 @@ import hashlib
 import json
 from collections.abc import Sequence
 from functools import cache
+from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +22,7 @@ import numpy as np
 
 from .. import __version__
 from ..lexicon import stems
+from .linear import Linear
 from .signed import read_signed, write_signed
 from .tuning import DEFAULT_TUNING, Tuning
 from .words import WordWeights
@@ -43,15 +45,16 @@ class FieldExamples:
                  for r in rows]  # fmt: skip
         self.words = WordWeights(texts, min_df=min_df)
         x = self.words.transform(texts)
-        self.model = LogisticRegression(C=c, max_iter=max_iter, random_state=seed)
-        self.model.fit(x, [r["family"] for r in rows])
-        self.families: tuple[str, ...] = tuple(self.model.classes_)
+        fitted = LogisticRegression(C=c, max_iter=max_iter, random_state=seed)
+        fitted.fit(x, [r["family"] for r in rows])
+        self.model = Linear.of(fitted)  # plain arrays: reading it needs no scikit-learn
+        self.families: tuple[str, ...] = self.model.classes
 
     def likeness(self, headings: Sequence[list[str]]) -> list[np.ndarray | None]:
         """Per item, the probability of each family (as `families`); None for an item
         with no word the examples know (the classifier would answer its base rates)."""
         x = self.words.transform(headings)
-        probabilities = self.model.predict_proba(x)
+        probabilities = self.model.probabilities(x)
         return [row if x.indptr[k + 1] > x.indptr[k] else None
                 for k, row in enumerate(probabilities)]  # fmt: skip
 
@@ -90,8 +93,8 @@ def field_examples(
     )
 
 
-# The classifier's code: raise it when what FieldExamples builds changes.
-EXAMPLES_FORMAT = 1
+# The classifier's code: raise it when what FieldExamples builds changes (2: plain arrays).
+EXAMPLES_FORMAT = 2
 STORED_PREFIX = "rank-examples-"
 
 
@@ -122,13 +125,17 @@ def _built(path: Path, signature: str, **settings: Any) -> FieldExamples:
 
 def stored_signature(path: Path, settings: dict[str, Any]) -> str:
     """What the kept classifier is made of: the examples, its settings, the code."""
-    import sklearn
-
     made_of = (
         examples_signature(path),
         sorted(settings.items()),
         EXAMPLES_FORMAT,
         __version__,
-        sklearn.__version__,
+        sklearn_version(),
     )
     return hashlib.sha256(repr(made_of).encode()).hexdigest()
+
+
+@cache
+def sklearn_version() -> str:
+    """scikit-learn's version, from its metadata: importing it takes a second."""
+    return version("scikit-learn")

@@ -12,13 +12,15 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from .cold import ColdStart, Evidence, cold_ranking, temper
+from .linear import Calibrated, Linear
 from .model_file import LearnedModel, decisions_fingerprint
 from .tuning import Tuning
 from .values import Decision, Ranking, RankInput
 from .words import WordWeights
 
-if TYPE_CHECKING:  # scikit-learn and SciPy load only when a model is trained or used,
-    # so commands that never rank (items, triage, sources) start quickly.
+if TYPE_CHECKING:  # scikit-learn loads only when a model is trained, SciPy when one is
+    # used, so commands that never rank (items, triage, sources) start quickly, and one
+    # that ranks with the kept model never imports scikit-learn.
     from scipy import sparse
     from sklearn.linear_model import LogisticRegression
 
@@ -27,8 +29,6 @@ def train(decisions: Sequence[Decision], cold: ColdStart) -> LearnedModel | None
     """Fit the relevance and topic models; None when there is nothing to learn from."""
     if not decisions:
         return None
-    from sklearn.feature_extraction import DictVectorizer
-
     started = time.perf_counter()
     ordered = sorted(decisions, key=lambda d: d.item.id)
     items = [d.item for d in ordered]
@@ -39,9 +39,8 @@ def train(decisions: Sequence[Decision], cold: ColdStart) -> LearnedModel | None
         topic_names=cold.topic_names,
         families=cold.families,
         words=_fitted_words(evidence, cold.tuning),
-        sources=DictVectorizer(),
+        sources=tuple(sorted({i.source for i in items})),
     )
-    model.sources.fit([{i.source: 1.0} for i in items])
     base = _features(model, cold, items, evidence)
     _fit_relevance(model, ordered, base, cold.tuning)
     lexical = cold.topic_matrix(evidence)
@@ -84,10 +83,21 @@ def _features(
     words = [e.words for e in evidence]
     blocks = [
         model.words.transform(words) if model.words else sparse.csr_matrix((len(items), 0)),
-        model.sources.transform([{i.source: 1.0} for i in items]),
+        _source_columns(model.sources, items),
         sparse.csr_matrix(dense),
     ]
     return sparse.hstack(blocks, format="csr")
+
+
+def _source_columns(sources: Sequence[str], items: Sequence[RankInput]) -> sparse.csr_matrix:
+    """A 1 in the column of each item's source (none for a source no decision came from)."""
+    from scipy import sparse
+
+    column = {name: k for k, name in enumerate(sources)}
+    found = [(row, column[i.source]) for row, i in enumerate(items) if i.source in column]
+    rows, columns = zip(*found, strict=True) if found else ((), ())
+    ones = np.ones(len(found))
+    return sparse.csr_matrix((ones, (rows, columns)), shape=(len(items), len(sources)))
 
 
 def _with_topic_shares(
@@ -123,8 +133,7 @@ def _fit_relevance(
         ensemble=False,
     )
     calibrated.fit(x, y)
-    model.relevance = calibrated
-    model.explainer = calibrated.calibrated_classifiers_[0].estimator
+    model.relevance = Calibrated.of(calibrated)
 
 
 def _fit_topics(
@@ -142,7 +151,10 @@ def _fit_topics(
     labels = np.array([ordered[i].topic for i in rows])
     if len(set(labels)) < 2:
         return
-    model.topic_model = _topic_classifier(tuning).fit(x[rows], labels)
+    # fitted on the columns its rows use (the rest would get no weight): the solver's cost
+    model.topic_columns = np.unique(x[rows].indices)
+    fitted = _topic_classifier(tuning).fit(x[rows][:, model.topic_columns], labels)
+    model.topic_model = Linear.of(fitted)
     model.topic_examples = len(rows)
     model.topic_weight = _topic_weight(x[rows], labels, lexical[rows], model.topic_names, tuning)
 
@@ -186,7 +198,7 @@ def _topic_weight(
         if len(set(labels[train])) < 2:
             continue  # this fold's model would know one section: it adds nothing
         fitted = _topic_classifier(tuning).fit(x[train], labels[train])
-        unseen[test] = _by_name(fitted, fitted.predict_proba(x[test]), names)
+        unseen[test] = _by_name(fitted.classes_, fitted.predict_proba(x[test]), names)
     truth = np.array([names.index(label) for label in labels])
 
     def right(weight: float) -> int:
@@ -196,12 +208,10 @@ def _topic_weight(
     return max(weights, key=lambda w: (right(w), -abs(w - prior)))
 
 
-def _by_name(
-    fitted: LogisticRegression, probabilities: np.ndarray, names: Sequence[str]
-) -> np.ndarray:
-    """A topic model's probabilities in the columns of `names`."""
+def _by_name(classes: Sequence[str], probabilities: np.ndarray, names: Sequence[str]) -> np.ndarray:
+    """A topic model's probabilities (columns as `classes`) in the columns of `names`."""
     out = np.zeros((probabilities.shape[0], len(names)))
-    for column, name in enumerate(fitted.classes_):
+    for column, name in enumerate(classes):
         if name in names:
             out[:, names.index(name)] = probabilities[:, column]
     return out
@@ -237,7 +247,7 @@ def _blended_scores(
     cold = np.array([e.score for e in evidence])
     if model.relevance is None:
         return cold
-    learned = model.relevance.predict_proba(base)[:, 1]
+    learned = model.relevance.positive(base)
     learned = np.array([temper(p, tuning.score_temper) for p in learned.tolist()])
     # the curators' model takes over as decisions grow: half at `relevance_half`
     weight = model.decisions / (model.decisions + tuning.relevance_half)
@@ -254,8 +264,10 @@ def _blended_topics(
         return [e.top_topic() for e in evidence]
     names = list(cold.topic_names)
     lexical = cold.topic_matrix(evidence)
-    probabilities = model.topic_model.predict_proba(_with_topic_shares(base, lexical, cold.tuning))
-    blended = _blend(_by_name(model.topic_model, probabilities, names), lexical, model.topic_weight)
+    x = _with_topic_shares(base, lexical, cold.tuning)[:, model.topic_columns]
+    probabilities = model.topic_model.probabilities(x)
+    learned = _by_name(model.topic_model.classes, probabilities, names)
+    blended = _blend(learned, lexical, model.topic_weight)
     return [
         None if e.outside_field else names[int(np.argmax(row))]
         for e, row in zip(evidence, blended, strict=True)
@@ -277,14 +289,14 @@ def _whys(
 
 
 def _learned_reasons(model: LearnedModel, base: sparse.csr_matrix) -> list[list[str]]:
-    if model.explainer is None:
+    if model.relevance is None:
         return [[] for _ in range(base.shape[0])]
     names = [
         *(model.words.names if model.words else ()),
-        *(f"source: {s}" for s in model.sources.feature_names_),
+        *(f"source: {s}" for s in model.sources),
     ]
     x = base[:, : len(names)]
-    contributions = x.multiply(model.explainer.coef_[0][: len(names)]).tocsr()
+    contributions = x.multiply(model.relevance.estimator.coef[0][: len(names)]).tocsr()
     contributions.sort_indices()  # a fixed order within rows, so ties break the same way
     rows = np.repeat(np.arange(contributions.shape[0]), np.diff(contributions.indptr))
     up = contributions.data > 0  # only what pushes the score up is a reason

@@ -9,24 +9,26 @@ import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+import numpy as np
 
 from ..config import Settings
 from .cold import ColdStart
+from .examples import sklearn_version
+from .linear import Calibrated, Linear
 from .signed import read_signed, write_signed
 from .values import Decision
 
-if TYPE_CHECKING:  # scikit-learn loads only when a model is trained or used
-    from sklearn.feature_extraction import DictVectorizer
-    from sklearn.linear_model import LogisticRegression
-
+if TYPE_CHECKING:
     from .words import WordWeights
 
 MODEL_FILE = "rank-model.pickle"
 # 5: WordWeights in place of TfidfVectorizer; 6: the classes moved into the rank package,
 # and the settings (Tuning) are all in the fingerprint; 7: the topic model's weight is
-# chosen on the decisions (topic_weight); 8: signed (rank/signed.py).
-MODEL_FORMAT = 8
+# chosen on the decisions (topic_weight); 8: signed (rank/signed.py); 9: the topic model
+# is fitted on the columns its rows use (topic_columns), and the models are plain arrays.
+MODEL_FORMAT = 9
 
 
 @dataclass
@@ -38,10 +40,12 @@ class LearnedModel:
     topic_names: tuple[str, ...]
     families: tuple[str, ...]  # the lexicon's concept families, one feature each
     words: WordWeights | None  # None when the decided items had no word to learn
-    sources: DictVectorizer
-    relevance: Any | None = None  # a calibrated classifier, None with too few decisions
-    explainer: LogisticRegression | None = None  # its coefficients say why
-    topic_model: LogisticRegression | None = None
+    sources: tuple[str, ...]  # the decided items' sources, one column each, sorted
+    # Plain arrays (rank/linear.py): a process that only ranks never imports scikit-learn.
+    relevance: Calibrated | None = None  # None with too few decisions; its estimator's
+    # coefficients say why
+    topic_model: Linear | None = None
+    topic_columns: np.ndarray | None = None  # the columns the topic model was fitted on
     topic_examples: int = 0
     topic_weight: float = 0.0  # how much the topic model counts against the built-in vote
     seconds: float = 0.0
@@ -68,7 +72,7 @@ def load_model(path: Path, fingerprint: str) -> LearnedModel | None:
         model = payload["model"]
         fresh = (
             payload["format"] == MODEL_FORMAT
-            and payload["sklearn"] == _sklearn_version()
+            and payload["sklearn"] == sklearn_version()
             and isinstance(model, LearnedModel)
             and model.fingerprint == fingerprint
         )
@@ -77,17 +81,11 @@ def load_model(path: Path, fingerprint: str) -> LearnedModel | None:
     return model if fresh else None
 
 
-def _sklearn_version() -> str:
-    import sklearn
-
-    return sklearn.__version__
-
-
 def save_model(path: Path, model: LearnedModel) -> None:
     """Write it signed (rank/signed.py) and atomically."""
     payload = {
         "format": MODEL_FORMAT,
-        "sklearn": _sklearn_version(),
+        "sklearn": sklearn_version(),  # its fits, and so its models, may differ
         "decisions": model.decisions,
         "model": model,
     }

@@ -26,8 +26,17 @@ def _key(data_dir: Path, create: bool) -> bytes | None:
         if not create:
             return None
         data_dir.mkdir(parents=True, exist_ok=True)
-        path.touch(mode=0o600)
-        path.write_text(secrets.token_urlsafe(32))
+        # written whole (mode 0600) before it gets its name: a writer racing this one
+        # must never read a key still empty; the first one linked wins
+        handle, partial = tempfile.mkstemp(dir=data_dir, prefix=KEY_FILE, suffix=".partial")
+        try:
+            with os.fdopen(handle, "w") as out:
+                out.write(secrets.token_urlsafe(32))
+            os.link(partial, path)
+        except FileExistsError:
+            pass
+        finally:
+            Path(partial).unlink(missing_ok=True)
     return path.read_bytes().strip() or None
 
 

@@ -50,6 +50,9 @@ def rank_new_items(
     if not items and not retrain:
         return RankSummary(0, len(decisions), False, False, time.perf_counter() - started)
     cold = ColdStart(settings.topics, tuning, settings.data_dir)
+    if not cold.knows_field:  # widened from the stored items, never from this batch alone
+        stored = store.items.newest_rank_inputs(tuning.kin_items, tuning.text_chars)
+        cold.widen([_rank_input(row) for row in stored])
     model, trained = current_model(model_path(settings), decisions, cold, retrain)
     rankings = rank_with(items, cold, model)
     store.items.save_rankings((r.id, r.score, r.suggested_topic, r.why) for r in rankings)

@@ -43,6 +43,9 @@ class Tuning:
     # section's keywords counts half (chosen by reasoning, not measured: it ranks an item
     # that names no keyword below one that does, unless it is far more like their news).
     kin_weight: float = 0.5
+    # The stored items a section's vocabulary is widened from (another field's config): the
+    # newest ones, so that reading them stays cheap on a large store.
+    kin_items: int = 2_000
 
     # --- The field examples' classifier.
     summary_words: int = 60  # of a summary, as many as the examples' longest

@@ -1,6 +1,7 @@
 """TF-IDF over lists of stems (WordWeights): the numbers scikit-learn's TfidfVectorizer
 gives, counted by C loops. It must never differ from the vectorizer (a test holds it to
-it), and imports SciPy and scikit-learn only when it runs.
+it). Transforming imports SciPy only; scikit-learn is imported to learn a vocabulary (its
+stop words), never to score.
 """
 
 from __future__ import annotations
@@ -47,7 +48,6 @@ class WordWeights:
 
     def transform(self, docs: Sequence[list[str]]) -> sparse.csr_matrix:
         from scipy import sparse
-        from sklearn.preprocessing import normalize
 
         flat = list(chain.from_iterable(docs))
         columns = np.fromiter(map(self.index.get, flat, repeat(-1)), np.int64, len(flat))
@@ -58,4 +58,8 @@ class WordWeights:
             shape=(len(docs), len(self.names)),
         )  # duplicate (row, column) pairs are summed: the counts
         counts.data = (1 + np.log(counts.data)) * self.idf[counts.indices]
-        return normalize(counts, copy=False) if len(docs) else counts  # (it refuses 0 rows)
+        # rows of unit length (as sklearn's normalize: an empty row stays empty)
+        rows_of = np.repeat(np.arange(len(docs)), np.diff(counts.indptr))
+        norms = np.sqrt(np.bincount(rows_of, counts.data**2, minlength=len(docs)))
+        counts.data /= norms[rows_of]
+        return counts

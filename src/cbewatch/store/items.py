@@ -276,6 +276,15 @@ class Items:
         )
         return list(self._db.query(sql, [text_chars, status]))
 
+    def newest_rank_inputs(self, limit: int, text_chars: int) -> list[dict[str, Any]]:
+        """What ranking reads of the newest `limit` stored items of any status but
+        duplicate (a copy would count its story twice), oldest first."""
+        sql = (
+            "SELECT * FROM (SELECT id, title, summary_text, substr(text, 1, ?) AS text, source "
+            "FROM items WHERE status != 'duplicate' ORDER BY id DESC LIMIT ?) ORDER BY id"
+        )
+        return list(self._db.query(sql, [text_chars, limit]))
+
     def decided(self, text_chars: int) -> list[dict[str, Any]]:
         """Accepted and rejected items with what ranking learns from, oldest first."""
         sql = (
