@@ -634,20 +634,27 @@ def test_why_after_decisions_and_in_another_field() -> None:
     assert baking.why == "Section: Bread — title says 'sourdough'. Keywords: sourdough."
 
 
-def test_fetch_with_nothing_new_never_loads_scikit_learn(tmp_path: Path) -> None:
-    """Issue 13: a fetch that brings nothing starts and ends as fast as `sources`."""
-    body = "topics:\n  - name: Policy\n    keywords: [bill]\nsources: []\n"
-    config = write_config(tmp_path, body)
+def in_fresh_process(config: Path, command: str, modules: set[str]) -> tuple[str, str]:
+    """`cbewatch COMMAND` in a new interpreter: its last line, and which of `modules` it
+    imported (as a sorted list's text)."""
     script = (
         "import sys\nfrom click.testing import CliRunner\nfrom cbewatch.cli import cli\n"
-        f"result = CliRunner().invoke(cli, ['--config', {str(config)!r}, 'fetch'])\n"
+        f"result = CliRunner().invoke(cli, ['--config', {str(config)!r}, {command!r}])\n"
         "print(result.output.strip().splitlines()[-1])\n"
-        "print(sorted({'sklearn', 'scipy'} & set(sys.modules)))\n"
+        f"print(sorted(set({sorted(modules)!r}) & set(sys.modules)))\n"
     )
     done = subprocess.run(
         [sys.executable, "-c", script], capture_output=True, text=True, env=child_env(), check=True
     )
     line, loaded = done.stdout.strip().splitlines()
+    return line, loaded
+
+
+def test_fetch_with_nothing_new_never_loads_scikit_learn(tmp_path: Path) -> None:
+    """Issue 13: a fetch that brings nothing starts and ends as fast as `sources`."""
+    body = "topics:\n  - name: Policy\n    keywords: [bill]\nsources: []\n"
+    config = write_config(tmp_path, body)
+    line, loaded = in_fresh_process(config, "fetch", {"sklearn", "scipy"})
     assert line.startswith("polled 0 sources") and loaded == "[]"
 
 
@@ -697,14 +704,5 @@ def test_ranking_with_the_kept_model_never_loads_scikit_learn(
         triage = ["--config", str(config), "triage", str(row["id"]), decision]
         assert runner.invoke(cli, triage).exit_code == 0
     assert "retrained" in runner.invoke(cli, ["--config", str(config), "rank"]).output
-    script = (
-        "import sys\nfrom click.testing import CliRunner\nfrom cbewatch.cli import cli\n"
-        f"result = CliRunner().invoke(cli, ['--config', {str(config)!r}, 'rank'])\n"
-        "print(result.output.strip().splitlines()[-1])\n"
-        "print(sorted({'sklearn'} & set(sys.modules)))\n"
-    )
-    done = subprocess.run(
-        [sys.executable, "-c", script], capture_output=True, text=True, env=child_env(), check=True
-    )
-    line, loaded = done.stdout.strip().splitlines()
+    line, loaded = in_fresh_process(config, "rank", {"sklearn"})
     assert line.startswith("ranked 2 new items (learned from 8 decisions)") and loaded == "[]"
