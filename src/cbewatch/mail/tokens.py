@@ -6,10 +6,11 @@ expired token is refused, never trusted in part.
 
 from __future__ import annotations
 
-import secrets
 from pathlib import Path
 
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+
+from ..keys import data_dir_key
 
 CONFIRM_DAYS = 7
 _CONFIRM = "cbewatch-confirm"
@@ -26,12 +27,7 @@ class BadToken(Exception):
 
 def load_mail_secret(data_dir: Path) -> str:
     """The key that signs email links, made once per data directory (mode 0600)."""
-    path = data_dir / "mail.key"
-    if not path.exists():
-        data_dir.mkdir(parents=True, exist_ok=True)
-        path.touch(mode=0o600)
-        path.write_text(secrets.token_urlsafe(32))
-    return path.read_text().strip()
+    return data_dir_key(data_dir, "mail.key")
 
 
 class Tokens:

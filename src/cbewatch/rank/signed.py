@@ -11,33 +11,20 @@ import hashlib
 import hmac
 import os
 import pickle
-import secrets
 import tempfile
 from pathlib import Path
 from typing import Any
+
+from ..keys import data_dir_key
 
 KEY_FILE = "rank.key"
 _MAGIC = b"cbewatch-signed-1\n"
 
 
 def _key(data_dir: Path, create: bool) -> bytes | None:
-    path = data_dir / KEY_FILE
-    if not path.exists():
-        if not create:
-            return None
-        data_dir.mkdir(parents=True, exist_ok=True)
-        # written whole (mode 0600) before it gets its name: a writer racing this one
-        # must never read a key still empty; the first one linked wins
-        handle, partial = tempfile.mkstemp(dir=data_dir, prefix=KEY_FILE, suffix=".partial")
-        try:
-            with os.fdopen(handle, "w") as out:
-                out.write(secrets.token_urlsafe(32))
-            os.link(partial, path)
-        except FileExistsError:
-            pass
-        finally:
-            Path(partial).unlink(missing_ok=True)
-    return path.read_bytes().strip() or None
+    if not create and not (data_dir / KEY_FILE).exists():
+        return None
+    return data_dir_key(data_dir, KEY_FILE).encode() or None
 
 
 def _digest(key: bytes, body: bytes) -> bytes:

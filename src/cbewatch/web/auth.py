@@ -27,6 +27,8 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
+from ..keys import data_dir_key
+
 COOKIE = "cbewatch_session"
 SESSION_DAYS = 14
 PUBLIC_PATHS = ("/login", "/healthz", "/favicon.ico", "/static/")
@@ -50,12 +52,7 @@ SECURITY_HEADERS = {
 
 def load_secret(data_dir: Path) -> str:
     """The key that signs session cookies, made once per data directory (mode 0600)."""
-    path = data_dir / "session.key"
-    if not path.exists():
-        data_dir.mkdir(parents=True, exist_ok=True)
-        path.touch(mode=0o600)
-        path.write_text(secrets.token_urlsafe(32))
-    return path.read_text().strip()
+    return data_dir_key(data_dir, "session.key")
 
 
 KNOWN_COOKIE = "cbewatch_known"
