@@ -8,13 +8,13 @@ the database.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from urllib.parse import urlsplit
 
 from ..urls import canonical_url, url_noise
+from .sentences import sentence_ends
 from .times import to_iso
 from .types import Entry, Sighting
 
@@ -95,12 +95,6 @@ def _site(url: str) -> str:
 
 
 SNIPPET_CHARS = 300
-_SENTENCE_END = re.compile(r"[.!?…][\"'”’)\]]*(?=\s+[\"'“‘(\[]?[A-Z0-9])")
-# Words a period ends that seldom end a sentence: titles, "e.g.", initials ("J.", "U.S").
-_NOT_AN_END = re.compile(
-    r"(?:\b(?:Mr|Mrs|Ms|Dr|Prof|St|Jr|Sr|Inc|Co|Corp|Ltd|vs|etc|No|Vol|Fig|Gov|Sen|Rep|"
-    r"Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec|e\.g|i\.e)|\b[A-Z](?:\.[A-Z])*)\.$"
-)
 
 
 def snippet(feed_text: str | None, description: str | None, text: str | None) -> str:
@@ -121,18 +115,13 @@ def first_sentences(text: str, limit: int = SNIPPET_CHARS) -> str:
     if prose is None:
         return _cut(" ".join(line for line in lines if line), limit)
     flowing = " ".join(line for line in lines[prose:] if line)
-    ends = [m.end() for m in _SENTENCE_END.finditer(flowing) if _ends_sentence(flowing, m.start())]
-    ends.append(len(flowing))
+    ends = [*sentence_ends(flowing), len(flowing)]
     chosen = [end for end in ends[:2] if end <= limit]
     return flowing[: chosen[-1]].strip() if chosen else _cut(flowing, limit)
 
 
 def _is_prose(line: str) -> bool:
     return len(line.split()) >= 8 or (len(line.split()) >= 3 and line.endswith((".", "!", "?")))
-
-
-def _ends_sentence(text: str, dot: int) -> bool:
-    return text[dot] != "." or not _NOT_AN_END.search(text[max(0, dot - 12) : dot + 1])
 
 
 def _cut(text: str, limit: int) -> str:

@@ -13,6 +13,7 @@ import re
 from collections.abc import Iterator
 
 from ..sanitize import plain_text
+from .sentences import sentence_ends
 
 MAX_WORDS = 60
 LEAD_CHARS = 1500  # the part of a lead that can hold its first sentences
@@ -53,7 +54,6 @@ _OPENERS = {
     "article": "From {org}",
     "blog post": "On {org}'s blog",
 }
-_SENTENCE_END = re.compile(r"(?<=[.!?。！？])[\"”’)\]]*\s+")
 # Sentences that belong to the page, not to the piece.
 _BOILERPLATE = re.compile(
     r"\b(cookies?|subscribe|sign up|newsletter|click here|read more|all rights reserved|"
@@ -105,9 +105,11 @@ def sentences(text: str) -> Iterator[str]:
     """The whole sentences of a plain text, leaving out the page's own (sign-up boxes,
     cookie notes) and fragments of fewer than four words; lazily, from the start of the
     text (a draft needs two, and every queue page drafts fifty)."""
-    for part in _SENTENCE_END.split(_plain(text[:LEAD_CHARS])):
-        part = part.strip()
-        if not part or part[-1] not in '.!?。！？"”’)':  # cut off mid-sentence
+    plain = _plain(text[:LEAD_CHARS])
+    start = 0
+    for end in [*sentence_ends(plain), len(plain)]:
+        part, start = plain[start:end].strip(), end
+        if not part or part[-1] not in '.!?。！？"”’)…':  # cut off mid-sentence
             continue
         if len(part.split()) < 4 or _BOILERPLATE.search(part):
             continue
