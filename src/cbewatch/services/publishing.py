@@ -43,8 +43,7 @@ class EditorView:
     issue: Issue
     problems: list[str]
     carry_over: int
-    published: bool  # an approved or sent revision of the month exists
-    delivery: DeliveryView  # the send of the approved revision, if any
+    delivery: DeliveryView  # whether a revision is approved, and its send
 
 
 def editor_view(store: Store, settings: Settings, month: str) -> EditorView | None:
@@ -56,7 +55,6 @@ def editor_view(store: Store, settings: Settings, month: str) -> EditorView | No
         issue=issue,
         problems=email_problems(settings, issue),
         carry_over=issue_service.carry_over_count(store, month),
-        published=bool(store.issues.published(month)),
         delivery=delivery_view(store, month),
     )
 

@@ -125,8 +125,7 @@ async def send_issue(request: Request) -> Response:
     if form.get("confirm") != "yes":
         message = "Nothing was sent: tick the box that confirms the send first."
         return await _editor(request, month, message, 400)
-    view = await call(request, publishing.editor_view, web(request).settings, month)
-    if view is None or not view.delivery.approved:
+    if not (await call(request, delivery_view, month)).approved:
         return await _editor(request, month, "Approve the issue before sending it.", 400)
     if web(request).operations.send_now(month):
         message = f"Sending the {month} issue: the counts below follow it as it goes."
