@@ -12,7 +12,7 @@ import json
 import re
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from urllib.parse import urljoin, urlsplit
 
@@ -82,12 +82,12 @@ async def discover(client: HttpClient, url: str) -> Proposal | None:
         found = await _get(client, candidate)
         proposal = _feed(*found) if found else None
         if proposal is not None:
-            return _named(proposal, name)
+            return replace(proposal, name=name)
     for candidate in await _sitemap_candidates(client, final):
         found = await _get(client, candidate)
         proposal = _sitemap(found[0], found[1]) if found else None
         if proposal is not None:
-            return _named(proposal, name)
+            return replace(proposal, name=name)
     return _list_page(body, soup, final, name)
 
 
@@ -242,12 +242,6 @@ def _site_name(soup: BeautifulSoup, url: str) -> str:
     title = soup.title.get_text(" ", strip=True) if soup.title else ""
     title = re.split(r"\s+[|–—-]\s+", title)[-1] if title else ""
     return title[:120] or _host(url)
-
-
-def _named(proposal: Proposal, name: str) -> Proposal:
-    return Proposal(
-        proposal.kind, proposal.url, name, proposal.items, proposal.newest, proposal.links
-    )
 
 
 def _root(url: str) -> str:
