@@ -6,7 +6,7 @@ four corpus items of one section or kind; pages wrap the same text in a realisti
 cookie banner, sidebar, comments, footer). Ranking is timed whole, in a fresh process each
 round, as `cbewatch rank` or `fetch` runs it: the interpreter's start, every import
 (scikit-learn only where the process retrains: scoring reads plain arrays), reading the
-kept field examples' classifier (trained once per install, into data_dir), then
+field examples' classifier (shipped trained with the package), then
 `rank_new_items` (read the store, retrain, score, write back). Twice: retraining on the
 2,000 decisions (`rank:`), and with the decisions unchanged since the kept models were
 trained (`rank_kept_model:`, the usual fetch). Extraction is timed on a sample of pages in
@@ -36,7 +36,7 @@ from cbewatch.config import load_config
 from cbewatch.extract import read_page
 from cbewatch.model.times import utc_now
 from cbewatch.model.types import Entry
-from cbewatch.rank import MODEL_FILE, field_examples
+from cbewatch.rank import MODEL_FILE
 from cbewatch.rank.signed import read_signed
 from cbewatch.store import Store
 
@@ -94,7 +94,6 @@ def ranking_round(folder: Path) -> Callable[[int, bool], float]:
     settings = load_config(config)
     topics = {t.name for t in settings.topics}
     fill_store(settings.db_path, compose_items(NEW_ITEMS + DECISIONS, seed=11), DECISIONS, topics)
-    field_examples(data_dir=settings.data_dir)  # once per install: trained and kept
 
     def one_round(round_: int, retrain: bool) -> float:
         child = subprocess.run(

@@ -37,7 +37,15 @@ from cbewatch.rank import (
     train,
 )
 from cbewatch.rank import cold as cold_module
-from cbewatch.rank.examples import _built, _trained
+from cbewatch.rank.examples import (
+    SHIPPED_FILE,
+    FieldExamples,
+    _built,
+    _trained,
+    classifier_settings,
+    examples_signature,
+    shipped_key,
+)
 from cbewatch.rank.linear import Calibrated, Linear
 from cbewatch.rank.words import _stop_stems as stop_stems
 from tests.conftest import child_env, write_config
@@ -571,6 +579,44 @@ def test_the_examples_classifier_is_kept_signed_and_rebuilt_when_needed(tmp_path
         more.write(EXAMPLES_FILE.read_text(encoding="utf-8").splitlines()[1] + "\n")
     changed, *_ = kept()
     assert changed != stored and not stored.exists()  # another signature; the old one goes
+
+
+def test_the_shipped_examples_classifier_is_current_and_equals_a_fresh_training() -> None:
+    """Issue 13: the classifier ships trained (no install trains it, nor imports
+    scikit-learn to score). Fails while src/cbewatch/field_examples.npz is stale: run
+    scripts/ship_field_examples.py after changing the examples or their settings."""
+    settings = classifier_settings(DEFAULT_TUNING)
+    signature = examples_signature()
+    shipped = FieldExamples.shipped(SHIPPED_FILE, shipped_key(EXAMPLES_FILE, settings), signature)
+    assert shipped is not None, "stale: run scripts/ship_field_examples.py"
+    _trained.cache_clear()
+    assert field_examples().model.coef is not None
+    assert np.array_equal(field_examples().model.coef, shipped.model.coef)  # what ranks
+    fresh = FieldExamples.trained(EXAMPLES_FILE, **settings)
+    assert fresh.words.names == shipped.words.names and fresh.families == shipped.families
+    headings = [stems("Students show mastery and earn credit"), stems("Home equity loans rise")]
+    for ours, theirs in zip(shipped.likeness(headings), fresh.likeness(headings), strict=True):
+        assert np.allclose(ours, theirs, atol=1e-9)
+
+
+def test_a_shipped_classifier_of_other_examples_or_settings_is_not_used(tmp_path: Path) -> None:
+    examples = small_examples(tmp_path)
+    settings = classifier_settings(DEFAULT_TUNING)
+    built = FieldExamples.trained(examples, **settings)
+    built.save(examples.with_suffix(".npz"), shipped_key(examples, settings))
+    signature = examples_signature(examples)
+    assert FieldExamples.shipped(examples.with_suffix(".npz"), shipped_key(examples, settings),
+                                 signature) is not None  # fmt: skip
+    other = {**settings, "c": 1.0}
+    assert FieldExamples.shipped(examples.with_suffix(".npz"), shipped_key(examples, other),
+                                 signature) is None  # fmt: skip
+    with examples.open("a", encoding="utf-8") as more:
+        more.write(EXAMPLES_FILE.read_text(encoding="utf-8").splitlines()[1] + "\n")
+    assert FieldExamples.shipped(examples.with_suffix(".npz"),
+                                 shipped_key(examples, settings), signature) is None  # fmt: skip
+    examples.with_suffix(".npz").write_bytes(b"not a zip")  # damaged: trained instead
+    assert FieldExamples.shipped(examples.with_suffix(".npz"),
+                                 shipped_key(examples, settings), signature) is None  # fmt: skip
 
 
 def test_the_examples_classifier_is_trained_once_per_process(tmp_path: Path) -> None:

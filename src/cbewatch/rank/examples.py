@@ -2,10 +2,14 @@
 "elsewhere"), shipped with cbewatch; a classifier trained on them says what an item is
 like before any decision has been made. It never reads the decisions.
 
-Training it takes seconds: it is trained once and kept in the data directory
-(`rank-examples-<signature>.pickle`, signed: rank/signed.py), keyed by what it is made
-of — the examples, its settings, this code's version and scikit-learn's — so a change to
-any of them trains it again, and a damaged or foreign file is never trusted.
+Training it takes seconds (a second of it importing scikit-learn), so it ships trained:
+`field_examples.npz` beside the examples, plain arrays keyed by the examples and the
+settings it was trained with (scripts/ship_field_examples.py writes it again; a test fails
+while it is stale). A process with other examples or settings trains once and keeps
+the result in the data directory (`rank-examples-<signature>.pickle`, signed:
+rank/signed.py), keyed by what it is made of — the examples, its settings, this code's
+version and scikit-learn's — so a change to any of them trains it again, and a damaged
+or foreign file is never trusted.
 """
 
 from __future__ import annotations
@@ -28,27 +32,58 @@ from .tuning import DEFAULT_TUNING, Tuning
 from .words import WordWeights
 
 EXAMPLES_FILE = Path(__file__).parent.parent / "field_examples.jsonl"
+SHIPPED_FILE = EXAMPLES_FILE.with_suffix(".npz")  # the classifier, trained at release
 ELSEWHERE = "elsewhere"  # the examples' family of items that are not the field's
 
 
 class FieldExamples:
     """A classifier over the lexicon's families, trained on the bundled examples."""
 
-    def __init__(
-        self, path: Path, *, c: float, min_df: int, max_iter: int, summary_words: int, seed: int
-    ) -> None:
+    def __init__(self, words: WordWeights, model: Linear, signature: str) -> None:
+        self.words = words
+        self.model = model  # plain arrays: reading it needs no scikit-learn
+        self.signature = signature  # of the examples file it was trained on
+        self.families: tuple[str, ...] = model.classes
+
+    @classmethod
+    def trained(
+        cls, path: Path, *, c: float, min_df: int, max_iter: int, summary_words: int, seed: int
+    ) -> FieldExamples:
         from sklearn.linear_model import LogisticRegression
 
         rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
-        self.signature = examples_signature(path)
         texts = [heading_words(stems(r["title"]), stems(r["summary"]), summary_words)
                  for r in rows]  # fmt: skip
-        self.words = WordWeights(texts, min_df=min_df)
-        x = self.words.transform(texts)
+        words = WordWeights(texts, min_df=min_df)
         fitted = LogisticRegression(C=c, max_iter=max_iter, random_state=seed)
-        fitted.fit(x, [r["family"] for r in rows])
-        self.model = Linear.of(fitted)  # plain arrays: reading it needs no scikit-learn
-        self.families: tuple[str, ...] = self.model.classes
+        fitted.fit(words.transform(texts), [r["family"] for r in rows])
+        return cls(words, Linear.of(fitted), examples_signature(path))
+
+    def save(self, path: Path, key: str) -> None:
+        """The arrays alone (no pickle: loading runs no code), under `key`."""
+        np.savez_compressed(
+            path,
+            key=np.array(key),
+            names=np.array(self.words.names),
+            idf=self.words.idf,
+            coef=self.model.coef,
+            intercept=self.model.intercept,
+            classes=np.array(self.families),
+        )
+
+    @classmethod
+    def shipped(cls, path: Path, key: str, signature: str) -> FieldExamples | None:
+        """The classifier in `path` if it was trained under `key`, else None."""
+        try:
+            with np.load(path, allow_pickle=False) as saved:
+                if str(saved["key"]) != key:
+                    return None
+                words = WordWeights.of(saved["names"].tolist(), saved["idf"])
+                classes = tuple(saved["classes"].tolist())
+                model = Linear(saved["coef"], saved["intercept"], classes)
+        except (OSError, KeyError, ValueError):
+            return None
+        return cls(words, model, signature)
 
     def likeness(self, headings: Sequence[list[str]]) -> list[np.ndarray | None]:
         """Per item, the probability of each family (as `families`); None for an item
@@ -82,15 +117,18 @@ def field_examples(
     """The examples' classifier for a file and the settings it reads (not the whole Tuning:
     a setting of the learned models needs no new classifier): once per process, and kept
     in `data_dir` when one is given, so that the next process only reads it."""
-    return _trained(
-        path,
-        data_dir,
-        c=tuning.examples_c,
-        min_df=tuning.examples_min_df,
-        max_iter=tuning.examples_max_iter,
-        summary_words=tuning.summary_words,
-        seed=tuning.seed,
-    )
+    return _trained(path, data_dir, **classifier_settings(tuning))
+
+
+def classifier_settings(tuning: Tuning) -> dict[str, Any]:
+    """The settings the classifier reads, as FieldExamples.trained takes them."""
+    return {
+        "c": tuning.examples_c,
+        "min_df": tuning.examples_min_df,
+        "max_iter": tuning.examples_max_iter,
+        "summary_words": tuning.summary_words,
+        "seed": tuning.seed,
+    }
 
 
 # The classifier's code: raise it when what FieldExamples builds changes (2: plain arrays).
@@ -101,6 +139,11 @@ STORED_PREFIX = "rank-examples-"
 @cache
 def _trained(path: Path, data_dir: Path | None, **settings: Any) -> FieldExamples:
     # keyed by exactly the classifier's arguments: a setting it comes to read joins the key
+    shipped = FieldExamples.shipped(
+        path.with_suffix(".npz"), shipped_key(path, settings), examples_signature(path)
+    )
+    if shipped is not None:
+        return shipped
     if data_dir is None:
         return _built(path, examples_signature(path), **settings)
     stored = data_dir / f"{STORED_PREFIX}{stored_signature(path, settings)[:32]}.pickle"
@@ -120,7 +163,14 @@ def _built(path: Path, signature: str, **settings: Any) -> FieldExamples:
     """Trained once per process for each examples file (`signature`: its contents) and
     settings, whichever data directory keeps it: a process that runs on a second
     database (the benchmarks after their warm-up) does not train again."""
-    return FieldExamples(path, **settings)
+    return FieldExamples.trained(path, **settings)
+
+
+def shipped_key(path: Path, settings: dict[str, Any]) -> str:
+    """What the shipped classifier must have been trained on: the examples and settings
+    (not scikit-learn's version: a classifier trained by another is as good)."""
+    made_of = (examples_signature(path), sorted(settings.items()), EXAMPLES_FORMAT)
+    return hashlib.sha256(repr(made_of).encode()).hexdigest()
 
 
 def stored_signature(path: Path, settings: dict[str, Any]) -> str:
@@ -139,3 +189,13 @@ def stored_signature(path: Path, settings: dict[str, Any]) -> str:
 def sklearn_version() -> str:
     """scikit-learn's version, from its metadata: importing it takes a second."""
     return version("scikit-learn")
+
+
+def ship() -> str:
+    """Train the classifier on the bundled examples with the default settings and write
+    it beside them (`SHIPPED_FILE`): scripts/ship_field_examples.py, after changing
+    either."""
+    settings = classifier_settings(DEFAULT_TUNING)
+    built = FieldExamples.trained(EXAMPLES_FILE, **settings)
+    built.save(SHIPPED_FILE, shipped_key(EXAMPLES_FILE, settings))
+    return f"wrote {SHIPPED_FILE} ({len(built.words.names)} words, {len(built.families)} families)"

@@ -46,6 +46,14 @@ class WordWeights:
         df = np.array([seen[w] for w in self.names], dtype=float)
         self.idf = np.log((1 + len(docs)) / (1 + df)) + 1
 
+    @classmethod
+    def of(cls, names: list[str], idf: np.ndarray) -> WordWeights:
+        """Weights already learned: the columns' words (in order) and their idf."""
+        weights = cls.__new__(cls)
+        weights.names, weights.idf = names, idf
+        weights.index = {w: column for column, w in enumerate(names)}
+        return weights
+
     def transform(self, docs: Sequence[list[str]]) -> sparse.csr_matrix:
         from scipy import sparse
 
