@@ -37,6 +37,7 @@ from cbewatch.rank import (
     train,
 )
 from cbewatch.rank import cold as cold_module
+from cbewatch.rank import learned as learned_module
 from cbewatch.rank.examples import (
     SHIPPED_FILE,
     FieldExamples,
@@ -221,6 +222,19 @@ def test_news_from_outside_the_field_gets_no_section() -> None:
     assert rank_with([picnic], COLD, model)[0].suggested_topic is None
 
 
+def test_news_that_reads_as_from_elsewhere_keeps_the_section_its_title_names() -> None:
+    """The examples call it news from elsewhere, but the title carries the operator's
+    keyword: if a curator keeps it, it is filed where the operator's words say."""
+    fair = item(
+        "Robot league season opens with a barbecue at the fairgrounds",
+        "Bring the family: food trucks, music and a raffle.",
+    )
+    found = COLD.read([fair])[0]
+    assert found.outside_field and found.lead == ("Robotics",)
+    assert COLD.rank(fair).suggested_topic == "Robotics"
+    assert rank_with([fair], COLD, train(decisions(), COLD))[0].suggested_topic == "Robotics"
+
+
 def test_why_names_no_section_it_does_not_suggest() -> None:
     calendar = COLD.rank(item("Board votes on next year's calendar", "Families weigh in."))
     assert calendar.suggested_topic is None
@@ -374,11 +388,16 @@ LEADERSHIP_WORDS = (
     [
         ("What one rubric taught our district leaders", LEADERSHIP_WORDS, "",
          "Grading and Assessment"),  # the keyword in the title
-        ("A retreat for district leaders", f"Their new rubric came out of it. {LEADERSHIP_WORDS}",
+        ("What came out of a long weekend", f"Their new rubric came out of it. {LEADERSHIP_WORDS}",
          "", "Grading and Assessment"),  # in the description
-        ("A retreat for district leaders", "",
+        ("What came out of a long weekend", "",
          f"Their new rubric came out of it. {LEADERSHIP_WORDS}", "Grading and Assessment"),
         # no description: the text's first sentence is the lede; deeper, the evidence weighs
+        ("What came out of a long weekend", "",
+         f"{LEADERSHIP_WORDS} Later someone mentioned a rubric.", "Learner-Centered Leadership"),
+        # the title speaks of another section: the lede names the keyword in passing
+        ("A retreat for district leaders", f"Their new rubric came out of it. {LEADERSHIP_WORDS}",
+         "", "Learner-Centered Leadership"),
         ("A retreat for district leaders", "",
          f"{LEADERSHIP_WORDS} Later someone mentioned a rubric.", "Learner-Centered Leadership"),
         # two sections named in the title: the evidence chooses between them
@@ -391,8 +410,10 @@ LEADERSHIP_WORDS = (
 def test_a_section_keyword_in_the_title_or_lede_keeps_its_section(
     title: str, description: str, text: str, expected: str
 ) -> None:
-    """The built-in families say leadership; the operator's keyword in the title or the
-    lede says grading, and the built-in knowledge never moves an item away from it."""
+    """The built-in families say leadership; the operator's keyword in the title says
+    grading, and the built-in knowledge never moves an item away from it. So does one in
+    the lede, unless the title itself speaks of another section (then the lede names it
+    in passing, and the evidence weighs)."""
     assert COLD.rank(item(title, description, text)).suggested_topic == expected
 
 
@@ -427,6 +448,27 @@ def test_ranking_works_for_a_field_far_from_education() -> None:
     assert min(relevant) > max(off_topic)  # the school news too: it is not this field's
     assert [r.suggested_topic for r in found] == [s for *_, s in BAKING_ITEMS]
     assert not any("outside the field" in r.why for r in found)
+
+
+def test_the_decisions_take_over_relevance_as_fast_as_they_prove_better() -> None:
+    """Issue 13: the curators' relevance model counts against the cold start as much as
+    it would have ranked the decided items better (each by a model that had not seen it).
+    Words that tell the decisions apart take over where the cold start knows nothing; words
+    that tell nothing leave the cold start in charge, whatever the number of decisions."""
+    from scipy import sparse
+
+    rng = np.random.default_rng(5)
+    y = np.array([n % 2 for n in range(40)])
+    prior = 40 / (40 + DEFAULT_TUNING.relevance_half)
+    telling = sparse.csr_matrix(np.column_stack([y + rng.normal(0, 0.1, 40), rng.random(40)]))
+    knows_nothing = np.full(40, 0.5)
+    assert learned_module._relevance_weight(telling, y, knows_nothing, DEFAULT_TUNING) == (
+        pytest.approx(round(prior, 1))  # any weight ranks as well: the default hand-over
+    )
+    noise = sparse.csr_matrix(rng.random((40, 5)))
+    knows_well = y * 0.3 + rng.random(40) * 0.4  # mostly right
+    weight = learned_module._relevance_weight(noise, y, knows_well, DEFAULT_TUNING)
+    assert weight <= 0.3 < prior
 
 
 def test_another_fields_decisions_teach_its_sections() -> None:
@@ -655,9 +697,9 @@ def test_a_model_file_not_signed_here_is_never_loaded(tmp_path: Path) -> None:
         ("What one rubric taught our district leaders", "",
          "Section: Grading and Assessment — title says 'rubric'. "
          "Field words: district leaders, rubric."),
-        ("A retreat for district leaders", "A report card came out of it.",
-         "Section: Grading and Assessment — description says 'report card'. "
-         "Field words: district leaders, report card, retreat."),
+        ("What came out of a long weekend", f"Their new rubric came out of it. {LEADERSHIP_WORDS}",
+         "Section: Grading and Assessment — description says 'rubric'. "
+         "Field words: community engagement, district leaders, rubric, school board."),
         ("New assessment notices", "Homeowners may appeal their property tax.",
          "Off-field words: assessment notice, property tax, homeowner. "
          "Reads like news from outside the field."),

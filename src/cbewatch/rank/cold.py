@@ -113,8 +113,8 @@ class Evidence:
         return shares
 
     def top_topic(self) -> str | None:
-        if not (self.topics or self.kin) or self.outside_field:  # no phrase of any section,
-            return None  # nor like their items, or not the field's news: no suggestion
+        if not (self.topics or self.kin) or self.unfiled:  # no phrase of any section, nor
+            return None  # like their items, or not the field's news: no suggestion
         shares = self.topic_shares()
         return max(shares.items(), key=lambda pair: (pair[1], pair[0]))[0]
 
@@ -140,6 +140,12 @@ class Evidence:
         if sources:
             said.append(f"You often accept items from {', '.join(sources)}.")
         return " ".join(said)
+
+    @property
+    def unfiled(self) -> bool:
+        """News from outside the field gets no section, unless its title or lede carries
+        a section's keyword: the operator's own words file it all the same."""
+        return self.outside_field and not self.lead
 
     @property
     def outside_field(self) -> bool:
@@ -305,12 +311,22 @@ class ColdStart:
         about_school = SCHOOL_INDEX.any_in(words)
         evidence = self._weigh(found, about_school, words)
         evidence.lead_says = self._lead(leading, about_school)
-        evidence.lead = tuple(sorted(evidence.lead_says))
+        evidence.lead = _foremost(
+            evidence.lead_says, self._title_topics(places["title"], about_school)
+        )
         evidence.in_field = self.knows_field
         # without a description, the text's first words stand in (as a feed's summary)
         summary = places["description"] or places["text"]
         evidence.heading = heading_words(places["title"], summary, self.tuning.summary_words)
         return evidence
+
+    def _title_topics(self, title: list[str], about_school: bool) -> set[str]:
+        found: set[str] = set()
+        for key in self.index.find(title):
+            phrase = self.phrases[key]
+            if phrase.weight > 0 and not (phrase.needs_school and not about_school):
+                found.update(phrase.topics)
+        return found
 
     def _lead(
         self, leading: list[tuple[str, tuple[str, ...]]], about_school: bool
@@ -442,6 +458,17 @@ def _owner(
 
 def _keyword_shown(topics: Sequence[Topic], key: tuple[str, ...]) -> str:
     return next(k for t in topics for k in t.keywords if key in variants(k))
+
+
+def _foremost(says: dict[str, tuple[str, str]], title_topics: set[str]) -> tuple[str, ...]:
+    """The sections whose keyword comes first: the title's, else the lede's."""
+    titled = sorted(name for name, (place, _) in says.items() if place == "title")
+    if titled:
+        return tuple(titled)
+    lede = sorted(says)
+    if title_topics - set(lede):
+        return ()
+    return tuple(lede)
 
 
 def _first_sentence_words(words: list[str], text: str) -> list[str]:

@@ -42,7 +42,7 @@ def train(decisions: Sequence[Decision], cold: ColdStart) -> LearnedModel | None
         sources=tuple(sorted({i.source for i in items})),
     )
     base = _features(model, cold, items, evidence)
-    _fit_relevance(model, ordered, base, cold.tuning)
+    _fit_relevance(model, ordered, base, np.array([e.score for e in evidence]), cold.tuning)
     lexical = cold.topic_matrix(evidence)
     _fit_topics(
         model, ordered, _with_topic_shares(base, lexical, cold.tuning), lexical, cold.tuning
@@ -111,29 +111,75 @@ def _with_topic_shares(
 
 
 def _fit_relevance(
-    model: LearnedModel, ordered: Sequence[Decision], x: sparse.csr_matrix, tuning: Tuning
+    model: LearnedModel,
+    ordered: Sequence[Decision],
+    x: sparse.csr_matrix,
+    cold: np.ndarray,
+    tuning: Tuning,
 ) -> None:
     from sklearn.calibration import CalibratedClassifierCV
-    from sklearn.linear_model import LogisticRegression
 
     y = np.array([int(d.accepted) for d in ordered])
     smaller = int(min(y.sum(), len(y) - y.sum()))
     if smaller < tuning.min_per_class:
         return
-    base = LogisticRegression(
-        C=tuning.relevance_c,
-        class_weight=tuning.relevance_class_weight,
-        solver=tuning.relevance_solver,
-        random_state=tuning.seed,
-    )
     calibrated = CalibratedClassifierCV(
-        base,
+        _relevance_classifier(tuning),
         method=tuning.calibration_method,
         cv=min(tuning.calibration_folds, smaller),
         ensemble=False,
     )
     calibrated.fit(x, y)
     model.relevance = Calibrated.of(calibrated)
+    model.relevance_weight = _relevance_weight(x, y, cold, tuning)
+
+
+def _relevance_classifier(tuning: Tuning) -> LogisticRegression:
+    from sklearn.linear_model import LogisticRegression
+
+    return LogisticRegression(
+        C=tuning.relevance_c,
+        class_weight=tuning.relevance_class_weight,
+        solver=tuning.relevance_solver,
+        random_state=tuning.seed,
+    )
+
+
+def _relevance_weight(
+    x: sparse.csr_matrix, y: np.ndarray, cold: np.ndarray, tuning: Tuning
+) -> float:
+    """How much the curators' relevance model counts against the cold start: the weight
+    that would have ranked the decided items best (ROC AUC), each scored by a model that
+    had not seen it (k-fold over the last `relevance_cv_rows`). A field the built-in
+    knowledge does not know hands over as soon as the decisions rank better; one where the
+    cold start ranks better than a few decisions can keeps it. Ties go to the weight
+    nearest the default hand-over (half at `relevance_half` decisions)."""
+    from sklearn.metrics import roc_auc_score
+
+    count = len(y)
+    prior = count / (count + tuning.relevance_half)
+    recent = np.arange(count)[-tuning.relevance_cv_rows :]
+    x, y, cold = x[recent], y[recent], cold[recent]
+    folds = min(tuning.relevance_folds, int(y.sum()), int(len(y) - y.sum()))
+    if count < tuning.relevance_cv_from or folds < 2:
+        return prior
+    # folds that each hold both kinds of decision: each class dealt round in turn
+    order = np.random.RandomState(tuning.seed).permutation(len(y))
+    order = order[np.argsort(y[order], kind="stable")]
+    fold_of = np.empty(len(y), dtype=int)
+    fold_of[order] = np.arange(len(y)) % folds
+    unseen = np.zeros(len(y))
+    for fold in range(folds):
+        test, train = fold_of == fold, fold_of != fold
+        fitted = _relevance_classifier(tuning).fit(x[train], y[train])
+        unseen[test] = fitted.predict_proba(x[test])[:, 1]
+    learned = np.array([temper(p, tuning.score_temper) for p in unseen.tolist()])
+
+    def ranked(weight: float) -> float:
+        return float(roc_auc_score(y, weight * learned + (1 - weight) * cold))
+
+    weights = np.linspace(0.0, 1.0, tuning.relevance_weight_steps + 1).tolist()
+    return max(weights, key=lambda w: (round(ranked(w), 9), -abs(w - prior)))
 
 
 def _fit_topics(
@@ -249,8 +295,7 @@ def _blended_scores(
         return cold
     learned = model.relevance.positive(base)
     learned = np.array([temper(p, tuning.score_temper) for p in learned.tolist()])
-    # the curators' model takes over as decisions grow: half at `relevance_half`
-    weight = model.decisions / (model.decisions + tuning.relevance_half)
+    weight = model.relevance_weight  # as the decisions prove better (_relevance_weight)
     return np.round(weight * learned + (1 - weight) * cold, 6)
 
 
@@ -269,7 +314,7 @@ def _blended_topics(
     learned = _by_name(model.topic_model.classes, probabilities, names)
     blended = _blend(learned, lexical, model.topic_weight)
     return [
-        None if e.outside_field else names[int(np.argmax(row))]
+        None if e.unfiled else names[int(np.argmax(row))]
         for e, row in zip(evidence, blended, strict=True)
     ]
 

@@ -27,8 +27,9 @@ MODEL_FILE = "rank-model.pickle"
 # 5: WordWeights in place of TfidfVectorizer; 6: the classes moved into the rank package,
 # and the settings (Tuning) are all in the fingerprint; 7: the topic model's weight is
 # chosen on the decisions (topic_weight); 8: signed (rank/signed.py); 9: the topic model
-# is fitted on the columns its rows use (topic_columns), and the models are plain arrays.
-MODEL_FORMAT = 9
+# is fitted on the columns its rows use (topic_columns), and the models are plain arrays;
+# 10: the relevance model's weight is chosen on the decisions (relevance_weight).
+MODEL_FORMAT = 10
 
 
 @dataclass
@@ -44,6 +45,7 @@ class LearnedModel:
     # Plain arrays (rank/linear.py): a process that only ranks never imports scikit-learn.
     relevance: Calibrated | None = None  # None with too few decisions; its estimator's
     # coefficients say why
+    relevance_weight: float = 0.0  # how much it counts against the cold start
     topic_model: Linear | None = None
     topic_columns: np.ndarray | None = None  # the columns the topic model was fitted on
     topic_examples: int = 0

@@ -76,6 +76,14 @@ class Tuning:
     # others), that section sank from the top fifth to 0.93 of the queue at 10 and only to
     # 0.74 at 30 after 20 decisions.
     relevance_half: int = 10
+    # From relevance_cv_from decisions on, the relevance model's weight against the cold
+    # start is the one that would have ranked the decided items best, each by a model that
+    # had not seen it (relevance_folds folds over the last relevance_cv_rows decisions,
+    # weights in steps of 1/relevance_weight_steps); relevance_half breaks ties.
+    relevance_cv_from: int = 20
+    relevance_folds: int = 5
+    relevance_cv_rows: int = 300
+    relevance_weight_steps: int = 10
     # The topic model's weight against the built-in vote is the one that would have filed
     # the decided items best, each by a model that had not seen it (topic_folds folds over
     # the last topic_cv_rows accepted items, weights in steps of 1/topic_weight_steps), from
