@@ -473,8 +473,13 @@ class PhraseIndex:
         return cls(by_key)
 
     def find(self, words: list[str]) -> Iterator[tuple[str, ...]]:
-        """The matched phrases' keys, in order (ranking's hottest loop: most starts are
-        one-word phrases, told apart from longer ones by their first two words)."""
+        """The matched phrases' keys, in order."""
+        return (key for _, key in self.find_at(words))
+
+    def find_at(self, words: list[str]) -> Iterator[tuple[int, tuple[str, ...]]]:
+        """Each matched phrase's position and key, in order (ranking's hottest loop: most
+        starts are one-word phrases, told apart from longer ones by their first two
+        words)."""
         firsts, pairs, by_key = self.firsts, self.pairs, self.by_key
         free, end = 0, len(words) - 1  # the next match starts after the last one ends
         for i in compress(range(len(words)), map(firsts.__contains__, words)):
@@ -487,7 +492,7 @@ class PhraseIndex:
                 if key not in by_key:
                     continue
             if key:
-                yield key
+                yield i, key
                 free = i + len(key)
 
     def any_in(self, words: list[str]) -> bool:

@@ -299,30 +299,31 @@ class ColdStart:
         }
         found: dict[tuple[str, ...], float] = defaultdict(float)
         leading: list[tuple[str, tuple[str, ...]]] = []  # (where, phrase) in title and lede
+        first = _first_sentence_length(item.text)  # the lede, when there is no description
         for place, words in places.items():
             weight = self.place_weights[place]
-            for key in self.index.find(words):
+            for at, key in self.index.find_at(words):
                 found[key] += weight
                 if place != "text":
                     leading.append((place, key))
-        first = _first_sentence_words(places["text"], item.text)
-        leading.extend(("first sentence", key) for key in self.index.find(first))
+                elif at + len(key) <= first:
+                    leading.append(("first sentence", key))
         words = [*places["title"], *places["title"], *places["description"], *places["text"]]
         about_school = SCHOOL_INDEX.any_in(words)
         evidence = self._weigh(found, about_school, words)
         evidence.lead_says = self._lead(leading, about_school)
-        evidence.lead = _foremost(
-            evidence.lead_says, self._title_topics(places["title"], about_school)
-        )
+        titled = (key for place, key in leading if place == "title")
+        evidence.lead = _foremost(evidence.lead_says, self._topics_of(titled, about_school))
         evidence.in_field = self.knows_field
         # without a description, the text's first words stand in (as a feed's summary)
         summary = places["description"] or places["text"]
         evidence.heading = heading_words(places["title"], summary, self.tuning.summary_words)
         return evidence
 
-    def _title_topics(self, title: list[str], about_school: bool) -> set[str]:
+    def _topics_of(self, keys: Iterable[tuple[str, ...]], about_school: bool) -> set[str]:
+        """The sections the field's phrases among `keys` point to."""
         found: set[str] = set()
-        for key in self.index.find(title):
+        for key in keys:
             phrase = self.phrases[key]
             if phrase.weight > 0 and not (phrase.needs_school and not about_school):
                 found.update(phrase.topics)
@@ -471,10 +472,10 @@ def _foremost(says: dict[str, tuple[str, str]], title_topics: set[str]) -> tuple
     return tuple(lede)
 
 
-def _first_sentence_words(words: list[str], text: str) -> list[str]:
-    """The stems of the text's first sentence (the lede, when there is no description)."""
+def _first_sentence_length(text: str) -> int:
+    """How many stems the text's first sentence has."""
     end = next((m.end() for m in _SENTENCE_END.finditer(text)), len(text))
-    return words[: word_count(text[:end])]
+    return word_count(text[:end])
 
 
 _SENTENCE_END = re.compile(r"[.!?](?=\s|$)")
