@@ -6,7 +6,7 @@ decisions grow. Deterministic: the same decisions and items always give the same
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -176,10 +176,15 @@ def _relevance_weight(
     learned = np.array([temper(p, tuning.score_temper) for p in unseen.tolist()])
 
     def ranked(weight: float) -> float:
-        return float(roc_auc_score(y, weight * learned + (1 - weight) * cold))
+        return round(float(roc_auc_score(y, weight * learned + (1 - weight) * cold)), 9)
 
-    weights = np.linspace(0.0, 1.0, tuning.relevance_weight_steps + 1).tolist()
-    return max(weights, key=lambda w: (round(ranked(w), 9), -abs(w - prior)))
+    return _best_weight(ranked, tuning.relevance_weight_steps, prior)
+
+
+def _best_weight(measure: Callable[[float], float], steps: int, prior: float) -> float:
+    """The weight in 0, 1/steps, … 1 that measures best; of equals, the nearest `prior`."""
+    weights = np.linspace(0.0, 1.0, steps + 1).tolist()
+    return max(weights, key=lambda w: (measure(w), -abs(w - prior)))
 
 
 def _fit_topics(
@@ -250,8 +255,7 @@ def _topic_weight(
     def right(weight: float) -> int:
         return int((_blend(unseen, lexical, weight).argmax(axis=1) == truth).sum())
 
-    weights = np.linspace(0.0, 1.0, tuning.topic_weight_steps + 1).tolist()
-    return max(weights, key=lambda w: (right(w), -abs(w - prior)))
+    return _best_weight(right, tuning.topic_weight_steps, prior)
 
 
 def _by_name(classes: Sequence[str], probabilities: np.ndarray, names: Sequence[str]) -> np.ndarray:
