@@ -462,7 +462,9 @@ def _keyword_shown(topics: Sequence[Topic], key: tuple[str, ...]) -> str:
 
 
 def _foremost(says: dict[str, tuple[str, str]], title_topics: set[str]) -> tuple[str, ...]:
-    """The sections whose keyword comes first: the title's, else the lede's."""
+    """The sections the operator's keywords decide: those named in the title; else those
+    named in the lede, unless the title's own phrases speak of another section (then the
+    lede names them in passing: none, and the evidence decides)."""
     titled = sorted(name for name, (place, _) in says.items() if place == "title")
     if titled:
         return tuple(titled)
