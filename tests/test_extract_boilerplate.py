@@ -318,6 +318,75 @@ def test_a_paragraph_sharing_a_few_words_with_another_stays() -> None:
     assert len(kept) == 3
 
 
+DEK = "The board approved a diploma tied to demonstrated competencies."
+
+
+@pytest.mark.parametrize(
+    ("top", "dropped"),
+    [
+        (["Policy", "A Title Here", DEK, "By Ana Ruiz"], 4),  # a standfirst above the byline
+        ([DEK], 1),  # trafilatura left out the header's byline: the standfirst opens the text
+        (["By Ana Ruiz", "A different first paragraph."], 1),
+    ],
+)
+def test_a_standfirst_that_is_the_pages_description_goes(top: list[str], dropped: int) -> None:
+    """Both page sets written apart leave the standfirst out of the article: the item
+    shows the page's description as its snippet already. All the text there is stays."""
+    blocks = _blocks(*top, BODY)
+    kept = without_repeated_top(blocks, "A Title Here", "Ana Ruiz", DEK)
+    assert len(blocks) - len(kept) == dropped and kept[-1].text == BODY
+    alone = _blocks(DEK)
+    assert without_repeated_top(alone, "A Title Here", "Ana Ruiz", DEK) == alone
+
+
+def _page_with(article: str) -> str:
+    return (
+        f'<html><head><title>T</title><meta name="description" content="{DEK}"></head>'
+        f"<body><article>{article}</article></body></html>"
+    )
+
+
+BYLINE = 'By Ana Ruiz · <time datetime="2026-11-02">November 2, 2026</time>'
+FIRST = "The vote came after a year of listening sessions in every school of the district."
+
+
+@pytest.mark.parametrize(
+    ("article", "expected"),
+    [
+        (f"<h1>T</h1><p>{DEK}</p><p>{BYLINE}</p><p>{FIRST}</p><p>{BODY}</p>",
+         f"{FIRST}\n\n{BODY}"),  # set above the byline: a standfirst
+        (f"<h1>T</h1><p>{BYLINE}</p><p>{DEK}</p><p>{FIRST}</p><p>{BODY}</p>",
+         f"{DEK}\n\n{FIRST}\n\n{BODY}"),  # after it: the article's first paragraph
+        (f"<h1>T</h1><p>{DEK}</p><p>{FIRST}</p><p>{BODY}</p>",
+         f"{DEK}\n\n{FIRST}\n\n{BODY}"),  # no byline nor date to tell by: kept
+    ],
+    ids=["above-the-byline", "below-the-byline", "no-byline"],
+)  # fmt: skip
+def test_the_page_tells_a_standfirst_from_a_first_paragraph(article: str, expected: str) -> None:
+    found = read_page("https://b.example.org/x", "text/html", "utf-8", _page_with(article).encode())
+    assert found.text == expected
+
+
+def test_a_tag_line_the_site_repeats_goes_whatever_its_tag() -> None:
+    """ "Filed under: grading": a short label the site sets beside one link on every page
+    is its chrome, as "Related:" is beside several."""
+    pages = []
+    for index, article in enumerate(ARTICLES):
+        html = page(index, "plain").replace(
+            "</article>", f'<p>Filed under: <a href="/tags/t{index}">topic{index}</a></p></article>'
+        )
+        url = f"https://brief.example.org/plain/{article['slug']}"
+        found = read_page(url, "text/html", "utf-8", html.encode())
+        assert f"Filed under: topic{index}" in found.text
+        pages.append(
+            SitePage("plain", PageResult(index, "page", found.text, found.html, article=found))
+        )
+    settled, _, _ = settle(pages, {})
+    for result in settled:
+        assert "Filed under" not in result.text
+        assert result.text == GOLD[ARTICLES[result.id]["slug"]]
+
+
 @pytest.mark.parametrize(
     ("top", "dropped"),
     [

@@ -33,6 +33,7 @@ from ..workers import WorkerCrashed, WorkerPool, WorkerTimeout
 from .blocks import (
     Block,
     joined,
+    normalized,
     split_blocks,
     with_sketch_parts,
     without_author_bio,
@@ -151,6 +152,7 @@ def _read_html(url: str, charset: str | None, body: bytes) -> Article:
         raise ValueError("the page is empty")
     page_canonical = _canonical_link(tree, url)
     language = _language(tree)
+    standfirst = _standfirst(tree)  # before trafilatura, which prunes the tree
     doc = bare_extraction(
         tree,
         url=url,
@@ -164,8 +166,9 @@ def _read_html(url: str, charset: str | None, body: bytes) -> Article:
         raise ValueError("no article text was found on the page")
     title = clean_title(doc.title or "") or None
     author = clean_title(doc.author or "") or None
+    description = clean_title(doc.description or "") or None
     blocks = split_blocks(convert_to_html(doc.body)[0], url)
-    blocks = without_repeated_top(blocks, title, author)
+    blocks = without_repeated_top(blocks, title, author, standfirst)
     blocks = with_sketch_parts(without_pull_quotes(without_author_bio(blocks, author)))
     text, main_html = joined(blocks)
     if not text:
@@ -176,7 +179,7 @@ def _read_html(url: str, charset: str | None, body: bytes) -> Article:
         title=title,
         author=author,
         published=_iso_day(doc.date),
-        description=clean_title(doc.description or "") or None,
+        description=description,
         site_name=clean_title(doc.sitename or "") or None,
         image=_http_url(doc.image, url),
         language=language or (doc.language or None),
@@ -215,6 +218,24 @@ def _http_url(value: str | None, base: str) -> str | None:
         return None
     target = urljoin(base, value.strip())
     return target if urlsplit(target).scheme in ("http", "https") else None
+
+
+def _standfirst(tree: Any) -> str | None:
+    """The page's description when the page also sets it, word for word, above its
+    byline or date: a standfirst, not the article's first paragraph (which comes after
+    them). None otherwise, and when the page has no byline or date to tell by."""
+    found = tree.xpath('//meta[@name="description" or @property="og:description"]/@content')
+    wanted = normalized(found[0]) if found else ""
+    if not wanted:
+        return None
+    seen = False
+    for element in tree.iter("p", "h2", "h3", "h4", "div", "time", "a"):
+        if element.tag == "time" or element.get("rel") == "author":
+            return found[0] if seen else None
+        leaf = element.tag != "a" and not (element.tag == "div" and len(element))
+        if leaf and not seen:  # a wrapping div's text is the whole page: not read
+            seen = normalized(element.text_content()) == wanted
+    return None
 
 
 def _read_pdf(body: bytes) -> Article:

@@ -108,13 +108,13 @@ def _text_block(text: str) -> Block:
 
 def _links_and_label(element: Any) -> tuple[bool, int | None]:
     """Whether every word of a block is a link's, and the key of the few words beside
-    its links when the links are most of it."""
+    its links when they are only a short label ("Related:", "Filed under:")."""
     words = len(normalized(" ".join(element.itertext())).split())
     label = normalized(" ".join(element.xpath(".//text()[not(ancestor::a)]")))
     if not words or not label:
         return bool(words), None
     count = len(label.split())
-    short = count <= KICKER_WORDS and 2 * count <= words
+    short = count <= KICKER_WORDS and count < words
     return False, text_key(label) if short else None
 
 
@@ -143,12 +143,17 @@ def sketch_parts(blocks: Iterable[Block]) -> list[BlockPart] | None:
 # What one page says on its own.
 
 
-def without_repeated_top(blocks: list[Block], title: str | None, author: str | None) -> list[Block]:
-    """Drop the title, a byline, a dateline and a kicker label where they open the text
-    again: the item shows its title, author and date already. Only the first few blocks
-    are looked at; the first that is none of these ends the search."""
+def without_repeated_top(
+    blocks: list[Block], title: str | None, author: str | None, description: str | None = None
+) -> list[Block]:
+    """Drop the title, a byline, a dateline, a kicker label and a standfirst (the page's
+    description, word for word) where they open the text again: the item shows its
+    title, author, date and description already. Only the first few blocks are looked
+    at; the first that is none of these ends the search, and a description that is all
+    the text there is stays."""
     title_words = normalized(title or "")
     author_words = normalized(author or "")
+    description_words = normalized(description or "")
     top = 0
     while top < min(TOP_BLOCKS, len(blocks)):
         words = normalized(blocks[top].text)
@@ -157,6 +162,7 @@ def without_repeated_top(blocks: list[Block], title: str | None, author: str | N
             or _is_byline(words, author_words)
             or _is_dateline(words)
             or _is_kicker(words, blocks[top + 1 : top + 3], title_words)
+            or (description_words and words == description_words and top + 1 < len(blocks))
         ):
             break
         top += 1
