@@ -225,16 +225,17 @@ def _standfirst(tree: Any) -> str | None:
     byline or date: a standfirst, not the article's first paragraph (which comes after
     them). None otherwise, and when the page has no byline or date to tell by."""
     found = tree.xpath('//meta[@name="description" or @property="og:description"]/@content')
+    byline = tree.xpath('(//time | //a[@rel="author"])[1]')
     wanted = normalized(found[0]) if found else ""
-    if not wanted:
+    if not wanted or not byline:
         return None
-    seen = False
     for element in tree.iter("p", "h2", "h3", "h4", "div", "time", "a"):
-        if element.tag == "time" or element.get("rel") == "author":
-            return found[0] if seen else None
-        leaf = element.tag != "a" and not (element.tag == "div" and len(element))
-        if leaf and not seen:  # a wrapping div's text is the whole page: not read
-            seen = normalized(element.text_content()) == wanted
+        if element is byline[0]:
+            return None
+        # a wrapping div's text is much of the page: only the innermost blocks are read
+        leaf = element.tag in ("p", "h2", "h3", "h4") or (element.tag == "div" and not len(element))
+        if leaf and normalized(element.text_content()) == wanted:
+            return found[0]
     return None
 
 
