@@ -41,6 +41,9 @@ from .blocks import (
     without_repeated_top,
 )
 
+# A block this long between a description-like paragraph and the byline is article text:
+# the paragraph opened the article; a standfirst sits right above the byline.
+STANDFIRST_GAP_WORDS = 8
 MAX_ATTEMPTS = 3  # a page that keeps timing out or failing with 5xx is given up after this
 RETRY_FIRST = timedelta(minutes=10)
 RETRY_MAX = timedelta(days=1)
@@ -166,7 +169,6 @@ def _read_html(url: str, charset: str | None, body: bytes) -> Article:
         raise ValueError("no article text was found on the page")
     title = clean_title(doc.title or "") or None
     author = clean_title(doc.author or "") or None
-    description = clean_title(doc.description or "") or None
     blocks = split_blocks(convert_to_html(doc.body)[0], url)
     blocks = without_repeated_top(blocks, title, author, standfirst)
     blocks = with_sketch_parts(without_pull_quotes(without_author_bio(blocks, author)))
@@ -179,7 +181,7 @@ def _read_html(url: str, charset: str | None, body: bytes) -> Article:
         title=title,
         author=author,
         published=_iso_day(doc.date),
-        description=description,
+        description=clean_title(doc.description or "") or None,
         site_name=clean_title(doc.sitename or "") or None,
         image=_http_url(doc.image, url),
         language=language or (doc.language or None),
@@ -221,21 +223,28 @@ def _http_url(value: str | None, base: str) -> str | None:
 
 
 def _standfirst(tree: Any) -> str | None:
-    """The page's description when the page also sets it, word for word, above its
+    """The page's description when the page also sets it, word for word, right above its
     byline or date: a standfirst, not the article's first paragraph (which comes after
-    them). None otherwise, and when the page has no byline or date to tell by."""
+    them). None otherwise: when the page has no byline or date to tell by, or when a
+    paragraph comes between the two (the date is the footer's, the byline an author
+    box's: the description then opened the article)."""
     found = tree.xpath('//meta[@name="description" or @property="og:description"]/@content')
     byline = tree.xpath('(//time | //a[@rel="author"])[1]')
     wanted = normalized(found[0]) if found else ""
     if not wanted or not byline:
         return None
+    seen = False
+    holding = set(byline[0].iterancestors("p", "h2", "h3", "h4"))  # the byline's own line
     for element in tree.iter("p", "h2", "h3", "h4", "div", "time", "a"):
-        if element is byline[0]:
-            return None
+        if element is byline[0] or element in holding:
+            return found[0] if seen else None
         # a wrapping div's text is much of the page: only the innermost blocks are read
-        leaf = element.tag in ("p", "h2", "h3", "h4") or (element.tag == "div" and not len(element))
-        if leaf and normalized(element.text_content()) == wanted:
-            return found[0]
+        if element.tag in ("p", "h2", "h3", "h4") or (element.tag == "div" and not len(element)):
+            words = normalized(element.text_content())
+            if not seen:
+                seen = words == wanted
+            elif len(words.split()) > STANDFIRST_GAP_WORDS:
+                return None
     return None
 
 

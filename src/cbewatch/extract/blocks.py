@@ -144,28 +144,31 @@ def sketch_parts(blocks: Iterable[Block]) -> list[BlockPart] | None:
 
 
 def without_repeated_top(
-    blocks: list[Block], title: str | None, author: str | None, description: str | None = None
+    blocks: list[Block], title: str | None, author: str | None, standfirst: str | None = None
 ) -> list[Block]:
-    """Drop the title, a byline, a dateline, a kicker label and a standfirst (the page's
-    description, word for word) where they open the text again: the item shows its
-    title, author, date and description already. Only the first few blocks are looked
-    at; the first that is none of these ends the search, and a description that is all
-    the text there is stays."""
+    """Drop the title, a byline, a dateline, a kicker label and the standfirst (the page's
+    description set above its byline: `extract._standfirst`) where they open the text
+    again: the item shows its title, author, date and description already. Only the
+    first few blocks are looked at; the first that is none of these ends the search. A
+    standfirst that is all the text there is stays."""
     title_words = normalized(title or "")
     author_words = normalized(author or "")
-    description_words = normalized(description or "")
-    top = 0
+    standfirst_words = normalized(standfirst or "")
+    top, standfirst_at = 0, None
     while top < min(TOP_BLOCKS, len(blocks)):
         words = normalized(blocks[top].text)
-        if not (
+        if standfirst_words and words == standfirst_words:
+            standfirst_at = top
+        elif not (
             (title_words and words == title_words)
             or _is_byline(words, author_words)
             or _is_dateline(words)
             or _is_kicker(words, blocks[top + 1 : top + 3], title_words)
-            or (description_words and words == description_words and top + 1 < len(blocks))
         ):
             break
         top += 1
+    if top == len(blocks) and standfirst_at is not None:
+        return blocks[standfirst_at : standfirst_at + 1]
     return blocks[top:]
 
 

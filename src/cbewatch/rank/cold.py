@@ -29,7 +29,13 @@ from ..lexicon import (
     variants,
     word_count,
 )
-from .examples import ELSEWHERE, FieldExamples, examples_signature, field_examples, heading_words
+from .examples import (
+    ELSEWHERE,
+    FieldExamples,
+    classifier_signature,
+    field_examples,
+    heading_words,
+)
 from .tuning import DEFAULT_TUNING, Tuning
 from .values import Ranking, RankInput
 from .words import WordWeights
@@ -66,9 +72,10 @@ class Evidence:
     topics: dict[str, float] = field(default_factory=dict)
     families: dict[str, float] = field(default_factory=dict)  # evidence per concept family
     reasons: dict[str, float] = field(default_factory=dict)
-    # The sections whose configured keyword the title or the lede (description, the text's
-    # first sentence) carries: the operator's own words, which the built-in knowledge
-    # never overrules.
+    # The sections the operator's own words decide, which the built-in knowledge never
+    # overrules: those whose configured keyword the title carries, else the lede (the
+    # description, the text's first sentence) unless the title speaks of another section
+    # (`_foremost`). `lead_says`: every section a keyword in the title or lede names.
     lead: tuple[str, ...] = ()
     lead_says: dict[str, tuple[str, str]] = field(default_factory=dict)  # where, which word
     in_field: bool = True  # the built-in knowledge applies (else only the keywords speak)
@@ -143,8 +150,8 @@ class Evidence:
 
     @property
     def unfiled(self) -> bool:
-        """News from outside the field gets no section, unless its title or lede carries
-        a section's keyword: the operator's own words file it all the same."""
+        """News from outside the field gets no section, unless the operator's keywords
+        decide one (`lead`): their own words file it all the same."""
         return self.outside_field and not self.lead
 
     @property
@@ -154,9 +161,10 @@ class Evidence:
 
 
 def _section_said(topic: str, found: Evidence) -> str:
-    """Why this section: the operator's keyword in the title or lede, else what the
-    built-in knowledge or the stored items say, else the curators' model alone."""
-    if topic in found.lead_says:
+    """Why this section: the operator's keyword in the title or lede (when it decided),
+    else what the built-in knowledge or the stored items say, else the curators' model
+    alone."""
+    if topic in found.lead:
         place, keyword = found.lead_says[topic]
         return f"Section: {topic} — {place} says '{keyword}'."
     if found.like_topics.get(topic, 0.0) >= found.tuning.clear_likeness:
@@ -242,7 +250,7 @@ class ColdStart:
     @cached_property
     def examples(self) -> FieldExamples:
         """The examples' classifier, on first use only: a command with nothing to rank
-        never pays for it (reading the kept one, or training it: seconds)."""
+        never pays for it (reading the shipped one; training one: seconds)."""
         return field_examples(tuning=self.tuning, data_dir=self.data_dir)
 
     def _signature(self) -> str:
@@ -254,7 +262,7 @@ class ColdStart:
             for k, p in self.phrases.items()
         )
         settings = sorted(dataclasses.asdict(self.tuning).items())
-        signed = (self.topic_names, table, examples_signature(), settings)
+        signed = (self.topic_names, table, classifier_signature(), settings)
         return hashlib.sha256(repr(signed).encode()).hexdigest()
 
     def _add(self, phrase: str, concept: Concept, owner: tuple[str, ...]) -> None:
@@ -299,7 +307,7 @@ class ColdStart:
         }
         found: dict[tuple[str, ...], float] = defaultdict(float)
         leading: list[tuple[str, tuple[str, ...]]] = []  # (where, phrase) in title and lede
-        first = _first_sentence_length(item.text)  # the lede, when there is no description
+        first = _first_sentence_length(item.text)  # the lede, with the description
         for place, words in places.items():
             weight = self.place_weights[place]
             for at, key in self.index.find_at(words):
@@ -321,7 +329,11 @@ class ColdStart:
         return evidence
 
     def _topics_of(self, keys: Iterable[tuple[str, ...]], about_school: bool) -> set[str]:
-        """The sections the field's phrases among `keys` point to."""
+        """The sections the field's phrases among `keys` point to. Weak one-word phrases
+        count too: a title that says "parents" or "plan" is about something else than the
+        lede's keyword as often as not (topic accuracy on the first held-out set, now
+        development data: 0.790 with them, 0.776 without; the corpus and the second set
+        the same either way)."""
         found: set[str] = set()
         for key in keys:
             phrase = self.phrases[key]

@@ -78,12 +78,15 @@ class FieldExamples:
             with np.load(path, allow_pickle=False) as saved:
                 if str(saved["key"]) != key:
                     return None
-                words = WordWeights.of(saved["names"].tolist(), saved["idf"])
+                names, idf = saved["names"].tolist(), saved["idf"]
                 classes = tuple(saved["classes"].tolist())
-                model = Linear(saved["coef"], saved["intercept"], classes)
-        except (OSError, KeyError, ValueError):
+                coef, intercept = saved["coef"], saved["intercept"]
+        except Exception:  # missing, damaged, not ours: trained instead, never trusted
             return None
-        return cls(words, model, signature)
+        rows = len(classes) if len(classes) > 2 else 1
+        if coef.shape != (rows, len(names)) or idf.shape != (len(names),) or len(intercept) != rows:
+            return None
+        return cls(WordWeights.of(names, idf), Linear(coef, intercept, classes), signature)
 
     def likeness(self, headings: Sequence[list[str]]) -> list[np.ndarray | None]:
         """Per item, the probability of each family (as `families`); None for an item
@@ -106,6 +109,16 @@ def examples_signature(path: Path = EXAMPLES_FILE) -> str:
     return _digest(path, found.st_mtime_ns, found.st_size)
 
 
+def classifier_signature(path: Path = EXAMPLES_FILE) -> str:
+    """What the classifier a process uses is made of: the examples, and the shipped
+    classifier's own bytes when there is one (shipped again, it may differ a little)."""
+    shipped = path.with_suffix(".npz")
+    made_of = [examples_signature(path), EXAMPLES_FORMAT]
+    if shipped.exists():
+        made_of.append(examples_signature(shipped))
+    return hashlib.sha256(repr(made_of).encode()).hexdigest()
+
+
 @cache
 def _digest(path: Path, mtime_ns: int, size: int) -> str:  # read again when it changes
     return hashlib.sha256(path.read_bytes()).hexdigest()
@@ -115,8 +128,9 @@ def field_examples(
     path: Path = EXAMPLES_FILE, tuning: Tuning = DEFAULT_TUNING, data_dir: Path | None = None
 ) -> FieldExamples:
     """The examples' classifier for a file and the settings it reads (not the whole Tuning:
-    a setting of the learned models needs no new classifier): once per process, and kept
-    in `data_dir` when one is given, so that the next process only reads it."""
+    a setting of the learned models needs no new classifier), once per process: the
+    shipped one when it was trained on these; else trained, and kept in `data_dir` when
+    one is given, so that the next process only reads it."""
     return _trained(path, data_dir, **classifier_settings(tuning))
 
 
@@ -193,8 +207,8 @@ def sklearn_version() -> str:
 
 def ship() -> str:
     """Train the classifier on the bundled examples with the default settings and write
-    it beside them (`SHIPPED_FILE`): scripts/ship_field_examples.py, after changing
-    either."""
+    it beside them (`SHIPPED_FILE`, in the checkout when cbewatch is installed editable):
+    scripts/ship_field_examples.py, after changing either."""
     settings = classifier_settings(DEFAULT_TUNING)
     built = FieldExamples.trained(EXAMPLES_FILE, **settings)
     built.save(SHIPPED_FILE, shipped_key(EXAMPLES_FILE, settings))

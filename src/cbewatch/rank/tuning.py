@@ -72,11 +72,12 @@ class Tuning:
     relevance_solver: str = "liblinear"
     calibration_method: str = "sigmoid"
     calibration_folds: int = 5  # at most: fewer when the smaller class has fewer decisions
-    # Learning relevance: the curators' model weighs half at 10 decisions. A slower hand-over
-    # (30) gains 0.002 of AUC on this corpus, where the cold start is already near perfect,
-    # but when curators reject what the built-in knowledge likes (a section they leave to
-    # others), that section sank from the top fifth to 0.93 of the queue at 10 and only to
-    # 0.74 at 30 after 20 decisions.
+    # Learning relevance, the default hand-over: the curators' model weighs half at 10
+    # decisions (the weight below 20 decisions; after, it breaks ties). Chosen when it was
+    # the weight at every count: a slower hand-over (30) gained 0.002 of AUC on this
+    # corpus, where the cold start is already near perfect, but when curators reject what
+    # the built-in knowledge likes (a section they leave to others), that section sank
+    # from the top fifth to 0.93 of the queue at 10 and only to 0.74 at 30 after 20.
     relevance_half: int = 10
     # From relevance_cv_from decisions on, the relevance model's weight against the cold
     # start is the one that would have ranked the decided items best, each by a model that
