@@ -487,11 +487,13 @@ def _foremost(says: dict[str, tuple[str, str]], title_topics: set[str]) -> tuple
 
 
 def _first_sentence_length(text: str) -> int:
-    """How many stems the text's first sentence has."""
-    end = next((m.end() for m in _SENTENCE_END.finditer(text)), len(text))
-    return word_count(text[:end])
+    """How many stems the text's first sentence has (of its first LEDE_CHARS characters
+    at most: a text with no sentence end near its start has no lede to find)."""
+    found = _SENTENCE_END.search(text, 0, LEDE_CHARS)
+    return word_count(text[: found.end() if found else LEDE_CHARS])
 
 
+LEDE_CHARS = 1_000
 _SENTENCE_END = re.compile(r"[.!?](?=\s|$)")
 
 
