@@ -120,3 +120,25 @@ def test_an_item_carries_its_kind_and_draft_in_json() -> None:
         "A new toolkit from Alder Institute: “The Capstone Toolkit.” Twelve templates for "
         "capstone defenses, with rubrics."
     )
+
+
+def test_a_long_lead_drafts_as_its_start_and_the_draft_is_remembered() -> None:
+    """The queue drafts every item it shows, at every reload: only the lead's start is
+    read (and hashed), and the same item's draft is computed once."""
+    lead = "Twelve templates for capstone defenses, with rubrics. " + "More words here. " * 5000
+    item = Item(
+        id=1,
+        url="https://alder.example.org/p/1",
+        canonical_url="https://alder.example.org/p/1",
+        source="Alder Institute",
+        status="new",
+        first_seen="2026-11-02T00:00:00Z",
+        title="The Capstone Toolkit",
+        text=lead,
+    )
+    assert item.blurb_draft == blurb_draft("toolkit", "Alder Institute", "The Capstone Toolkit",
+                                           lead)  # fmt: skip
+    before = blurb_draft.cache_info().hits
+    again = Item(**{**item.__dict__})  # the same item read again for the next page
+    assert again.blurb_draft == item.blurb_draft
+    assert blurb_draft.cache_info().hits == before + 2

@@ -11,12 +11,17 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from functools import lru_cache
 
 from ..sanitize import plain_text
 from .sentences import sentence_ends
 
 MAX_WORDS = 60
 LEAD_CHARS = 1500  # the part of a lead that can hold its first sentences
+KIND_CHARS = 400  # the part of a lead that may name its own kind ("This brief …")
+# Every queue page drafts fifty items, again at each reload: the same item's draft is
+# remembered (the functions are pure, their arguments short strings).
+DRAFTS_KEPT = 4096
 KINDS = (
     "report", "brief", "toolkit", "guide", "webinar", "podcast", "case study", "article",
     "blog post",
@@ -62,6 +67,7 @@ _BOILERPLATE = re.compile(
 )
 
 
+@lru_cache(maxsize=DRAFTS_KEPT)
 def kind_of(title: str, url: str, lead: str = "") -> str:
     """The kind of piece (one of KINDS): cues in the title, then the URL, then a lead
     that names itself ("This brief …")."""
@@ -72,10 +78,11 @@ def kind_of(title: str, url: str, lead: str = "") -> str:
     for kind, needle in _URL_CUES:
         if needle in path:
             return kind
-    named = _SELF_NAMED.search(lead[:400])
+    named = _SELF_NAMED.search(lead[:KIND_CHARS])
     return _KIND_WORDS.get(named.group(1).lower(), "report") if named else "article"
 
 
+@lru_cache(maxsize=DRAFTS_KEPT)
 def blurb_draft(kind: str, organization: str, title: str, lead: str) -> str:
     """`opener: "title."` then the lead's first whole sentences, at most MAX_WORDS words
     in all; plain text."""

@@ -131,12 +131,13 @@ class Item:
     @property
     def kind(self) -> str:
         """report, brief, toolkit, guide, webinar, podcast, case study, article, blog post."""
-        return drafts.kind_of(self.title or "", self.url, self.summary_text or self.text or "")
+        lead = (self.summary_text or self.text or "")[: drafts.KIND_CHARS]
+        return drafts.kind_of(self.title or "", self.url, lead)
 
     @property
     def blurb_draft(self) -> str:
         """A blurb in the newsletter's voice to start from (what the curator writes wins)."""
-        lead = self.summary_text or self.text or ""
+        lead = (self.summary_text or self.text or "")[: drafts.LEAD_CHARS]  # all it reads
         return drafts.blurb_draft(self.kind, self.source, self.title or "", lead)
 
     def to_json(self) -> dict[str, Any]:
