@@ -153,18 +153,18 @@ STORED_PREFIX = "rank-examples-"
 @cache
 def _trained(path: Path, data_dir: Path | None, **settings: Any) -> FieldExamples:
     # keyed by exactly the classifier's arguments: a setting it comes to read joins the key
-    shipped = FieldExamples.shipped(
-        path.with_suffix(".npz"), shipped_key(path, settings), examples_signature(path)
-    )
+    signature = examples_signature(path)
+    key = shipped_key(path, settings)
+    shipped = FieldExamples.shipped(path.with_suffix(".npz"), key, signature)
     if shipped is not None:
         return shipped
     if data_dir is None:
-        return _built(path, examples_signature(path), **settings)
+        return _built(path, signature, **settings)
     stored = data_dir / f"{STORED_PREFIX}{stored_signature(path, settings)[:32]}.pickle"
     found = read_signed(stored)
-    if isinstance(found, FieldExamples) and found.signature == examples_signature(path):
+    if isinstance(found, FieldExamples) and found.signature == signature:
         return found
-    built = _built(path, examples_signature(path), **settings)
+    built = _built(path, signature, **settings)
     write_signed(stored, built)
     for old in data_dir.glob(f"{STORED_PREFIX}*.pickle"):  # others' keys are stale now
         if old != stored:
