@@ -47,7 +47,7 @@ from cbewatch.rank.examples import (
     examples_signature,
     shipped_key,
 )
-from cbewatch.rank.linear import Calibrated, Linear
+from cbewatch.rank.linear import Linear
 from cbewatch.rank.words import _stop_stems as stop_stems
 from tests.conftest import child_env, write_config
 from tests.test_fetch import RSS, items, rss, sources_yaml
@@ -788,9 +788,8 @@ def test_a_first_fetch_ranks_with_the_shipped_classifier(tmp_path: Path, site: S
 
 @pytest.mark.parametrize("classes", [2, 4])
 def test_the_kept_arrays_predict_as_scikit_learn(classes: int) -> None:
-    """Ranking scores with plain arrays (rank/linear.py): they must give scikit-learn's
-    own probabilities, for two classes and for more, and calibrated both ways."""
-    from sklearn.calibration import CalibratedClassifierCV
+    """The field examples' classifier is scikit-learn's, kept as plain arrays
+    (rank/linear.py): they must give its own probabilities, for two classes and more."""
     from sklearn.linear_model import LogisticRegression
 
     rng = np.random.RandomState(1)
@@ -801,21 +800,12 @@ def test_the_kept_arrays_predict_as_scikit_learn(classes: int) -> None:
     ours = Linear.of(fitted)
     assert ours.classes == tuple(fitted.classes_.tolist())
     np.testing.assert_allclose(ours.probabilities(x[60:]), fitted.predict_proba(x[60:]))
-    if classes == 2:
-        for method in ("sigmoid", "isotonic"):
-            calibrated = CalibratedClassifierCV(
-                LogisticRegression(), method=method, cv=3, ensemble=False
-            ).fit(x[:60], y[:60])
-            np.testing.assert_allclose(
-                Calibrated.of(calibrated).positive(x[60:]), calibrated.predict_proba(x[60:])[:, 1]
-            )
 
 
-def test_ranking_with_the_kept_model_never_loads_scikit_learn(
-    tmp_path: Path, site: SiteServer
-) -> None:
-    """A process that ranks new items with the kept models (decisions unchanged) reads
-    plain arrays: it never pays the second scikit-learn takes to import."""
+def test_ranking_never_loads_scikit_learn(tmp_path: Path, site: SiteServer) -> None:
+    """A process that retrains on the decisions fits its own regressions (rank/fit.py),
+    and one that ranks with the kept models reads plain arrays: neither pays the second
+    scikit-learn takes to import."""
     stories = [("Rubric", "Students show mastery with a rubric."),
                ("Gadget", "The laptop ships with a battery.")]  # fmt: skip
     posts = [(site.url(f"/{k}-{n}"), f"{title} story {n}", f"<p>{text} Unit {n}.</p>")
@@ -831,6 +821,7 @@ def test_ranking_with_the_kept_model_never_loads_scikit_learn(
         decision = "--accept" if "Rubric" in row["title"] else "--reject"
         triage = ["--config", str(config), "triage", str(row["id"]), decision]
         assert runner.invoke(cli, triage).exit_code == 0
-    assert "retrained" in runner.invoke(cli, ["--config", str(config), "rank"]).output
+    line, loaded = in_fresh_process(config, "rank", {"sklearn", "scipy.optimize"})
+    assert "retrained" in line and loaded == "[]"  # retraining: our own fits (rank/fit.py)
     line, loaded = in_fresh_process(config, "rank", {"sklearn"})
     assert line.startswith("ranked 2 new items (learned from 8 decisions)") and loaded == "[]"

@@ -12,17 +12,15 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from .cold import ColdStart, Evidence, cold_ranking, temper
-from .linear import Calibrated, Linear
+from .fit import calibrated_binary, fit_binary, fit_multinomial, roc_auc
 from .model_file import LearnedModel, decisions_fingerprint
 from .tuning import Tuning
 from .values import Decision, Ranking, RankInput
 from .words import WordWeights
 
-if TYPE_CHECKING:  # scikit-learn loads only when a model is trained, SciPy when one is
-    # used, so commands that never rank (items, triage, sources) start quickly, and one
-    # that ranks with the kept model never imports scikit-learn.
+if TYPE_CHECKING:  # SciPy loads only when a model is used or trained, so commands that
+    # never rank (items, triage, sources) start quickly; scikit-learn never (rank/fit.py).
     from scipy import sparse
-    from sklearn.linear_model import LogisticRegression
 
 
 def train(decisions: Sequence[Decision], cold: ColdStart) -> LearnedModel | None:
@@ -117,32 +115,17 @@ def _fit_relevance(
     cold: np.ndarray,
     tuning: Tuning,
 ) -> None:
-    from sklearn.calibration import CalibratedClassifierCV
-
     y = np.array([int(d.accepted) for d in ordered])
     smaller = int(min(y.sum(), len(y) - y.sum()))
     if smaller < tuning.min_per_class:
         return
-    calibrated = CalibratedClassifierCV(
-        _relevance_classifier(tuning),
-        method=tuning.calibration_method,
-        cv=min(tuning.calibration_folds, smaller),
-        ensemble=False,
-    )
-    calibrated.fit(x, y)
-    model.relevance = Calibrated.of(calibrated)
+    folds = min(tuning.calibration_folds, smaller)
+    model.relevance = calibrated_binary(x, y, tuning.relevance_c, _balanced(tuning), folds)
     model.relevance_weight = _relevance_weight(x, y, cold, tuning)
 
 
-def _relevance_classifier(tuning: Tuning) -> LogisticRegression:
-    from sklearn.linear_model import LogisticRegression
-
-    return LogisticRegression(
-        C=tuning.relevance_c,
-        class_weight=tuning.relevance_class_weight,
-        solver=tuning.relevance_solver,
-        random_state=tuning.seed,
-    )
+def _balanced(tuning: Tuning) -> bool:
+    return tuning.relevance_class_weight == "balanced"
 
 
 def _relevance_weight(
@@ -154,8 +137,6 @@ def _relevance_weight(
     knowledge does not know hands over as soon as the decisions rank better; one where the
     cold start ranks better than a few decisions can keeps it. Ties go to the weight
     nearest the default hand-over (half at `relevance_half` decisions)."""
-    from sklearn.metrics import roc_auc_score
-
     count = len(y)
     prior = count / (count + tuning.relevance_half)
     recent = np.arange(count)[-tuning.relevance_cv_rows :]
@@ -171,8 +152,8 @@ def _relevance_weight(
     unseen = np.zeros(len(y))
     for fold in range(folds):
         test, train = fold_of == fold, fold_of != fold
-        fitted = _relevance_classifier(tuning).fit(x[train], y[train])
-        unseen[test] = fitted.predict_proba(x[test])[:, 1]
+        fitted = fit_binary(x[train], y[train], tuning.relevance_c, _balanced(tuning))
+        unseen[test] = fitted.probabilities(x[test])[:, 1]
     # Uncalibrated, where ranking blends the calibrated model: calibrating these with the
     # model's own sigmoid (fitted on the same decisions) chose weights that ranked other
     # fields worse (after 30 decisions, AUC 0.639 → 0.556 and 0.780 → 0.695 on the two
@@ -180,7 +161,7 @@ def _relevance_weight(
     learned = np.array([temper(p, tuning.score_temper) for p in unseen.tolist()])
 
     def ranked(weight: float) -> float:
-        return round(float(roc_auc_score(y, weight * learned + (1 - weight) * cold)), 9)
+        return round(float(roc_auc(y, weight * learned + (1 - weight) * cold)), 9)
 
     return _best_weight(ranked, tuning.relevance_weight_steps, prior)
 
@@ -208,21 +189,9 @@ def _fit_topics(
         return
     # fitted on the columns its rows use (the rest would get no weight): the solver's cost
     model.topic_columns = np.unique(x[rows].indices)
-    fitted = _topic_classifier(tuning).fit(x[rows][:, model.topic_columns], labels)
-    model.topic_model = Linear.of(fitted)
+    model.topic_model = fit_multinomial(x[rows][:, model.topic_columns], labels, tuning.topic_c)
     model.topic_examples = len(rows)
     model.topic_weight = _topic_weight(x[rows], labels, lexical[rows], model.topic_names, tuning)
-
-
-def _topic_classifier(tuning: Tuning) -> LogisticRegression:
-    from sklearn.linear_model import LogisticRegression
-
-    return LogisticRegression(
-        C=tuning.topic_c,
-        solver=tuning.topic_solver,
-        max_iter=tuning.topic_max_iter,
-        random_state=tuning.seed,
-    )
 
 
 def _topic_weight(
@@ -252,8 +221,8 @@ def _topic_weight(
         train = np.setdiff1d(order, test)
         if len(set(labels[train])) < 2:
             continue  # this fold's model would know one section: it adds nothing
-        fitted = _topic_classifier(tuning).fit(x[train], labels[train])
-        unseen[test] = _by_name(fitted.classes_, fitted.predict_proba(x[test]), names)
+        fitted = fit_multinomial(x[train], labels[train], tuning.topic_c)
+        unseen[test] = _by_name(fitted.classes, fitted.probabilities(x[test]), names)
     truth = np.array([names.index(label) for label in labels])
 
     def right(weight: float) -> int:

@@ -15,7 +15,6 @@ import numpy as np
 
 from ..config import Settings
 from .cold import ColdStart
-from .examples import sklearn_version
 from .linear import Calibrated, Linear
 from .signed import read_signed, write_signed
 from .values import Decision
@@ -28,8 +27,9 @@ MODEL_FILE = "rank-model.pickle"
 # and the settings (Tuning) are all in the fingerprint; 7: the topic model's weight is
 # chosen on the decisions (topic_weight); 8: signed (rank/signed.py); 9: the topic model
 # is fitted on the columns its rows use (topic_columns), and the models are plain arrays;
-# 10: the relevance model's weight is chosen on the decisions (relevance_weight).
-MODEL_FORMAT = 10
+# 10: the relevance model's weight is chosen on the decisions (relevance_weight); 11: fitted
+# by rank/fit.py, not scikit-learn (whose version no longer matters).
+MODEL_FORMAT = 11
 
 
 @dataclass
@@ -42,7 +42,7 @@ class LearnedModel:
     families: tuple[str, ...]  # the lexicon's concept families, one feature each
     words: WordWeights | None  # None when the decided items had no word to learn
     sources: tuple[str, ...]  # the decided items' sources, one column each, sorted
-    # Plain arrays (rank/linear.py): a process that only ranks never imports scikit-learn.
+    # Plain arrays (rank/linear.py), fitted by rank/fit.py.
     relevance: Calibrated | None = None  # None with too few decisions; its estimator's
     # coefficients say why
     relevance_weight: float = 0.0  # how much it counts against the cold start
@@ -68,13 +68,12 @@ def model_path(settings: Settings) -> Path:
 
 def load_model(path: Path, fingerprint: str) -> LearnedModel | None:
     """The stored model if it was trained on exactly these decisions; None otherwise
-    (missing, unsigned, damaged, from another scikit-learn, or stale)."""
+    (missing, unsigned, damaged, of another format, or stale)."""
     payload = read_signed(path)
     try:
         model = payload["model"]
         fresh = (
             payload["format"] == MODEL_FORMAT
-            and payload["sklearn"] == sklearn_version()
             and isinstance(model, LearnedModel)
             and model.fingerprint == fingerprint
         )
@@ -87,7 +86,6 @@ def save_model(path: Path, model: LearnedModel) -> None:
     """Write it signed (rank/signed.py) and atomically."""
     payload = {
         "format": MODEL_FORMAT,
-        "sklearn": sklearn_version(),  # its fits, and so its models, may differ
         "decisions": model.decisions,
         "model": model,
     }

@@ -69,9 +69,9 @@ class Tuning:
     min_per_class: int = 3  # accepted and rejected decisions needed before learning relevance
     relevance_c: float = 10.0
     relevance_class_weight: str | None = "balanced"
-    relevance_solver: str = "liblinear"
-    calibration_method: str = "sigmoid"
-    calibration_folds: int = 5  # at most: fewer when the smaller class has fewer decisions
+    # Platt's sigmoid is fitted on this many folds at most (fewer when the smaller class has
+    # fewer decisions).
+    calibration_folds: int = 5
     # Learning relevance, the default hand-over: the curators' model weighs half at 10
     # decisions (the weight below 20 decisions; after, it breaks ties). Chosen when it was
     # the weight at every count: a slower hand-over (30) gained 0.002 of AUC on this
@@ -100,8 +100,6 @@ class Tuning:
     topic_weight_steps: int = 10
     lexicon_topic_scale: float = 3.0
     topic_c: float = 10.0
-    topic_solver: str = "newton-cg"
-    topic_max_iter: int = 1000
 
 
 DEFAULT_TUNING = Tuning()

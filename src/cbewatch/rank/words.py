@@ -1,7 +1,7 @@
 """TF-IDF over lists of stems (WordWeights): the numbers scikit-learn's TfidfVectorizer
 gives, counted by C loops. It must never differ from the vectorizer (a test holds it to
-it). Transforming imports SciPy only; scikit-learn is imported to learn a vocabulary (its
-stop words), never to score.
+it). Transforming imports SciPy only; scikit-learn is never imported (its stop words are
+copied in stop_words.txt).
 """
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ from collections import Counter
 from collections.abc import Sequence
 from functools import cache
 from itertools import chain, repeat
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -20,11 +21,13 @@ if TYPE_CHECKING:
     from scipy import sparse
 
 
+STOP_WORDS_FILE = Path(__file__).with_name("stop_words.txt")
+
+
 @cache
 def _stop_stems() -> frozenset[str]:
-    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
-
-    return frozenset(stems(" ".join(ENGLISH_STOP_WORDS)))
+    lines = STOP_WORDS_FILE.read_text(encoding="utf-8").splitlines()
+    return frozenset(stems(" ".join(line for line in lines if not line.startswith("#"))))
 
 
 class WordWeights:
