@@ -786,6 +786,25 @@ def test_a_first_fetch_ranks_with_the_shipped_classifier(tmp_path: Path, site: S
     assert all(r["score"] is not None for r in ranked)
 
 
+@pytest.mark.parametrize(("asked", "threads"), [(None, 1), ("2", 2)])
+def test_numpy_runs_one_blas_thread_unless_the_operator_asks(
+    asked: str | None, threads: int
+) -> None:
+    """Idle OpenBLAS threads spin: ranking's small sparse fits burned a quarter more CPU
+    with them. A process that imports cbewatch first runs one, unless told otherwise."""
+    env = {k: v for k, v in child_env().items() if k != "OPENBLAS_NUM_THREADS"}
+    if asked:
+        env["OPENBLAS_NUM_THREADS"] = asked
+    script = (
+        "import cbewatch, numpy, threadpoolctl\n"
+        "print([p['num_threads'] for p in threadpoolctl.threadpool_info()])"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          env=env, check=True)  # fmt: skip
+    pools = json.loads(done.stdout)
+    assert pools and all(n == threads for n in pools)
+
+
 @pytest.mark.parametrize("classes", [2, 4])
 def test_the_kept_arrays_predict_as_scikit_learn(classes: int) -> None:
     """The field examples' classifier is scikit-learn's, kept as plain arrays
