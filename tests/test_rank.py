@@ -418,6 +418,47 @@ def test_a_section_keyword_in_the_title_or_lede_keeps_its_section(
     assert COLD.rank(item(title, description, text)).suggested_topic == expected
 
 
+@pytest.mark.parametrize(
+    ("title", "description", "expected"),
+    [
+        # a title's label is how its publisher files the piece: its keyword decides
+        ("Podcast: a superintendent on rubrics",
+         "A district leader talks with teachers about grading.", "News and Blogs"),
+        # the same words without a label: the title names three sections, evidence weighs
+        ("A superintendent on rubrics, a podcast",
+         "A district leader talks with teachers about grading.", "Learner-Centered Leadership"),
+        # "research brief" carries the keyword "research": it names Research and Reports
+        ("Research brief: culturally responsive feedback",
+         "What teachers in three districts changed, and what students said.",
+         "Research and Reports"),
+        # "progress report" points to grading, not to the keyword "report"'s section
+        ("Progress reports: what families will see in June",
+         "Teachers explain the new reports on each student's mastery.", "Grading and Assessment"),
+        # no school word anywhere: a one-word keyword is not evidence of the field, but of
+        # all sections it is still the one the operator's words name
+        ("Webinar recording: rubrics that describe learning",
+         "Watch it again; the templates are included.", "Teacher Resources"),
+        ("Rubrics that describe learning", "Watch it again; the templates are included.",
+         "Grading and Assessment"),
+    ],
+)  # fmt: skip
+def test_the_operators_words_in_a_titles_label_decide(
+    title: str, description: str, expected: str
+) -> None:
+    assert KINDS_COLD.rank(item(title, description, "")).suggested_topic == expected
+
+
+KINDS_COLD = ColdStart(
+    (
+        *TOPICS[:2],
+        Topic("Equity", ("culturally responsive", "English learners")),
+        Topic("Research and Reports", ("research", "report", "case study")),
+        Topic("Teacher Resources", ("toolkit", "webinar")),
+        Topic("News and Blogs", ("podcast", "op-ed")),
+    )
+)  # sections for kinds of piece beside sections for subjects
+
+
 # A field that has nothing to do with schools: the lexicon counts "sourdough" and "chef"
 # against relevance, and the field examples would call all of it news from elsewhere.
 BAKING = (

@@ -120,8 +120,8 @@ class Evidence:
         return shares
 
     def top_topic(self) -> str | None:
-        if not (self.topics or self.kin) or self.unfiled:  # no phrase of any section, nor
-            return None  # like their items, or not the field's news: no suggestion
+        if not (self.topics or self.kin or self.lead) or self.unfiled:  # no phrase of any
+            return None  # section, nor like their items, or not the field's news: none
         shares = self.topic_shares()
         return max(shares.items(), key=lambda pair: (pair[1], pair[0]))[0]
 
@@ -219,6 +219,7 @@ class ColdStart:
             self.phrases[key] = _Phrase(weight, names, ambiguous, family=family, keyword=True)
             self.shown.setdefault(key, _keyword_shown(topics, key))
         self.index = PhraseIndex({k: self.shown.get(k, " ".join(k)) for k in self.phrases})
+        self.names_sections = self._names_sections(keyword_topics)
         # what `_weigh` needs of each phrase, looked up once per match
         self.weighing = {
             k: (
@@ -308,11 +309,14 @@ class ColdStart:
         found: dict[tuple[str, ...], float] = defaultdict(float)
         leading: list[tuple[str, tuple[str, ...]]] = []  # (where, phrase) in title and lede
         first = _first_sentence_length(item.text)  # the lede, with the description
+        label = _label_length(item.title)
         for place, words in places.items():
             weight = self.place_weights[place]
             for at, key in self.index.find_at(words):
                 found[key] += weight
-                if place != "text":
+                if place == "title" and at + len(key) <= label:
+                    leading.append((LABEL, key))
+                elif place != "text":
                     leading.append((place, key))
                 elif at + len(key) <= first:
                     leading.append(("first sentence", key))
@@ -320,7 +324,7 @@ class ColdStart:
         about_school = SCHOOL_INDEX.any_in(words)
         evidence = self._weigh(found, about_school, words)
         evidence.lead_says = self._lead(leading, about_school)
-        titled = (key for place, key in leading if place == "title")
+        titled = (key for place, key in leading if place in TITLE_PLACES)
         evidence.lead = _foremost(evidence.lead_says, self._topics_of(titled, about_school))
         evidence.in_field = self.knows_field
         # without a description, the text's first words stand in (as a feed's summary)
@@ -348,11 +352,33 @@ class ColdStart:
         each with where its first keyword is and the keyword."""
         says: dict[str, tuple[str, str]] = {}
         for place, key in leading:
-            phrase = self.phrases[key]
-            if phrase.keyword and not (phrase.needs_school and not about_school):
-                for name in phrase.topics:
-                    says.setdefault(name, (place, self.index.by_key[key]))
+            for name, keyword in self.names_sections.get(key, ()):
+                says.setdefault(name, (place, keyword))
         return says
+
+    def _names_sections(
+        self, keyword_topics: dict[tuple[str, ...], tuple[str, ...]]
+    ) -> dict[tuple[str, ...], tuple[tuple[str, str], ...]]:
+        """The sections each phrase names by the operator's own words, with the keyword: a
+        keyword names its sections; a longer phrase of the lexicon that contains one names
+        those of its sections the phrase points to as well ("research brief" carries
+        "research"; "progress report" points elsewhere than "report", and names none)."""
+        names: dict[tuple[str, ...], tuple[tuple[str, str], ...]] = {}
+        for key, phrase in self.phrases.items():
+            if phrase.keyword:
+                names[key] = tuple((name, self.shown[key]) for name in phrase.topics)
+                continue
+            inside = {
+                (name, self.shown[part])
+                for size in range(1, len(key))
+                for start in range(len(key) - size + 1)
+                for part in [key[start : start + size]]
+                for name in keyword_topics.get(part, ())
+                if name in phrase.topics
+            }
+            if inside:
+                names[key] = tuple(sorted(inside))
+        return names
 
     def _weigh(
         self, found: dict[tuple[str, ...], float], about_school: bool, words: list[str]
@@ -474,16 +500,32 @@ def _keyword_shown(topics: Sequence[Topic], key: tuple[str, ...]) -> str:
 
 
 def _foremost(says: dict[str, tuple[str, str]], title_topics: set[str]) -> tuple[str, ...]:
-    """The sections the operator's keywords decide: those named in the title; else those
-    named in the lede, unless the title's own phrases speak of another section (then the
-    lede names them in passing: none, and the evidence decides)."""
-    titled = sorted(name for name, (place, _) in says.items() if place == "title")
-    if titled:
-        return tuple(titled)
+    """The sections the operator's keywords decide: those named in the title's label
+    ("Webinar: …", "Research brief: …": how the publisher files the piece); else those
+    named in the title; else those named in the lede, unless the title's own phrases speak
+    of another section (then the lede names them in passing: none, and the evidence
+    decides)."""
+    for places in ((LABEL,), TITLE_PLACES):
+        titled = sorted(name for name, (place, _) in says.items() if place in places)
+        if titled:
+            return tuple(titled)
     lede = sorted(says)
     if title_topics - set(lede):
         return ()
     return tuple(lede)
+
+
+def _label_length(title: str) -> int:
+    """How many stems a title's label has: the few words before its first colon ("Case
+    study: …", "Podcast episode 12: …"); 0 when it has none."""
+    label, colon, rest = title.partition(":")
+    size = word_count(label)
+    return size if colon and rest.strip() and size <= LABEL_WORDS else 0
+
+
+LABEL = "title's label"
+TITLE_PLACES = (LABEL, "title")
+LABEL_WORDS = 4
 
 
 def _first_sentence_length(text: str) -> int:
