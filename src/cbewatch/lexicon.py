@@ -463,6 +463,8 @@ class PhraseIndex:
         self.prefixes = {key[:size] for key in by_key for size in range(1, len(key) + 1)}
         self.firsts = {key[0] for key in by_key}
         self.pairs = {key[:2] for key in by_key if len(key) > 1}  # how longer phrases start
+        self.longer_firsts = {key[0] for key in by_key if len(key) > 1}
+        self.singles = {key[0]: key for key in by_key if len(key) == 1}
 
     @classmethod
     def of(cls, phrases: Iterable[str]) -> PhraseIndex:
@@ -480,17 +482,16 @@ class PhraseIndex:
         """Each matched phrase's position and key, in order (ranking's hottest loop: most
         starts are one-word phrases, told apart from longer ones by their first two
         words)."""
-        firsts, pairs, by_key = self.firsts, self.pairs, self.by_key
+        firsts, pairs, longer, singles = self.firsts, self.pairs, self.longer_firsts, self.singles
         free, end = 0, len(words) - 1  # the next match starts after the last one ends
         for i in compress(range(len(words)), map(firsts.__contains__, words)):
             if i < free:
                 continue
-            if i < end and (words[i], words[i + 1]) in pairs:
+            word = words[i]
+            if word in longer and i < end and (word, words[i + 1]) in pairs:
                 key = self._longest_at(words, i)
             else:
-                key = (words[i],)
-                if key not in by_key:
-                    continue
+                key = singles.get(word)
             if key:
                 yield i, key
                 free = i + len(key)
