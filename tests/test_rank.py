@@ -47,7 +47,6 @@ from cbewatch.rank.examples import (
     examples_signature,
     shipped_key,
 )
-from cbewatch.rank.linear import Linear
 from cbewatch.rank.words import _stop_stems as stop_stems
 from tests.conftest import child_env, write_config
 from tests.test_fetch import RSS, items, rss, sources_yaml
@@ -844,22 +843,6 @@ def test_numpy_runs_one_blas_thread_unless_the_operator_asks(
                           env=env, check=True)  # fmt: skip
     pools = json.loads(done.stdout)
     assert pools and all(n == threads for n in pools)
-
-
-@pytest.mark.parametrize("classes", [2, 4])
-def test_the_kept_arrays_predict_as_scikit_learn(classes: int) -> None:
-    """The field examples' classifier is scikit-learn's, kept as plain arrays
-    (rank/linear.py): they must give its own probabilities, for two classes and more."""
-    from sklearn.linear_model import LogisticRegression
-
-    rng = np.random.RandomState(1)
-    x = rng.normal(size=(80, 6))
-    y = (x[:, 0] + x[:, 1] * rng.uniform(0.5, 2) > 0).astype(int) + 2 * (x[:, 2] > 0.3)
-    y = y % classes
-    fitted = LogisticRegression(C=1.0, solver="newton-cg").fit(x[:60], y[:60])
-    ours = Linear.of(fitted)
-    assert ours.classes == tuple(fitted.classes_.tolist())
-    np.testing.assert_allclose(ours.probabilities(x[60:]), fitted.predict_proba(x[60:]))
 
 
 def test_ranking_never_loads_scikit_learn(tmp_path: Path, site: SiteServer) -> None:

@@ -12,7 +12,8 @@ This package only re-exports; each job lives in its own module:
     examples.py    the field examples' classifier
     cold.py        the cold start: phrase evidence and likeness to the examples
     learned.py     models learned from the decisions, and their blend with the cold start
-    linear.py      fitted models as plain arrays: scoring never imports scikit-learn
+    fit.py         fitting them: logistic regressions, Platt's sigmoid, folds, ROC AUC
+    linear.py      fitted models as plain arrays (what the kept files hold)
     model_file.py  the model file: LearnedModel, its fingerprint, load and save
     stage.py       the stage: the store in, (re)training, the rankings out
 """

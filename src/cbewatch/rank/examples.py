@@ -2,14 +2,13 @@
 "elsewhere"), shipped with cbewatch; a classifier trained on them says what an item is
 like before any decision has been made. It never reads the decisions.
 
-Training it takes seconds (a second of it importing scikit-learn), so it ships trained:
-`field_examples.npz` beside the examples, plain arrays keyed by the examples and the
-settings it was trained with (scripts/ship_field_examples.py writes it again; a test fails
-while it is stale). A process with other examples or settings trains once and keeps
-the result in the data directory (`rank-examples-<signature>.pickle`, signed:
-rank/signed.py), keyed by what it is made of — the examples, its settings, this code's
-version and scikit-learn's — so a change to any of them trains it again, and a damaged
-or foreign file is never trusted.
+It ships trained: `field_examples.npz` beside the examples, plain arrays keyed by the
+examples and the settings it was trained with (scripts/ship_field_examples.py writes it
+again; a test fails while it is stale). A process with other examples or settings trains
+once (rank/fit.py's multinomial regression, under a second) and keeps the result in the
+data directory (`rank-examples-<signature>.pickle`, signed: rank/signed.py), keyed by what
+it is made of — the examples, its settings and this code — so a change to any of them
+trains it again, and a damaged or foreign file is never trusted.
 """
 
 from __future__ import annotations
@@ -18,7 +17,6 @@ import hashlib
 import json
 from collections.abc import Sequence
 from functools import cache
-from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +24,7 @@ import numpy as np
 
 from .. import __version__
 from ..lexicon import stems
+from .fit import fit_multinomial
 from .linear import Linear
 from .signed import read_signed, write_signed
 from .tuning import DEFAULT_TUNING, Tuning
@@ -41,23 +40,18 @@ class FieldExamples:
 
     def __init__(self, words: WordWeights, model: Linear, signature: str) -> None:
         self.words = words
-        self.model = model  # plain arrays: reading it needs no scikit-learn
+        self.model = model  # plain arrays (rank/linear.py)
         self.signature = signature  # of the examples file it was trained on
         self.families: tuple[str, ...] = model.classes
 
     @classmethod
-    def trained(
-        cls, path: Path, *, c: float, min_df: int, max_iter: int, summary_words: int, seed: int
-    ) -> FieldExamples:
-        from sklearn.linear_model import LogisticRegression
-
+    def trained(cls, path: Path, *, c: float, min_df: int, summary_words: int) -> FieldExamples:
         rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
         texts = [heading_words(stems(r["title"]), stems(r["summary"]), summary_words)
                  for r in rows]  # fmt: skip
         words = WordWeights(texts, min_df=min_df)
-        fitted = LogisticRegression(C=c, max_iter=max_iter, random_state=seed)
-        fitted.fit(words.transform(texts), [r["family"] for r in rows])
-        return cls(words, Linear.of(fitted), examples_signature(path))
+        model = fit_multinomial(words.transform(texts), [r["family"] for r in rows], c)
+        return cls(words, model, examples_signature(path))
 
     def save(self, path: Path, key: str) -> None:
         """The arrays alone (no pickle: loading runs no code), under `key`."""
@@ -139,14 +133,13 @@ def classifier_settings(tuning: Tuning) -> dict[str, Any]:
     return {
         "c": tuning.examples_c,
         "min_df": tuning.examples_min_df,
-        "max_iter": tuning.examples_max_iter,
         "summary_words": tuning.summary_words,
-        "seed": tuning.seed,
     }
 
 
-# The classifier's code: raise it when what FieldExamples builds changes (2: plain arrays).
-EXAMPLES_FORMAT = 2
+# The classifier's code: raise it when what FieldExamples builds changes (2: plain arrays;
+# 3: fitted by rank/fit.py, not scikit-learn).
+EXAMPLES_FORMAT = 3
 STORED_PREFIX = "rank-examples-"
 
 
@@ -181,8 +174,8 @@ def _built(path: Path, signature: str, **settings: Any) -> FieldExamples:
 
 
 def shipped_key(path: Path, settings: dict[str, Any]) -> str:
-    """What the shipped classifier must have been trained on: the examples and settings
-    (not scikit-learn's version: a classifier trained by another is as good)."""
+    """What the shipped classifier must have been trained on: the examples, settings and
+    this code's format (not cbewatch's version: a release changes no classifier)."""
     made_of = (examples_signature(path), sorted(settings.items()), EXAMPLES_FORMAT)
     return hashlib.sha256(repr(made_of).encode()).hexdigest()
 
@@ -194,15 +187,8 @@ def stored_signature(path: Path, settings: dict[str, Any]) -> str:
         sorted(settings.items()),
         EXAMPLES_FORMAT,
         __version__,
-        sklearn_version(),
     )
     return hashlib.sha256(repr(made_of).encode()).hexdigest()
-
-
-@cache
-def sklearn_version() -> str:
-    """scikit-learn's version, from its metadata: importing it takes a second."""
-    return version("scikit-learn")
 
 
 def ship() -> str:

@@ -1,12 +1,12 @@
-"""Fitting the curators' models without scikit-learn: L2-regularized logistic regressions
-(binary and multinomial), Platt's sigmoid calibration, stratified folds and ROC AUC, in
-numpy and SciPy's sparse matrices.
+"""Fitting ranking's models: L2-regularized logistic regressions (binary and multinomial),
+Platt's sigmoid calibration, stratified folds and ROC AUC, in numpy over SciPy's sparse
+matrices. The curators' models and the field examples' classifier are fitted here.
 
 Why not scikit-learn: importing it (and the parts of SciPy it pulls in) cost every
-retraining process ~0.8 s, 40 % of retraining 2,000 decisions (issue 13 counts start-up).
-Each function solves the same problem as its scikit-learn counterpart (named in its
-docstring) to a tighter tolerance, and tests hold them to it; the field examples'
-classifier, trained once and shipped, still uses scikit-learn.
+retraining process ~0.8 s, 40 % of retraining 2,000 decisions (issue 13 counts start-up),
+and it was a large dependency for a few regressions. Each function solves the same
+problem as its scikit-learn counterpart (named in its docstring) to a tighter tolerance,
+and tests hold them to it (scikit-learn is a test dependency only).
 """
 
 from __future__ import annotations

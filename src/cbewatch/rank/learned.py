@@ -19,7 +19,7 @@ from .values import Decision, Ranking, RankInput
 from .words import WordWeights
 
 if TYPE_CHECKING:  # SciPy loads only when a model is used or trained, so commands that
-    # never rank (items, triage, sources) start quickly; scikit-learn never (rank/fit.py).
+    # never rank (items, triage, sources) start quickly (rank/fit.py fits the models).
     from scipy import sparse
 
 

@@ -28,7 +28,7 @@ MODEL_FILE = "rank-model.pickle"
 # chosen on the decisions (topic_weight); 8: signed (rank/signed.py); 9: the topic model
 # is fitted on the columns its rows use (topic_columns), and the models are plain arrays;
 # 10: the relevance model's weight is chosen on the decisions (relevance_weight); 11: fitted
-# by rank/fit.py, not scikit-learn (whose version no longer matters).
+# by rank/fit.py, not scikit-learn (whose version no longer matters, nor is it installed).
 MODEL_FORMAT = 11
 
 

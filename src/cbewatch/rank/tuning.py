@@ -53,8 +53,7 @@ class Tuning:
     summary_words: int = 60  # of a summary, as many as the examples' longest
     examples_c: float = 10.0  # thousands of examples, little regularizing
     examples_min_df: int = 2
-    examples_max_iter: int = 2000
-    seed: int = 0  # every model's random_state
+    seed: int = 0  # the folds' shuffles (rank/learned.py)
 
     # --- Learning from the curators' decisions.
     # Words in 90% of the decided items are left out, once there are enough items (10)
