@@ -323,7 +323,7 @@ class ColdStart:
         words = [*places["title"], *places["title"], *places["description"], *places["text"]]
         about_school = SCHOOL_INDEX.any_in(words)
         evidence = self._weigh(found, about_school, words)
-        evidence.lead_says = self._lead(leading, about_school)
+        evidence.lead_says = self._lead(leading)
         titled = (key for place, key in leading if place in TITLE_PLACES)
         evidence.lead = _foremost(evidence.lead_says, self._topics_of(titled, about_school))
         evidence.in_field = self.knows_field
@@ -345,11 +345,11 @@ class ColdStart:
                 found.update(phrase.topics)
         return found
 
-    def _lead(
-        self, leading: list[tuple[str, tuple[str, ...]]], about_school: bool
-    ) -> dict[str, tuple[str, str]]:
+    def _lead(self, leading: list[tuple[str, tuple[str, ...]]]) -> dict[str, tuple[str, str]]:
         """The sections whose keywords are among the phrases of the title and the lede,
-        each with where its first keyword is and the keyword."""
+        each with where its first keyword is and the keyword (a one-word keyword too in a
+        text with no school word: it is no evidence of the field there, but of all the
+        sections it is the one the operator's words name)."""
         says: dict[str, tuple[str, str]] = {}
         for place, key in leading:
             for name, keyword in self.names_sections.get(key, ()):
