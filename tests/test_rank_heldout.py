@@ -1,18 +1,16 @@
 """Ranking on the held-out sets, written apart by writers who saw neither the lexicon nor
 the ranking corpus, after the vocabulary was frozen.
 
-The fresh set (tests/fixtures/heldout3: the field, and amateur astronomy as another
-field) was kept in reserve, unopened, then measured once (bench/rank_quality.py, 8
-splits, 4 December 2026, fourth session, after the ranking changes of that session were
-made on the development sets), and is never tuned on. Every floor is 0.03 below what
-that first run measured, given beside it. The issue's goals are topic 0.85 cold and 0.93
-after 60 decisions, AUC 0.92 and 0.99: all met on the field but topic after 60
-decisions (0.908).
+The fresh set (tests/fixtures/heldout5: the field, and community theater as another
+field) was measured once (bench/rank_quality.py, 8 splits, 4 December 2026, fourth
+session, after that session's ranking changes were made on the development sets), and is
+never tuned on. Every floor is 0.03 below what that first run measured, given beside it.
+The issue's goals are topic 0.85 cold and 0.93 after 60 decisions, AUC 0.92 and 0.99:
+met cold; after 60 decisions not met (topic 0.924, AUC 0.986).
 
-The first two sets (tests/fixtures/heldout: urban cycling; tests/fixtures/heldout2:
-beekeeping) were measured once each the same way, then retired to development: the
-ranking changes since were measured on them. Their floors are those of their first
-runs, not raised since.
+The sets before it (tests/fixtures/heldout to heldout4) were measured once each the same
+way, then retired to development: the ranking changes since were measured on them. Their
+floors are those of their first runs, not raised since.
 """
 
 from __future__ import annotations
@@ -38,31 +36,31 @@ def other_field() -> Figures:
 
 def test_the_field_cold(field: Figures) -> None:
     auc, topic = field.cold["all"]
-    assert auc >= 0.966  # measured 0.996
-    assert topic >= 0.885  # measured 0.915 (a relevant item with no suggestion is wrong)
+    assert auc >= 0.960  # measured 0.990
+    assert topic >= 0.886  # measured 0.916 (a relevant item with no suggestion is wrong)
 
 
 def test_the_field_after_60_decisions(field: Figures) -> None:
     auc, topic = field.mean()
-    assert auc >= 0.966  # measured 0.996 (worst split 0.995)
-    assert topic >= 0.878  # measured 0.908 (worst split 0.880)
+    assert auc >= 0.956  # measured 0.986 (worst split 0.977)
+    assert topic >= 0.894  # measured 0.924 (worst split 0.897)
     plain = sum(field.plain) / len(field.plain)
-    assert topic >= plain  # a plain TF-IDF regression on the same decisions: 0.311
+    assert topic >= plain  # a plain TF-IDF regression on the same decisions: 0.408
 
 
 def test_another_field_cold(other_field: Figures) -> None:
-    """Amateur astronomy, 4 sections: only the config's keywords know it."""
+    """Community theater, 4 sections: only the config's keywords know it."""
     auc, topic = other_field.cold["all"]
-    assert auc >= 0.640  # measured 0.670
-    assert topic >= 0.824  # measured 0.854
+    assert auc >= 0.795  # measured 0.825
+    assert topic >= 0.803  # measured 0.833
 
 
 def test_another_field_after_30_decisions(other_field: Figures) -> None:
     auc, topic = other_field.mean()
-    assert auc >= 0.917  # measured 0.947
-    assert topic >= 0.798  # measured 0.828
+    assert auc >= 0.781  # measured 0.811
+    assert topic >= 0.797  # measured 0.827
     plain = sum(other_field.plain) / len(other_field.plain)
-    assert topic >= plain  # the plain regression: 0.497
+    assert topic >= plain  # the plain regression: 0.463
 
 
 # Each retired set's first run: (AUC, topic) of the field cold and after 60 decisions, then

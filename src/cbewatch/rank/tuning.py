@@ -14,8 +14,8 @@ class Tuning:
     """The ranking's settings. Chosen on the development two thirds of the ranking corpus
     (tests/fixtures/rank), never on its held-out third; figures are the mean over 8 random
     60-decision splits there unless said otherwise (bench/rank_quality.py measures them).
-    The first two fresh held-out sets were reported on, and are development data too since;
-    the third (tests/fixtures/heldout3) is never tuned on.
+    The first four fresh held-out sets were reported on, and are development data too
+    since; the fifth (tests/fixtures/heldout5) is never tuned on.
     Plain values with a stable repr (numbers, strings): the model's signature hashes it."""
 
     # --- The cold start: phrase evidence, weighted by concept and by where it occurs.
