@@ -317,17 +317,19 @@ def _learned_reasons(model: LearnedModel, base: sparse.csr_matrix) -> list[list[
         *(model.words.names if model.words else ()),
         *(f"source: {s}" for s in model.sources),
     ]
-    x = base[:, : len(names)]
-    contributions = x.multiply(model.relevance.estimator.coef[0][: len(names)]).tocsr()
-    contributions.sort_indices()  # a fixed order within rows, so ties break the same way
-    rows = np.repeat(np.arange(contributions.shape[0]), np.diff(contributions.indptr))
-    up = contributions.data > 0  # only what pushes the score up is a reason
-    values, columns, rows = contributions.data[up], contributions.indices[up], rows[up]
-    # one sort for all rows (by row, then largest first), then each row's first three
-    order = np.lexsort((-values, rows))
+    # each stored value times its column's coefficient (none for the dense columns)
+    coefficients = np.zeros(base.shape[1])
+    coefficients[: len(names)] = model.relevance.estimator.coef[0][: len(names)]
+    contributions = base.data * coefficients[base.indices]
+    rows = np.repeat(np.arange(base.shape[0]), np.diff(base.indptr))
+    up = contributions > 0  # only what pushes the score up is a reason
+    values, columns, rows = contributions[up], base.indices[up], rows[up]
+    # one sort for all rows (by row, then largest first; ties by column, so they always
+    # break the same way), then each row's first three
+    order = np.lexsort((columns, -values, rows))
     starts = np.searchsorted(rows[order], rows[order], side="left")
     chosen = order[np.arange(len(order)) - starts < 3]
-    reasons: list[list[str]] = [[] for _ in range(contributions.shape[0])]
+    reasons: list[list[str]] = [[] for _ in range(base.shape[0])]
     for row, column in zip(rows[chosen].tolist(), columns[chosen].tolist(), strict=True):
         reasons[row].append(names[column])
     return reasons
