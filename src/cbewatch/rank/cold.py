@@ -73,11 +73,15 @@ class Evidence:
     families: dict[str, float] = field(default_factory=dict)  # evidence per concept family
     reasons: dict[str, float] = field(default_factory=dict)
     # The sections the operator's own words decide, which the built-in knowledge never
-    # overrules: those whose configured keyword the title carries, else the lede (the
-    # description, the text's first sentence) unless the title speaks of another section
-    # (`_foremost`). `lead_says`: every section a keyword in the title or lede names.
+    # overrules: those whose configured keyword the title's label carries, else the title,
+    # else the lede (the description, the text's first sentence) unless the title speaks
+    # of another section (`_foremost`). `lead_says`: every section a keyword in the title
+    # or lede names. `lead_in_field`: one of those is a keyword that is evidence of the field
+    # too (a one-word keyword in a text with no school word names a section, but is not;
+    # nor is a lexicon phrase that carries a keyword, as "new report" carries "report").
     lead: tuple[str, ...] = ()
     lead_says: dict[str, tuple[str, str]] = field(default_factory=dict)  # where, which word
+    lead_in_field: bool = False
     in_field: bool = True  # the built-in knowledge applies (else only the keywords speak)
     # Another field's config only (no built-in knowledge of it): how much the item is like
     # the stored items that carry each section's keywords (`ColdStart.widen`, `Kin`).
@@ -151,8 +155,11 @@ class Evidence:
     @property
     def unfiled(self) -> bool:
         """News from outside the field gets no section, unless the operator's keywords
-        decide one (`lead`): their own words file it all the same."""
-        return self.outside_field and not self.lead
+        decide one (`lead`) and speak of the field there: their own words file it all the
+        same. ("Report: stock markets fall" reads like news from elsewhere, and its
+        "report", a one-word keyword in a text with no school word, is no evidence of the
+        field: no section.)"""
+        return self.outside_field and not (self.lead and self.lead_in_field)
 
     @property
     def outside_field(self) -> bool:
@@ -324,6 +331,10 @@ class ColdStart:
         about_school = SCHOOL_INDEX.any_in(words)
         evidence = self._weigh(found, about_school, words)
         evidence.lead_says = self._lead(leading)
+        evidence.lead_in_field = any(
+            self.phrases[key].keyword and not (self.phrases[key].needs_school and not about_school)
+            for _, key in leading
+        )
         titled = (key for place, key in leading if place in TITLE_PLACES)
         evidence.lead = _foremost(evidence.lead_says, self._topics_of(titled, about_school))
         evidence.in_field = self.knows_field
@@ -516,9 +527,10 @@ def _foremost(says: dict[str, tuple[str, str]], title_topics: set[str]) -> tuple
 
 
 def _label_length(title: str) -> int:
-    """How many stems a title's label has: the few words before its first colon ("Case
-    study: …", "Podcast episode 12: …"); 0 when it has none."""
-    label, colon, rest = title.partition(":")
+    """How many stems a title's label has: the few words before its first colon and a
+    space ("Case study: …", "Podcast episode 12: …"; not "Webinar 3:30 pm …" nor a URL);
+    0 when it has none."""
+    label, colon, rest = title.partition(": ")
     size = word_count(label)
     return size if colon and rest.strip() and size <= LABEL_WORDS else 0
 

@@ -5,8 +5,9 @@ matrices. The curators' models and the field examples' classifier are fitted her
 Why not scikit-learn: importing it (and the parts of SciPy it pulls in) cost every
 retraining process ~0.8 s, 40 % of retraining 2,000 decisions (issue 13 counts start-up),
 and it was a large dependency for a few regressions. Each function solves the same
-problem as its scikit-learn counterpart (named in its docstring) to a tighter tolerance,
-and tests hold them to it (scikit-learn is a test dependency only).
+problem as its scikit-learn counterpart (named in its docstring), at least as closely as
+scikit-learn's default tolerances do, and tests hold them to it (scikit-learn is a test
+dependency only).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 
-from .linear import Calibrated, Linear
+from .linear import Calibrated, Linear, expit
 
 if TYPE_CHECKING:
     from scipy import sparse
@@ -97,7 +98,7 @@ def _binary_objective(rows: Any, y: np.ndarray, weight: np.ndarray, free: np.nda
 
     def objective(w: np.ndarray) -> Point:
         margin = sign * (rows @ w)
-        chance = _expit(margin)
+        chance = expit(margin)
         loss = 0.5 * float(w @ (free * w)) + float(weight @ np.logaddexp(0.0, -margin))
         gradient = free * w + rows.T @ (weight * (chance - 1.0) * sign)
         curvature = weight * chance * (1.0 - chance)
@@ -120,9 +121,11 @@ def _newton_cg(objective: Objective, w: np.ndarray, tolerance: float = 1e-6) -> 
         length = 1.0
         while True:
             new = objective(w + length * step)
-            if new.loss <= at.loss + 1e-4 * length * slope or length < 1e-10:
+            if new.loss <= at.loss + 1e-4 * length * slope:
                 break
             length /= 2
+            if length < 1e-10:  # no step lowers the loss: as near as float precision goes
+                return w
         w = w + length * step
         at = new
     return w
@@ -180,7 +183,7 @@ def platt(decision: np.ndarray, y: np.ndarray) -> tuple[float, float]:
 
     def objective(w: np.ndarray) -> Point:
         raw = features @ w
-        chance = _expit(raw)
+        chance = expit(raw)
         loss = float((np.logaddexp(0.0, raw) - target * raw).sum())
         gradient = features.T @ (chance - target)
         hessian = features.T @ (features * (chance * (1 - chance))[:, None])
@@ -203,8 +206,9 @@ def stratified_folds(y: np.ndarray, folds: int) -> np.ndarray:
 
 
 def roc_auc(y: np.ndarray, scores: np.ndarray) -> float:
-    """sklearn.metrics.roc_auc_score for two classes: the chance that a positive row
-    outscores a negative one, ties counting half (Mann-Whitney, with average ranks)."""
+    """sklearn.metrics.roc_auc_score for labels 0 and 1 (both present): the chance that a
+    positive row outscores a negative one, ties counting half (Mann-Whitney, with average
+    ranks)."""
     order = np.argsort(scores, kind="mergesort")
     ranked = np.asarray(scores)[order]
     ends = np.r_[np.flatnonzero(np.diff(ranked)), len(ranked) - 1]
@@ -226,7 +230,3 @@ def _with_ones(x: Matrix) -> Any:
     if sparse.issparse(x):
         return sparse.hstack([x, sparse.csr_matrix(ones)], format="csr")
     return np.hstack([np.asarray(x), ones])
-
-
-def _expit(values: np.ndarray) -> np.ndarray:
-    return 0.5 * (1.0 + np.tanh(0.5 * values))

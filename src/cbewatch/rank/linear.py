@@ -29,7 +29,7 @@ class Linear:
         """Each class's probability: a sigmoid for two classes, else softmax."""
         decision = self.decision(x)
         if len(self.classes) <= 2:
-            positive = _expit(decision[:, 0])
+            positive = expit(decision[:, 0])
             return np.column_stack([1.0 - positive, positive])
         decision = decision - decision.max(axis=1, keepdims=True)
         exp = np.exp(decision)
@@ -47,8 +47,9 @@ class Calibrated:
 
     def positive(self, x: sparse.csr_matrix | np.ndarray) -> np.ndarray:
         """The calibrated probability of the second class (accepted)."""
-        return _expit(-(self.a * self.estimator.decision(x)[:, 0] + self.b))
+        return expit(-(self.a * self.estimator.decision(x)[:, 0] + self.b))
 
 
-def _expit(values: np.ndarray) -> np.ndarray:
-    return 1.0 / (1.0 + np.exp(-values))
+def expit(values: np.ndarray) -> np.ndarray:
+    """The logistic function, without overflow at either end."""
+    return 0.5 * (1.0 + np.tanh(0.5 * values))
