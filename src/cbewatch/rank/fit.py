@@ -39,8 +39,9 @@ Objective = Callable[[np.ndarray], Point]
 def fit_binary(
     x: Matrix, y: np.ndarray, c: float, balanced: bool = True, start: Linear | None = None
 ) -> Linear:
-    """LogisticRegression(C=c, class_weight="balanced" or None, solver="liblinear"): the
-    intercept is a column of ones and is regularized like the rest, as liblinear does.
+    """LogisticRegression(C=c, class_weight="balanced" or None, solver="liblinear") on
+    labels 0 and 1, both present: the intercept is a column of ones and is regularized like
+    the rest, as liblinear does.
     `start`, a model fitted on similar rows, only saves iterations."""
     y = np.asarray(y)
     weight = np.full(len(y), c)
@@ -117,6 +118,8 @@ def _newton_cg(objective: Objective, w: np.ndarray, tolerance: float = 1e-6) -> 
         if size <= stop:
             break
         step = _conjugate_gradient(at, min(0.5, np.sqrt(size)) * size)
+        if not step.any():  # the curvature vanished along the gradient: nowhere to go
+            break
         slope = float(at.gradient @ step)
         length = 1.0
         while True:
