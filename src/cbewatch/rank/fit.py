@@ -13,7 +13,7 @@ dependency only).
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 
@@ -21,8 +21,6 @@ from .linear import Calibrated, Linear, expit
 
 if TYPE_CHECKING:
     from scipy import sparse
-
-    Matrix = sparse.csr_matrix | np.ndarray
 
 
 class Point(NamedTuple):
@@ -37,7 +35,11 @@ Objective = Callable[[np.ndarray], Point]
 
 
 def fit_binary(
-    x: Matrix, y: np.ndarray, c: float, balanced: bool = True, start: Linear | None = None
+    x: sparse.csr_matrix,
+    y: np.ndarray,
+    c: float,
+    balanced: bool = True,
+    start: Linear | None = None,
 ) -> Linear:
     """LogisticRegression(C=c, class_weight="balanced" or None, solver="liblinear") on
     labels 0 and 1, both present: the intercept is a column of ones and is regularized like
@@ -54,7 +56,7 @@ def fit_binary(
     return Linear(w[None, :-1], w[-1:], (0, 1))
 
 
-def fit_multinomial(x: Matrix, labels: Sequence[str], c: float) -> Linear:
+def fit_multinomial(x: sparse.csr_matrix, labels: Sequence[str], c: float) -> Linear:
     """LogisticRegression(C=c, solver="newton-cg"): multinomial over three or more classes,
     the binary problem over two, the intercepts never regularized."""
     classes, index = np.unique(np.asarray(labels), return_inverse=True)
@@ -92,7 +94,9 @@ def fit_multinomial(x: Matrix, labels: Sequence[str], c: float) -> Linear:
     return Linear(w[:-1].T.copy(), w[-1].copy(), names)
 
 
-def _binary_objective(rows: Any, y: np.ndarray, weight: np.ndarray, free: np.ndarray) -> Objective:
+def _binary_objective(
+    rows: sparse.csr_matrix, y: np.ndarray, weight: np.ndarray, free: np.ndarray
+) -> Objective:
     """Σ weight·log(1 + exp(-margin)) + ½ Σ free·w²: `free` is 0 where a coefficient is
     not regularized."""
     sign = np.where(np.asarray(y) == 1, 1.0, -1.0)
@@ -157,7 +161,9 @@ def _conjugate_gradient(at: Point, tolerance: float) -> np.ndarray:
     return p
 
 
-def calibrated_binary(x: Matrix, y: np.ndarray, c: float, balanced: bool, folds: int) -> Calibrated:
+def calibrated_binary(
+    x: sparse.csr_matrix, y: np.ndarray, c: float, balanced: bool, folds: int
+) -> Calibrated:
     """CalibratedClassifierCV(fit_binary's regression, method="sigmoid", cv=folds,
     ensemble=False): the regression fitted on every row, and Platt's sigmoid fitted on
     the decision values each row got from a regression fitted without its fold."""
@@ -225,11 +231,8 @@ def roc_auc(y: np.ndarray, scores: np.ndarray) -> float:
     return float((ranks[positives].sum() - count * (count + 1) / 2) / (count * other))
 
 
-def _with_ones(x: Matrix) -> Any:
+def _with_ones(x: sparse.csr_matrix) -> sparse.csr_matrix:
     """The rows with a column of ones on the right (the intercept's)."""
     from scipy import sparse
 
-    ones = np.ones((x.shape[0], 1))
-    if sparse.issparse(x):
-        return sparse.hstack([x, sparse.csr_matrix(ones)], format="csr")
-    return np.hstack([np.asarray(x), ones])
+    return sparse.hstack([x, sparse.csr_matrix(np.ones((x.shape[0], 1)))], format="csr")
