@@ -162,7 +162,8 @@ FIELD_CONCEPTS: tuple[Concept, ...] = (
         bilingual; interpreters; interpreter; translated; translation; dyslexia;
         deaf; blind; disability; disabilities; accommodations;
         accessibility; internet access; hotspot; hotspots; broadband; bias; biased;
-        fairness; gap; gaps; access; absent; absences""",
+        fairness; fair; fair shot; fair chance; fair chances; every learner;
+        every kind of learner; all learners; gap; gaps; access; absent; absences""",
     ),
     *_family(
         "leadership",
@@ -258,8 +259,8 @@ FIELD_CONCEPTS: tuple[Concept, ...] = (
         instructional coach; instructional coaches; educator competencies;
         facilitation guide; lesson plans; lesson plan; lesson planning; webinar;
         webinars; playbook; guidebook; workbook; facilitator guide; planning guide;
-        implementation guide; starter kit; video library; video series; podcast;
-        podcast episode; online course; free course; course for teachers;
+        implementation guide; starter kit; video library; video series;
+        online course; free course; course for teachers;
         community of practice; professional learning community; PLC; book study;
         teacher fellowship; fellowship; office hours; open educational resources;
         teacher training; sample units; planning template;
@@ -276,10 +277,35 @@ FIELD_CONCEPTS: tuple[Concept, ...] = (
         strong="""
         new study; white paper; issue brief; case study; case studies;
         working paper; literature review; evaluation finds; survey finds;
-        research brief; new report; report finds""",
+        research brief; new report; report finds; randomized trial;
+        randomized controlled trial; new data; the data show; data show; what the data;
+        findings from; key findings; new findings; analysis of""",
         medium="""
         research; report; study; evaluation; survey; evidence base;
-        researchers; data""",
+        researchers; data; findings; finding; analysis; analyzed; polled; poll;
+        respondents; statistics; trial""",
+    ),
+    # The field's own news and talk: a genre, not a subject. None of it says "this is about
+    # the field" more than a little; it says which kind of piece the field's news is.
+    *_family(
+        "news",
+        strong="",
+        medium="""
+        podcast; podcasts; podcast episode; new episode; this episode; latest episode;
+        listen in; guest column; guest post; guest blog; blog post; op-ed; opinion;
+        commentary; column; columnist; interview; interviews; Q&A; in conversation;
+        conversation with; conversations with; talking with; talks with;
+        notes from the field; notes from the road; from the field; from the classroom;
+        news roundup; roundup; round-up; what we're reading; reading list;
+        monthly digest; newsletter; network news; member news; new members; in the news;
+        executive director; new director; joins the team; steps down; board chair;
+        annual letter; year in review; looking back; look back; anniversary; milestone;
+        things we learned; takeaways; recap; funding awards; foundation awards;
+        awards grants; announces grants; grants; grant; philanthropy; funders;
+        growing movement; the movement""",
+        weak="""
+        episode; episodes; listen; blog; essay; announces; announced; awards; award;
+        honored; foundation; fund; spreads; movement; momentum""",
     ),
 )
 
@@ -454,12 +480,20 @@ def variants(phrase: str) -> set[tuple[str, ...]]:
 
 
 class PhraseIndex:
-    """Finds every listed phrase in a list of stems: leftmost, longest, never overlapping.
+    """Finds every listed phrase in a list of stems: leftmost, longest, never overlapping,
+    except that a `preferred` phrase (an operator's keyword) is never hidden by another that
+    starts before it and ends inside it ("new report card": "report card", not "new
+    report").
 
     `by_key` maps a phrase's stems to the phrase as it is shown."""
 
-    def __init__(self, by_key: dict[tuple[str, ...], str]) -> None:
+    def __init__(
+        self,
+        by_key: dict[tuple[str, ...], str],
+        preferred: frozenset[tuple[str, ...]] = frozenset(),
+    ) -> None:
         self.by_key = by_key
+        self.preferred = preferred
         self.prefixes = {key[:size] for key in by_key for size in range(1, len(key) + 1)}
         self.firsts = {key[0] for key in by_key}
         self.pairs = {key[:2] for key in by_key if len(key) > 1}  # how longer phrases start
@@ -490,6 +524,8 @@ class PhraseIndex:
             word = words[i]
             if word in longer and i < end and (word, words[i + 1]) in pairs:
                 key = self._longest_at(words, i)
+                if key and self.preferred and self._hides_preferred(words, i, key):
+                    continue  # the preferred phrase is found from where it starts
             else:
                 key = singles.get(word)
             if key:
@@ -498,6 +534,17 @@ class PhraseIndex:
 
     def any_in(self, words: list[str]) -> bool:
         return not self.firsts.isdisjoint(words) and next(self.find(words), None) is not None
+
+    def _hides_preferred(self, words: list[str], i: int, key: tuple[str, ...]) -> bool:
+        """Whether a preferred phrase starts inside `key` (found at i) and ends past it."""
+        if key in self.preferred:
+            return False
+        end = i + len(key)
+        for j in range(i + 1, end):
+            inner = self._longest_at(words, j) if words[j] in self.firsts else None
+            if inner in self.preferred and j + len(inner) > end:
+                return True
+        return False
 
     def _longest_at(self, words: list[str], i: int) -> tuple[str, ...] | None:
         longest = None

@@ -225,7 +225,11 @@ class ColdStart:
             ambiguous = _ambiguous(key) and self.knows_field
             self.phrases[key] = _Phrase(weight, names, ambiguous, family=family, keyword=True)
             self.shown.setdefault(key, _keyword_shown(topics, key))
-        self.index = PhraseIndex({k: self.shown.get(k, " ".join(k)) for k in self.phrases})
+        self._follow_keywords()
+        self.index = PhraseIndex(
+            {k: self.shown.get(k, " ".join(k)) for k in self.phrases},
+            frozenset(k for k, p in self.phrases.items() if p.keyword),
+        )
         self.names_sections = self._names_sections(keyword_topics)
         # what `_weigh` needs of each phrase, looked up once per match
         self.weighing = {
@@ -367,6 +371,27 @@ class ColdStart:
                 says.setdefault(name, (place, keyword))
         return says
 
+    def _follow_keywords(self) -> None:
+        """A lexicon phrase that contains a configured keyword of its own concept family
+        (a variant of it, as "podcast episode" is of "podcast") points where the operator
+        put the keyword, not where the family's other phrases point: built-in knowledge
+        widens a section's vocabulary, it never moves the operator's word elsewhere."""
+        for key, phrase in list(self.phrases.items()):
+            if phrase.keyword:
+                continue
+            followed = sorted(
+                {
+                    name
+                    for part in _parts(key)
+                    if (inner := self.phrases.get(part))
+                    and inner.keyword
+                    and inner.family == phrase.family
+                    for name in inner.topics
+                }
+            )
+            if followed:
+                self.phrases[key] = dataclasses.replace(phrase, topics=tuple(followed))
+
     def _names_sections(
         self, keyword_topics: dict[tuple[str, ...], tuple[str, ...]]
     ) -> dict[tuple[str, ...], tuple[tuple[str, str], ...]]:
@@ -381,9 +406,7 @@ class ColdStart:
                 continue
             inside = {
                 (name, self.shown[part])
-                for size in range(1, len(key))
-                for start in range(len(key) - size + 1)
-                for part in [key[start : start + size]]
+                for part in _parts(key)
                 for name in keyword_topics.get(part, ())
                 if name in phrase.topics
             }
@@ -480,6 +503,13 @@ def cold_ranking(item: RankInput, evidence: Evidence) -> Ranking:
     """An item's ranking by the cold start alone."""
     topic = evidence.top_topic()
     return Ranking(item.id, evidence.score, topic, evidence.why(topic))
+
+
+def _parts(key: tuple[str, ...]) -> Iterable[tuple[str, ...]]:
+    """Every shorter run of a phrase's stems."""
+    for size in range(1, len(key)):
+        for start in range(len(key) - size + 1):
+            yield key[start : start + size]
 
 
 def _keyword_topics(topics: Sequence[Topic]) -> dict[tuple[str, ...], tuple[str, ...]]:
