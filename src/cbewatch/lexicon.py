@@ -331,7 +331,8 @@ OTHER_SENSES: tuple[Concept, ...] = (
         assessor; assessors; county assessor; assessment notice; assessment notices;
         mill rate; millage; homeowner; homeowners; home equity;
         equity line; home equity loan; mortgage; mortgages; appraisal; real estate;
-        refinance; interest rate; interest rates; equity investors;
+        refinance; interest rate; interest rates; equity investors; income tax;
+        income taxes; sales tax; sales taxes; tax cut; tax cuts; tax holiday; tax rate;
         equity stake; shareholders; stock price; stocks; dividend;
         quarterly earnings; earnings call; fiscal quarter; valuation; investors;
         venture capital; buyout""",
@@ -360,7 +361,9 @@ OTHER_SENSES: tuple[Concept, ...] = (
         bachelor's degree; master's degree; degree program; degree programs; degrees;
         online degree; college students; adult learners;
         credit for prior learning; prior learning assessment; faculty; professor;
-        professors; campus; medical school;
+        professors; campus; medical school; law school; law schools; law students;
+        business school; MBA; graduate school; graduate students; accreditor;
+        accreditors; working adults; bar exam; continuing education;
         first-year students; freshman seminar; tuition""",
     ),
     _concept(
@@ -369,7 +372,8 @@ OTHER_SENSES: tuple[Concept, ...] = (
         """
         patients; patient; clinical; hospital; hospitals; nurses; nursing;
         physicians; medical; diagnosis; treatment; clinic; health plan; pharmacy;
-        pharmacist; pharmacists""",
+        pharmacist; pharmacists; EMT; EMTs; paramedic; paramedics; dental; dentist;
+        hygienist; hygienists""",
     ),
     _concept(
         "performing and sport",
@@ -388,7 +392,16 @@ OTHER_SENSES: tuple[Concept, ...] = (
         laptop; laptops; chromebook; chromebooks; processor;
         stylus; touchscreen; retail price; priced at;
         gigabytes; headset; headsets; unveiled; model year; specs; funding round;
-        series A; per seat; subscription""",
+        series A; per seat; subscription; sponsored; sponsored content;
+        limited-time offer; order now; pre-order; preorder; free trial; buy now""",
+    ),
+    _concept(
+        "job posting",
+        -2.0,
+        """
+        now hiring; we're hiring; we are hiring; job opening; job openings; apply by;
+        position open; open position; full-time position; part-time position;
+        job description; salary range; seeking candidates; applications are due""",
     ),
     _concept(
         "local chores",
