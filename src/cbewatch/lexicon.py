@@ -68,15 +68,12 @@ FIELD_CONCEPTS: tuple[Concept, ...] = (
         CBE; CompetencyWorks; performance-based learning; learning progressions;
         demonstrated mastery; demonstrate mastery; demonstrating mastery; show mastery;
         showing mastery; shows mastery; prove mastery; reach mastery; mastery of skills;
-        move on when ready; move on when they are ready; move on when they're ready;
-        advance upon mastery; advance when ready; advance when they are ready;
-        move ahead when ready; progress skill by skill; competency framework;
+        competency framework;
         Aurora Institute; iNACOL""",
         medium="""
         mastery; competencies; competency; proficiency; proficient; demonstrate;
         demonstrated; show what they know;
-        skills; skill; standards; learning outcomes;
-        move on; when they are ready; when they're ready""",
+        skills; skill; standards; learning outcomes""",
     ),
     *_family(
         "personalization",
@@ -231,6 +228,9 @@ FIELD_CONCEPTS: tuple[Concept, ...] = (
         "practice",
         strong="""
         mastery-based progression; competency-based pathways; project-based learning;
+        move on when ready; move on when they are ready; move on when they're ready;
+        advance upon mastery; advance when ready; advance when they are ready;
+        move ahead when ready; move up when ready; progress skill by skill;
         project-based; PBL; exhibition of learning;
         exhibitions of learning; exhibitions; exhibition; student-led conferences;
         student-led conference; interdisciplinary; deeper learning; school redesign;
@@ -247,7 +247,8 @@ FIELD_CONCEPTS: tuple[Concept, ...] = (
         projects; project; portfolio; portfolios; panel; showcase; studio; lab;
         schedule; bells; blocks; hands-on; defense; defend; present;
         presentation; presentations; mentors; mentor; mentoring; model;
-        innovative; innovation; pilot; new school; units""",
+        innovative; innovation; pilot; new school; units; move on; move up;
+        when they are ready; when they're ready; next unit""",
     ),
     *_family(
         "teacher resources",
