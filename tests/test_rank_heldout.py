@@ -8,7 +8,7 @@ never tuned on. Every floor is 0.03 below what that first run measured, given be
 The issue's goals are topic 0.85 cold and 0.93 after 60 decisions, AUC 0.92 and 0.99:
 met cold; after 60 decisions not met (topic 0.924, AUC 0.986).
 
-The sets before it (tests/fixtures/heldout to heldout4) were measured once each the same
+The sets before it (tests/fixtures/heldout to heldout5) were measured once each the same
 way, then retired to development: the ranking changes since were measured on them. Their
 floors are those of their first runs, not raised since.
 """
@@ -70,6 +70,7 @@ FIRST_RUNS = {
     "heldout2": ((0.993, 0.892), (0.993, 0.909), (0.759, 0.812), (0.780, 0.787)),  # bees
     "heldout3": ((0.996, 0.915), (0.996, 0.908), (0.670, 0.854), (0.947, 0.828)),  # stars
     "heldout4": ((0.989, 0.878), (0.987, 0.873), (0.708, 0.792), (0.693, 0.833)),  # gardens
+    "heldout5": ((0.990, 0.916), (0.986, 0.924), (0.825, 0.833), (0.811, 0.827)),  # theater
 }
 
 

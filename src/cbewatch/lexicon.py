@@ -280,11 +280,10 @@ FIELD_CONCEPTS: tuple[Concept, ...] = (
         working paper; literature review; evaluation finds; survey finds;
         research brief; new report; report finds; randomized trial;
         randomized controlled trial; new data; the data show; data show; what the data;
-        findings from; key findings; new findings; analysis of""",
+        findings from; key findings; new findings""",
         medium="""
         research; report; study; evaluation; survey; evidence base;
-        researchers; data; findings; finding; analysis; analyzed; polled; poll;
-        respondents; statistics; trial""",
+        researchers; data; finding; analyzed; polled; poll; statistics; trial""",
     ),
     # The field's own news and talk: a genre, not a subject. None of it says "this is about
     # the field" more than a little; it says which kind of piece the field's news is.
@@ -292,13 +291,13 @@ FIELD_CONCEPTS: tuple[Concept, ...] = (
         "news",
         strong="",
         medium="""
-        podcast; podcasts; podcast episode; new episode; this episode; latest episode;
-        listen in; guest column; guest post; guest blog; blog post; op-ed; opinion;
-        commentary; column; columnist; interview; interviews; Q&A; in conversation;
-        conversation with; conversations with; talking with; talks with;
+        podcast; podcasts; podcast episode; this episode; latest episode;
+        listen in; guest column; guest post; guest blog; blog post; opinion;
+        commentary; columnist; interview; interviews; in conversation;
+        conversation with; conversations with;
         notes from the field; notes from the road; from the field; from the classroom;
         news roundup; roundup; round-up; what we're reading; reading list;
-        monthly digest; newsletter; network news; member news; new members; in the news;
+        monthly digest; newsletter; network news; member news; new members;
         executive director; new director; joins the team; steps down; board chair;
         annual letter; year in review; looking back; look back; anniversary; milestone;
         things we learned; takeaways; recap; funding awards; foundation awards;
@@ -364,7 +363,7 @@ OTHER_SENSES: tuple[Concept, ...] = (
         credit for prior learning; prior learning assessment; faculty; professor;
         professors; campus; medical school; law school; law schools; law students;
         business school; MBA; graduate school; graduate students; accreditor;
-        accreditors; working adults; bar exam; continuing education;
+        accreditors; bar exam;
         first-year students; freshman seminar; tuition""",
     ),
     _concept(
@@ -394,7 +393,7 @@ OTHER_SENSES: tuple[Concept, ...] = (
         stylus; touchscreen; retail price; priced at;
         gigabytes; headset; headsets; unveiled; model year; specs; funding round;
         series A; per seat; subscription; sponsored; sponsored content;
-        limited-time offer; order now; pre-order; preorder; free trial; buy now""",
+        limited-time offer; order now; free trial; buy now""",
     ),
     _concept(
         "job posting",
