@@ -57,10 +57,12 @@ def _family(name: str, strong: str, medium: str = "", weak: str = "") -> tuple[C
     )
 
 
+FIELD_FAMILY = "competency education"  # the field itself: relevance, no section of its own
+
 FIELD_CONCEPTS: tuple[Concept, ...] = (
     # The field itself: relevance, and no section of its own.
     *_family(
-        "competency education",
+        FIELD_FAMILY,
         strong="""
         competency-based education; competency-based learning; competency education;
         competency-based; competency based; proficiency-based; mastery-based;
