@@ -1,14 +1,14 @@
 """Ranking on the held-out sets, written apart by writers who saw neither the lexicon nor
 the ranking corpus, after the vocabulary was frozen.
 
-The fresh set (tests/fixtures/heldout5: the field, and community theater as another
-field) was measured once (bench/rank_quality.py, 8 splits, 4 December 2026, fourth
-session, after that session's ranking changes were made on the development sets), and is
-never tuned on. Every floor is 0.03 below what that first run measured, given beside it.
-The issue's goals are topic 0.85 cold and 0.93 after 60 decisions, AUC 0.92 and 0.99:
-met cold; after 60 decisions not met (topic 0.924, AUC 0.986).
+The fresh set (tests/fixtures/heldout7: the field, and birding clubs as another field)
+was measured once (bench/rank_quality.py, 8 splits, 4 December 2026, fifth session, after
+that session's ranking changes were made on the development sets), and is never tuned
+on. Every floor is 0.03 below what that first run measured, given beside it. The issue's
+goals are topic 0.85 cold and 0.93 after 60 decisions, AUC 0.92 and 0.99: all met (topic
+0.947 and 0.969, AUC 0.995 and 0.995).
 
-The sets before it (tests/fixtures/heldout to heldout5) were measured once each the same
+The sets before it (tests/fixtures/heldout to heldout6) were measured once each the same
 way, then retired to development: the ranking changes since were measured on them. Their
 floors are those of their first runs, not raised since.
 """
@@ -36,31 +36,31 @@ def other_field() -> Figures:
 
 def test_the_field_cold(field: Figures) -> None:
     auc, topic = field.cold["all"]
-    assert auc >= 0.960  # measured 0.990
-    assert topic >= 0.886  # measured 0.916 (a relevant item with no suggestion is wrong)
+    assert auc >= 0.965  # measured 0.995
+    assert topic >= 0.917  # measured 0.947 (a relevant item with no suggestion is wrong)
 
 
 def test_the_field_after_60_decisions(field: Figures) -> None:
     auc, topic = field.mean()
-    assert auc >= 0.956  # measured 0.986 (worst split 0.977)
-    assert topic >= 0.894  # measured 0.924 (worst split 0.897)
+    assert auc >= 0.965  # measured 0.995 (worst split 0.993)
+    assert topic >= 0.939  # measured 0.969 (worst split 0.954)
     plain = sum(field.plain) / len(field.plain)
-    assert topic >= plain  # a plain TF-IDF regression on the same decisions: 0.408
+    assert topic >= plain  # a plain TF-IDF regression on the same decisions: 0.337
 
 
 def test_another_field_cold(other_field: Figures) -> None:
-    """Community theater, 4 sections: only the config's keywords know it."""
+    """Birding clubs, 4 sections: only the config's keywords know it."""
     auc, topic = other_field.cold["all"]
-    assert auc >= 0.795  # measured 0.825
-    assert topic >= 0.803  # measured 0.833
+    assert auc >= 0.635  # measured 0.665
+    assert topic >= 0.658  # measured 0.688
 
 
 def test_another_field_after_30_decisions(other_field: Figures) -> None:
     auc, topic = other_field.mean()
-    assert auc >= 0.781  # measured 0.811
-    assert topic >= 0.797  # measured 0.827
+    assert auc >= 0.782  # measured 0.812 (worst split 0.627)
+    assert topic >= 0.647  # measured 0.677 (worst split 0.600)
     plain = sum(other_field.plain) / len(other_field.plain)
-    assert topic >= plain  # the plain regression: 0.463
+    assert topic >= plain  # the plain regression: 0.493
 
 
 # Each retired set's first run: (AUC, topic) of the field cold and after 60 decisions, then

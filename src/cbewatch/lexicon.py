@@ -60,7 +60,6 @@ def _family(name: str, strong: str, medium: str = "", weak: str = "") -> tuple[C
 FIELD_FAMILY = "competency education"  # the field itself: relevance, no section of its own
 
 FIELD_CONCEPTS: tuple[Concept, ...] = (
-    # The field itself: relevance, and no section of its own.
     *_family(
         FIELD_FAMILY,
         strong="""
