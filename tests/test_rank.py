@@ -19,7 +19,7 @@ from click.testing import CliRunner
 from cbewatch.cli import cli
 from cbewatch.config import Topic, load_config
 from cbewatch.demo.server import Route, SiteServer
-from cbewatch.lexicon import PhraseIndex, stems
+from cbewatch.lexicon import FIELD_FAMILY, PhraseIndex, stems
 from cbewatch.rank import (
     DEFAULT_TUNING,
     EXAMPLES_FILE,
@@ -82,14 +82,15 @@ def test_phrase_variants_match(phrase: str, text: str) -> None:
 def test_phrases_are_found_leftmost_longest_and_never_overlapping() -> None:
     """The indexed scan against a plain one, on random texts; with preferred phrases
     (the operator's keywords), a phrase that would hide one starting inside it and ending
-    past it gives way."""
+    past it gives way to the longest phrase at its start that hides none."""
     phrases = [
         *("assessment", "performance assessment", "performance", "assessment literacy"),
         *("learning", "personalized learning", "a b c", "b", "b c d", "c", "a b c d e"),
     ]
     index = PhraseIndex.of(phrases)
     keys = set(index.by_key)
-    preferred = frozenset({("b", "c", "d"), ("c",), *stems("assessment literacy")} & keys)
+    preferred = frozenset({("b", "c", "d"), ("c",), tuple(stems("assessment literacy"))})
+    assert preferred <= keys
     preferring = PhraseIndex(index.by_key, preferred)
     vocabulary = [*stems("assessment performance literacy learning personalized"),
                   "a", "b", "c", "d", "e", "x", "bc", "ab"]  # fmt: skip
@@ -101,15 +102,19 @@ def test_phrases_are_found_leftmost_longest_and_never_overlapping() -> None:
             key=len, default=None,
         )  # fmt: skip
 
+    def hides(words: list[str], i: int, key: tuple, preferred: frozenset) -> bool:
+        end = i + len(key)
+        return key not in preferred and any(
+            inner in preferred and j + len(inner) > end
+            for j in range(i + 1, end) for inner in [longest_at(words, j)]
+        )  # fmt: skip
+
     def plain_scan(words: list[str], preferred: frozenset = frozenset()) -> list[tuple]:
         found, i = [], 0
         while i < len(words):
-            longest = longest_at(words, i)
-            if longest and longest not in preferred:
-                end = i + len(longest)
-                inner = [(j, longest_at(words, j)) for j in range(i + 1, end)]
-                if any(k in preferred and j + len(k) > end for j, k in inner):
-                    longest = None  # gives way to the preferred phrase
+            at_i = sorted((tuple(words[i:end]) for end in range(i + 1, len(words) + 1)
+                           if tuple(words[i:end]) in keys), key=len, reverse=True)  # fmt: skip
+            longest = next((k for k in at_i if not hides(words, i, k, preferred)), None)
             if longest:
                 found.append(longest)
             i += len(longest) if longest else 1
@@ -121,6 +126,11 @@ def test_phrases_are_found_leftmost_longest_and_never_overlapping() -> None:
         assert list(index.find(words)) == plain_scan(words), words
         assert list(preferring.find(words)) == plain_scan(words, preferred), words
     assert list(preferring.find(["a", "b", "c", "d"])) == [("b", "c", "d")]  # not a b c
+    # a shorter phrase at the start that ends before the preferred one is kept
+    shorter = PhraseIndex(PhraseIndex.of(["a", "a b", "b c"]).by_key, frozenset({("b", "c")}))
+    assert list(shorter.find(["a", "b", "c"])) == [("a",), ("b", "c")]
+    literacy = stems("performance assessment literacy")
+    assert list(preferring.find(literacy)) == [(literacy[0],), tuple(literacy[1:])]
 
 
 @pytest.mark.parametrize(
@@ -478,7 +488,7 @@ def test_a_lexicon_variant_of_a_keyword_goes_where_the_operator_put_it() -> None
     assert cold.rank(item("Rubrics for formative assessment")).suggested_topic == "Assessment"
     # nor does a lexicon phrase that starts before a keyword hide it ("new report")
     assert cold.rank(item("Families see a new report card")).suggested_topic == "Assessment"
-    # the default sections are untouched by it: "progress report" is no variant of "report"
+    # sections as the lexicon's own are untouched: "progress report" is no variant of "report"
     assert KINDS_COLD.rank(item("Progress reports for families")).suggested_topic == (
         "Grading and Assessment"
     )
@@ -511,6 +521,36 @@ def test_a_pieces_genre_files_it_where_no_keyword_does(
     and the like go there (the lexicon's "news" family and the field examples'), as a
     study's findings go to Research and Reports, under the product's own sections."""
     assert DEFAULT_COLD.rank(item(title, description)).suggested_topic == expected
+
+
+def test_the_fields_own_name_points_to_no_section() -> None:
+    """ "Competency-based", "mastery": in nearly every item of the field, they say it is
+    the field's, not which section (they pointed to News and Blogs, whose keywords name the
+    field). The operator's keywords that name it still name their section."""
+    assert DEFAULT_COLD.owners[FIELD_FAMILY] == ()
+    assert DEFAULT_COLD.rank(item("Mastery in a rural middle school")).suggested_topic != (
+        "News and Blogs"
+    )
+
+
+@pytest.mark.parametrize(
+    ("title", "description"),
+    [
+        ("Now hiring: assistant principal for a mastery-based middle school",
+         "Apply by March 1; salary range on the posting."),
+        ("Sponsored: the tablet that personalizes learning for every child",
+         "Order now for the school year; a free trial for families."),
+        ("Law school adopts mastery grading for first-year writing",
+         "Law students will revise briefs until they meet the standard."),
+        ("Policy brief: what the sales tax holiday costs the state",
+         "Lawmakers weigh a tax cut against school funding."),
+    ],
+)  # fmt: skip
+def test_the_fields_words_in_other_senses_count_against(title: str, description: str) -> None:
+    """Job postings, vendors' ads, professional schools and tax briefs use the field's
+    words: their own words count against relevance, and `why` says so."""
+    assert DEFAULT_COLD.read([item(title, description)])[0].against > 0
+    assert "Off-field words" in DEFAULT_COLD.rank(item(title, description)).why
 
 
 KINDS_COLD = ColdStart(
@@ -585,7 +625,7 @@ def test_the_decisions_take_over_relevance_as_fast_as_they_prove_better() -> Non
     it would have ranked the decided items better (each by a model that had not seen it).
     Words that tell nothing leave a cold start that knows well in charge, whatever the
     number of decisions; where they rank better, they take over; where the decisions
-    cannot tell, the default hand-over holds but never past half (ties go to it)."""
+    cannot tell, the curators' model weighs half (ties go to `relevance_tie_weight`)."""
     from scipy import sparse
 
     rng = np.random.default_rng(5)
@@ -597,6 +637,8 @@ def test_the_decisions_take_over_relevance_as_fast_as_they_prove_better() -> Non
     assert weight(telling, y, knows_wrong, DEFAULT_TUNING) > 0.5 and prior > 0.5
     knows_nothing = np.full(40, 0.5)  # every weight above 0 ranks as the words do: a tie
     assert weight(telling, y, knows_nothing, DEFAULT_TUNING) == pytest.approx(0.5)
+    tie_at = dataclasses.replace(DEFAULT_TUNING, relevance_tie_weight=0.3)
+    assert weight(telling, y, knows_nothing, tie_at) == pytest.approx(0.3)
     noise = sparse.csr_matrix(rng.random((40, 5)))
     knows_well = y * 0.3 + rng.random(40) * 0.4  # mostly right
     assert weight(noise, y, knows_well, DEFAULT_TUNING) <= 0.3 < prior

@@ -22,13 +22,16 @@ class Concept:
     it is not (the field's words in another sense). A one-word phrase counts only in a
     text that also speaks of students or schools ("assessment", "equity", "policy"),
     unless it is one of the field's own words (UNAMBIGUOUS_WORDS), and counts half unless
-    its concept is a strong one. Concepts of one `family` point to the same section.
+    its concept is a strong one; every phrase of a `school_only` concept (a genre, as the
+    field's news) counts only in such a text. Concepts of one `family` point to the same
+    section.
     """
 
     name: str
     phrases: tuple[str, ...]
     weight: float
     family: str = ""
+    school_only: bool = False
 
     @property
     def strong(self) -> bool:
@@ -46,12 +49,14 @@ def _concept(name: str, weight: float, phrases: str) -> Concept:
     return Concept(name, _split(phrases), weight, name)
 
 
-def _family(name: str, strong: str, medium: str = "", weak: str = "") -> tuple[Concept, ...]:
+def _family(
+    name: str, strong: str, medium: str = "", weak: str = "", *, school_only: bool = False
+) -> tuple[Concept, ...]:
     """One section's vocabulary in three strengths: phrases only the field uses, phrases
     that say it in a school context, and single words that merely lean its way."""
     tiers = ((STRONG, strong), (MEDIUM, medium), (WEAK, weak))
     return tuple(
-        Concept(f"{name} ({weight:g})", _split(text), weight, name)
+        Concept(f"{name} ({weight:g})", _split(text), weight, name, school_only)
         for weight, text in tiers
         if text.strip()
     )
@@ -248,8 +253,8 @@ FIELD_CONCEPTS: tuple[Concept, ...] = (
         projects; project; portfolio; portfolios; panel; showcase; studio; lab;
         schedule; bells; blocks; hands-on; defense; defend; present;
         presentation; presentations; mentors; mentor; mentoring; model;
-        innovative; innovation; pilot; new school; units; move on; move up;
-        when they are ready; when they're ready; next unit""",
+        innovative; innovation; pilot; new school; units; move on;
+        when they are ready; when they're ready""",
     ),
     *_family(
         "teacher resources",
@@ -287,9 +292,11 @@ FIELD_CONCEPTS: tuple[Concept, ...] = (
         researchers; data; finding; analyzed; polled; poll; statistics; trial""",
     ),
     # The field's own news and talk: a genre, not a subject. None of it says "this is about
-    # the field" more than a little; it says which kind of piece the field's news is.
+    # the field" more than a little, and only in a text about schools ("a new director" of
+    # a hospital is not news of the field); it says which kind of piece the field's news is.
     *_family(
         "news",
+        school_only=True,
         strong="",
         medium="""
         podcast; podcasts; podcast episode; this episode; latest episode;
@@ -299,7 +306,7 @@ FIELD_CONCEPTS: tuple[Concept, ...] = (
         notes from the field; notes from the road; from the field; from the classroom;
         news roundup; roundup; round-up; what we're reading; reading list;
         monthly digest; newsletter; network news; member news; new members;
-        executive director; new director; joins the team; steps down; board chair;
+        new director; joins the team; steps down;
         annual letter; year in review; looking back; look back; anniversary; milestone;
         things we learned; takeaways; recap; funding awards; foundation awards;
         awards grants; announces grants; grants; grant; philanthropy; funders;
@@ -496,8 +503,8 @@ def variants(phrase: str) -> set[tuple[str, ...]]:
 class PhraseIndex:
     """Finds every listed phrase in a list of stems: leftmost, longest, never overlapping,
     except that a `preferred` phrase (an operator's keyword) is never hidden by another that
-    starts before it and ends inside it ("new report card": "report card", not "new
-    report").
+    starts before it and ends inside it: the longest phrase there that ends before it is
+    found instead, if any ("new report card": "report card", not "new report").
 
     `by_key` maps a phrase's stems to the phrase as it is shown."""
 
@@ -538,8 +545,8 @@ class PhraseIndex:
             word = words[i]
             if word in longer and i < end and (word, words[i + 1]) in pairs:
                 key = self._longest_at(words, i)
-                if key and self.preferred and self._hides_preferred(words, i, key):
-                    continue  # the preferred phrase is found from where it starts
+                while key and self.preferred and (at := self._hidden(words, i, key)):
+                    key = self._longest_at(words, i, at)  # one that ends before it
             else:
                 key = singles.get(word)
             if key:
@@ -549,20 +556,22 @@ class PhraseIndex:
     def any_in(self, words: list[str]) -> bool:
         return not self.firsts.isdisjoint(words) and next(self.find(words), None) is not None
 
-    def _hides_preferred(self, words: list[str], i: int, key: tuple[str, ...]) -> bool:
-        """Whether a preferred phrase starts inside `key` (found at i) and ends past it."""
+    def _hidden(self, words: list[str], i: int, key: tuple[str, ...]) -> int:
+        """Where the first preferred phrase that `key` (found at i) would hide starts: one
+        found from inside it that ends past it; 0 when there is none."""
         if key in self.preferred:
-            return False
+            return 0
         end = i + len(key)
         for j in range(i + 1, end):
             inner = self._longest_at(words, j) if words[j] in self.firsts else None
             if inner in self.preferred and j + len(inner) > end:
-                return True
-        return False
+                return j
+        return 0
 
-    def _longest_at(self, words: list[str], i: int) -> tuple[str, ...] | None:
+    def _longest_at(self, words: list[str], i: int, stop: int = 0) -> tuple[str, ...] | None:
+        """The longest phrase at i (ending by `stop`, when given)."""
         longest = None
-        for end in range(i + 1, len(words) + 1):
+        for end in range(i + 1, (stop or len(words)) + 1):
             key = tuple(words[i:end])
             if key not in self.prefixes:
                 break

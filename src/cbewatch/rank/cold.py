@@ -293,8 +293,9 @@ class ColdStart:
     def _add(self, phrase: str, concept: Concept, owner: tuple[str, ...]) -> None:
         for key in variants(phrase):
             if key not in self.phrases:  # the first listing wins: strongest within a family
-                ambiguous = _ambiguous(key)
-                size = self.tuning.weak_phrase_size if ambiguous and not concept.strong else 1.0
+                one_word = _ambiguous(key)
+                size = self.tuning.weak_phrase_size if one_word and not concept.strong else 1.0
+                ambiguous = one_word or concept.school_only
                 self.phrases[key] = _Phrase(concept.weight, owner, ambiguous, size, concept.family)
                 self.shown[key] = phrase
 
@@ -386,8 +387,9 @@ class ColdStart:
 
     def _follow_keywords(self) -> None:
         """A lexicon phrase that contains a configured keyword of its own concept family
-        (a variant of it, as "podcast episode" is of "podcast") points where the operator
-        put the keyword, not where the family's other phrases point: built-in knowledge
+        (a variant of it, as "formative assessment" is of "assessment") points where the
+        operator put the keyword, not where the family's other phrases point (an operator
+        who files "assessment" apart from rubrics and report cards): built-in knowledge
         widens a section's vocabulary, it never moves the operator's word elsewhere."""
         for key, phrase in list(self.phrases.items()):
             if phrase.keyword:

@@ -136,14 +136,15 @@ def _relevance_weight(
     had not seen it (k-fold over the last `relevance_cv_rows`). A field the built-in
     knowledge does not know hands over as soon as the decisions rank better; one where the
     cold start ranks better than a few decisions can keeps it. Of weights that rank them
-    equally well, the one nearest the default hand-over (half at `relevance_half`
-    decisions, the weight before `relevance_cv_from`), but never past half: where the
-    decisions cannot tell, they have not shown the curators' model better. (A field the
-    cold start knows ranks its decided items perfectly at most weights; ties went to the
-    hand-over itself, 0.86 at 60 decisions, and ranked the other items worse: AUC after
-    60 decisions on the five retired held-out sets 0.990, 0.995, 0.996, 0.989, 0.985 →
-    0.991, 0.995, 0.996, 0.989, 0.987; ties to the cold start itself did about as well,
-    but leave a cold start that tells nothing in charge.)"""
+    equally well, the one nearest `relevance_tie_weight` (half): where the decisions
+    cannot tell, they have not shown the curators' model better. (A field the cold start
+    knows ranks its decided items perfectly at most weights; ties went to the default
+    hand-over, 0.86 at 60 decisions, and ranked the other items worse: AUC after 60
+    decisions on the five held-out sets retired then, heldout to heldout5, 0.990, 0.995,
+    0.996, 0.989, 0.985 → 0.991, 0.995, 0.996, 0.989, 0.987; ties to the cold start itself
+    did about as well, but leave a cold start that tells nothing in charge.) Before
+    `relevance_cv_from` decisions, or without two decisions of each kind for the folds, the
+    default hand-over (half at `relevance_half` decisions)."""
     count = len(y)
     prior = count / (count + tuning.relevance_half)
     recent = np.arange(count)[-tuning.relevance_cv_rows :]
@@ -170,7 +171,7 @@ def _relevance_weight(
     def ranked(weight: float) -> float:
         return round(float(roc_auc(y, weight * learned + (1 - weight) * cold)), 9)
 
-    return _best_weight(ranked, tuning.relevance_weight_steps, min(prior, 0.5))
+    return _best_weight(ranked, tuning.relevance_weight_steps, tuning.relevance_tie_weight)
 
 
 def _best_weight(measure: Callable[[float], float], steps: int, prior: float) -> float:

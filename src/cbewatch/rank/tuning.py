@@ -31,9 +31,10 @@ class Tuning:
     weak_phrase_size: float = 0.5  # an ambiguous one-word phrase of a weak concept
     # The scores must keep their order at the top (issue 15): the phrases' evidence x scores
     # x / (x + saturation), never 1, and a classifier's probability p counts as
-    # sigmoid(logit(p) / score_temper), so that 0.999 and 0.9999 stay apart. (4, not 3,
-    # since the examples grew to 4,900 and their classifier became surer: the demo's top
-    # ten spread 0.019 at 3; the development sets' AUC the same to 0.001 at 2.5, 3 and 4.)
+    # sigmoid(logit(p) / score_temper), so that 0.999 and 0.9999 stay apart: the examples'
+    # classifier's and the curators' model's alike. (4, not 3, since the examples grew to
+    # 4,900 and their classifier became surer: the demo's top ten spread 0.019 at 3; the
+    # development sets' AUC, cold and after 60 decisions, the same to 0.001 at 2.5, 3, 4.)
     saturation: float = 8.0  # phrase evidence at which the phrase score reaches 0.5
     score_temper: float = 4.0
     topic_saturation: float = 6.0  # evidence at which the lexicon's topic vote reaches 1 - 1/e
@@ -77,7 +78,7 @@ class Tuning:
     # fewer decisions).
     calibration_folds: int = 5
     # Learning relevance, the default hand-over: the curators' model weighs half at 10
-    # decisions (the weight below 20 decisions; after, it breaks ties). Chosen when it was
+    # decisions (the weight below relevance_cv_from decisions). Chosen when it was
     # the weight at every count: a slower hand-over (30) gained 0.002 of AUC on this
     # corpus, where the cold start is already near perfect, but when curators reject what
     # the built-in knowledge likes (a section they leave to others), that section sank
@@ -86,11 +87,14 @@ class Tuning:
     # From relevance_cv_from decisions on, the relevance model's weight against the cold
     # start is the one that would have ranked the decided items best, each by a model that
     # had not seen it (relevance_folds folds over the last relevance_cv_rows decisions,
-    # weights in steps of 1/relevance_weight_steps); relevance_half breaks ties.
+    # weights in steps of 1/relevance_weight_steps). Of weights that rank them equally
+    # well, the one nearest relevance_tie_weight: where the decisions cannot tell, they have
+    # not shown the curators' model better (rank/learned.py says what was measured).
     relevance_cv_from: int = 20
     relevance_folds: int = 5
     relevance_cv_rows: int = 300
     relevance_weight_steps: int = 10
+    relevance_tie_weight: float = 0.5
     # The topic model's weight against the built-in vote is the one that would have filed
     # the decided items best, each by a model that had not seen it (topic_folds folds over
     # the last topic_cv_rows accepted items, weights in steps of 1/topic_weight_steps), from
