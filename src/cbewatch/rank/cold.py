@@ -37,9 +37,9 @@ from .examples import (
     field_examples,
     heading_words,
 )
+from .kin import Kin
 from .tuning import DEFAULT_TUNING, Tuning
 from .values import Ranking, RankInput
-from .words import WordWeights
 
 
 @dataclass(frozen=True)
@@ -204,16 +204,16 @@ class ColdStart:
         self.phrases: dict[tuple[str, ...], _Phrase] = {}
         self.shown: dict[tuple[str, ...], str] = {}
         keyword_topics = _keyword_topics(topics)
-        families: dict[str, list[str]] = defaultdict(list)
+        families: dict[str, list[tuple[str, ...]]] = defaultdict(list)  # each one's keys
         for concept in FIELD_CONCEPTS:
-            families[concept.family].extend(concept.phrases)
+            families[concept.family].extend(k for p in concept.phrases for k in variants(p))
         # the field's own name points to no section: it is in nearly every item of the field
         # (after 60 decisions, topic accuracy on the retired held-out sets 0.939, 0.975,
         # 0.947, 0.919, 0.966, 0.911 when it pointed where the keywords "competency-based
         # education" and the like are; 0.949, 0.980, 0.950, 0.921, 0.966, 0.913 now)
         owners = {
-            name: () if name == FIELD_FAMILY else _owner(phrases, keyword_topics)
-            for name, phrases in families.items()
+            name: () if name == FIELD_FAMILY else _owner(keys, keyword_topics)
+            for name, keys in families.items()
         }
         # The lexicon and the examples know one field: they apply when most of the config's
         # sections are theirs, and a good share of its keywords are the lexicon's phrases.
@@ -223,7 +223,8 @@ class ColdStart:
         claimed = {topic for owner in owners.values() for topic in owner}
         self.knows_field = not topics or (
             len(claimed) >= len(topics) / 2
-            and _known_share(topics, families.values()) >= KNOWN_KEYWORDS
+            and _known_share(topics, {k for keys in families.values() for k in keys})
+            >= KNOWN_KEYWORDS
         )
         self.owners = owners if self.knows_field else {}
         concepts = (*FIELD_CONCEPTS, *OTHER_SENSES) if self.knows_field else ()
@@ -476,44 +477,6 @@ def temper(probability: float, temper: float) -> float:
     return 1.0 / (1.0 + math.exp(-odds / temper))
 
 
-@dataclass(frozen=True)
-class Kin:
-    """Another field's sections have only their keywords: the stored items that carry them
-    show what else each section's news says (`ColdStart.widen`). An item's kin to a section
-    is its TF-IDF cosine with the centroid of that section's keyword-carrying items. Built
-    from the stored items, never from the batch being ranked: an item's ranking must not
-    depend on which other items happen to share its batch."""
-
-    words: WordWeights
-    sections: tuple[str, ...]
-    centroids: np.ndarray  # a unit row per section
-
-    @classmethod
-    def of(cls, evidence: Sequence[Evidence], names: Sequence[str]) -> Kin | None:
-        """None when no stored item carries a keyword, or none has a word to compare on."""
-        seeds: dict[str, list[int]] = defaultdict(list)
-        for row, found in enumerate(evidence):
-            if found.topics:
-                seeds[max(found.topics.items(), key=lambda pair: (pair[1], pair[0]))[0]].append(row)
-        if not seeds:
-            return None
-        try:
-            words = WordWeights([e.words for e in evidence])
-        except ValueError:  # no word to compare on
-            return None
-        x = words.transform([e.words for e in evidence])
-        sections = tuple(name for name in names if name in seeds)
-        centroids = np.vstack([np.asarray(x[seeds[name]].mean(axis=0)) for name in sections])
-        centroids /= np.maximum(np.linalg.norm(centroids, axis=1, keepdims=True), 1e-12)
-        return cls(words, sections, centroids)
-
-    def apply(self, evidence: Sequence[Evidence]) -> None:
-        x = self.words.transform([e.words for e in evidence])
-        similarity = np.asarray(x @ self.centroids.T)
-        for found, row in zip(evidence, similarity.tolist(), strict=True):
-            found.kin = {n: value for n, value in zip(self.sections, row, strict=True) if value > 0}
-
-
 def cold_ranking(item: RankInput, evidence: Evidence) -> Ranking:
     """An item's ranking by the cold start alone."""
     topic = evidence.top_topic()
@@ -523,9 +486,9 @@ def cold_ranking(item: RankInput, evidence: Evidence) -> Ranking:
 KNOWN_KEYWORDS = 1 / 3  # the field's own configs: 0.83; other fields' so far: 0 to 0.07
 
 
-def _known_share(topics: Sequence[Topic], families: Iterable[list[str]]) -> float:
-    """The share of the config's keywords that are phrases of the lexicon's families."""
-    known = {key for phrases in families for phrase in phrases for key in variants(phrase)}
+def _known_share(topics: Sequence[Topic], known: set[tuple[str, ...]]) -> float:
+    """The share of the config's keywords that are phrases of the lexicon's families (whose
+    keys are `known`)."""
     keywords = [keyword for topic in topics for keyword in topic.keywords]
     found = sum(not known.isdisjoint(variants(keyword)) for keyword in keywords)
     return found / len(keywords) if keywords else 0.0
@@ -549,14 +512,14 @@ def _keyword_topics(topics: Sequence[Topic]) -> dict[tuple[str, ...], tuple[str,
 
 
 def _owner(
-    phrases: Iterable[str], keyword_topics: dict[tuple[str, ...], tuple[str, ...]]
+    keys: Iterable[tuple[str, ...]], keyword_topics: dict[tuple[str, ...], tuple[str, ...]]
 ) -> tuple[str, ...]:
-    """The topic whose keywords share most phrases with a concept (none if none)."""
+    """The topic whose keywords share most phrases with a concept family (its phrases'
+    `keys`; none if none)."""
     shared: dict[str, int] = defaultdict(int)
-    for phrase in phrases:
-        for key in variants(phrase):
-            for name in keyword_topics.get(key, ()):
-                shared[name] += 1
+    for key in keys:
+        for name in keyword_topics.get(key, ()):
+            shared[name] += 1
     if not shared:
         return ()
     return (max(shared.items(), key=lambda pair: (pair[1], pair[0]))[0],)
